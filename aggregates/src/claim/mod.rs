@@ -1,0 +1,183 @@
+//! The `Claim` aggregate: one unique key (a username, an email, a referral code, a provider
+//! identity), owned by at most one user at a time.
+//!
+//! Its id is `<kind>:<normalised value>`. Two users racing for the same key both load an empty
+//! claim and both try to store its first event; the event store's unique `(type, id, sequence)`
+//! key lets exactly one of them commit. That is how uniqueness is enforced on the write side,
+//! without reading a read model that may lag.
+
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::Aggregate;
+use serde::{Deserialize, Serialize};
+
+/// The kinds of unique key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimKind {
+    /// A username, which is also the humit `user_handle` (case-insensitive).
+    Username,
+    /// An email address (case-insensitive).
+    Email,
+    /// A six-digit referral code.
+    ReferralCode,
+    /// An OAuth provider identity: `<provider>/<subject>`.
+    Identity,
+}
+
+impl ClaimKind {
+    fn prefix(self) -> &'static str {
+        match self {
+            Self::Username => "username",
+            Self::Email => "email",
+            Self::ReferralCode => "referral",
+            Self::Identity => "identity",
+        }
+    }
+
+    /// The aggregate id of the claim on `value`.
+    pub fn claim_id(self, value: &str) -> String {
+        format!("{}:{}", self.prefix(), value.trim().to_lowercase())
+    }
+}
+
+/// Commands on a claim.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClaimCommand {
+    /// Take the key for `owner`; taking one's own key again changes nothing.
+    Take { owner: String },
+    /// Give the key back; only its owner can.
+    Release { owner: String },
+}
+
+/// Events of a claim.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ClaimEvent {
+    /// The key now belongs to `owner`.
+    Taken { owner: String },
+    /// The key is free again.
+    Released { owner: String },
+}
+
+crate::domain_event!(ClaimEvent, "1", { Taken, Released });
+
+/// Why a claim command was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ClaimError {
+    /// Someone else owns the key.
+    #[error("already taken")]
+    Taken,
+}
+
+/// The state of one key.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Claim {
+    owner: Option<String>,
+}
+
+impl Claim {
+    /// The current owner, if any.
+    pub fn owner(&self) -> Option<&str> {
+        self.owner.as_deref()
+    }
+}
+
+impl Aggregate for Claim {
+    const TYPE: &'static str = "Claim";
+    type Command = ClaimCommand;
+    type Event = ClaimEvent;
+    type Error = ClaimError;
+    type Services = ();
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        _services: &Self::Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        match command {
+            ClaimCommand::Take { owner } => match &self.owner {
+                Some(current) if *current == owner => Ok(()),
+                Some(_) => Err(ClaimError::Taken),
+                None => {
+                    sink.write(ClaimEvent::Taken { owner }, self).await;
+                    Ok(())
+                }
+            },
+            ClaimCommand::Release { owner } => {
+                if self.owner.as_deref() == Some(owner.as_str()) {
+                    sink.write(ClaimEvent::Released { owner }, self).await;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        match event {
+            ClaimEvent::Taken { owner } => self.owner = Some(owner),
+            ClaimEvent::Released { .. } => self.owner = None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cqrs_es::test::TestFramework;
+
+    type ClaimTest = TestFramework<Claim>;
+
+    fn taken(owner: &str) -> ClaimEvent {
+        ClaimEvent::Taken {
+            owner: owner.into(),
+        }
+    }
+
+    #[test]
+    fn a_free_key_is_taken() {
+        ClaimTest::with(())
+            .given_no_previous_events()
+            .when(ClaimCommand::Take { owner: "u1".into() })
+            .then_expect_events(vec![taken("u1")]);
+    }
+
+    #[test]
+    fn a_key_owned_by_someone_else_is_refused() {
+        ClaimTest::with(())
+            .given(vec![taken("u1")])
+            .when(ClaimCommand::Take { owner: "u2".into() })
+            .then_expect_error(ClaimError::Taken);
+    }
+
+    #[test]
+    fn taking_ones_own_key_again_is_a_no_op() {
+        ClaimTest::with(())
+            .given(vec![taken("u1")])
+            .when(ClaimCommand::Take { owner: "u1".into() })
+            .then_expect_events(vec![]);
+    }
+
+    #[test]
+    fn a_released_key_can_be_taken_by_another() {
+        ClaimTest::with(())
+            .given(vec![
+                taken("u1"),
+                ClaimEvent::Released { owner: "u1".into() },
+            ])
+            .when(ClaimCommand::Take { owner: "u2".into() })
+            .then_expect_events(vec![taken("u2")]);
+    }
+
+    #[test]
+    fn only_the_owner_releases() {
+        ClaimTest::with(())
+            .given(vec![taken("u1")])
+            .when(ClaimCommand::Release { owner: "u2".into() })
+            .then_expect_events(vec![]);
+    }
+
+    #[test]
+    fn claim_ids_are_case_insensitive() {
+        assert_eq!(ClaimKind::Username.claim_id(" Alice "), "username:alice");
+        assert_eq!(ClaimKind::Email.claim_id("A@B.c"), "email:a@b.c");
+    }
+}

@@ -1,0 +1,117 @@
+//! Types shared by several aggregates.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A value that must never leave the event store: a password hash, a token hash, an OAuth token.
+///
+/// It is stored as `{"$secret": value}`. The relay replaces every such object with
+/// `{"$secret": null}` before it publishes an event, so a secret never reaches the broker,
+/// whatever event it is in. `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret<T>(Option<T>);
+
+/// The JSON key that marks a secret in a stored event.
+pub const SECRET_KEY: &str = "$secret";
+
+impl<T> Secret<T> {
+    /// Wraps a value.
+    pub fn new(value: T) -> Self {
+        Self(Some(value))
+    }
+
+    /// The value, or `None` when this copy came from the public stream (redacted).
+    pub fn expose(&self) -> Option<&T> {
+        self.0.as_ref()
+    }
+
+    /// Whether the value was redacted.
+    pub fn is_redacted(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct SecretRepr<T> {
+    #[serde(rename = "$secret")]
+    value: Option<T>,
+}
+
+impl<T: Serialize> Serialize for Secret<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        SecretRepr {
+            value: self.0.as_ref(),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Secret<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let repr = SecretRepr::<T>::deserialize(deserializer)?;
+        Ok(Self(repr.value))
+    }
+}
+
+/// Strips every secret from a serialized event payload, in place.
+pub fn redact_secrets(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if map.contains_key(SECRET_KEY) {
+                map.insert(SECRET_KEY.to_string(), serde_json::Value::Null);
+                return;
+            }
+            map.values_mut().for_each(redact_secrets);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_secrets),
+        _ => {}
+    }
+}
+
+/// Implements `cqrs_es::DomainEvent` for an event enum: the event type is the variant name.
+#[macro_export]
+macro_rules! domain_event {
+    ($ty:ty, $version:literal, { $($variant:ident),* $(,)? }) => {
+        impl cqrs_es::DomainEvent for $ty {
+            fn event_type(&self) -> String {
+                match self {
+                    $(Self::$variant { .. } => stringify!($variant).to_string(),)*
+                }
+            }
+            fn event_version(&self) -> String {
+                $version.to_string()
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_round_trips_and_redacts() {
+        let s = Secret::new("hash".to_string());
+        let mut v = serde_json::json!({"Event": {"password_hash": s, "name": "x"}});
+        let back: Secret<String> =
+            serde_json::from_value(v["Event"]["password_hash"].clone()).unwrap();
+        assert_eq!(back.expose().map(String::as_str), Some("hash"));
+        redact_secrets(&mut v);
+        assert_eq!(
+            v["Event"]["password_hash"],
+            serde_json::json!({"$secret": null})
+        );
+        assert_eq!(v["Event"]["name"], "x");
+        let back: Secret<String> =
+            serde_json::from_value(v["Event"]["password_hash"].clone()).unwrap();
+        assert!(back.is_redacted());
+        assert_eq!(format!("{back:?}"), "Secret([redacted])");
+    }
+}

@@ -1,0 +1,516 @@
+//! The `User` state, its command handler and how events change it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Duration, Utc};
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::Aggregate;
+use serde::{Deserialize, Serialize};
+
+use super::command::{NewSession, ProviderIdentity, UserCommand};
+use super::error::UserError;
+use super::event::{
+    HumitProfile, LinkedProvider, PasswordChange, PendingReset, Privileges, Role, UserDetails,
+    UserEvent, RESET_TOKEN_TTL_MINUTES,
+};
+use super::services::UserServices;
+use crate::common::Secret;
+
+/// One person, as the write side knows them.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct User {
+    id: Option<String>,
+    username: String,
+    details: UserDetails,
+    referral_code: String,
+    role: Role,
+    privileges: Privileges,
+    disabled: bool,
+    deleted: bool,
+    password_hash: Option<String>,
+    providers: BTreeMap<String, LinkedProvider>,
+    sessions: BTreeMap<String, DateTime<Utc>>,
+    resets: Vec<PendingReset>,
+    profile: Option<HumitProfile>,
+    referred: BTreeSet<String>,
+    registered_at: Option<DateTime<Utc>>,
+}
+
+impl User {
+    /// The user id, once registered.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+    /// The unique handle.
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+    /// Personal details.
+    pub fn details(&self) -> &UserDetails {
+        &self.details
+    }
+    /// The role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+    /// Whether the account is disabled.
+    pub fn is_disabled(&self) -> bool {
+        self.disabled
+    }
+    /// Whether the account exists and is not deleted.
+    pub fn exists(&self) -> bool {
+        self.id.is_some() && !self.deleted
+    }
+    /// Whether the account has a password.
+    pub fn has_password(&self) -> bool {
+        self.password_hash.is_some()
+    }
+    /// Linked providers, in name order.
+    pub fn providers(&self) -> impl Iterator<Item = &str> {
+        self.providers.keys().map(String::as_str)
+    }
+    /// Whether the humit registration form was submitted.
+    pub fn profile_registered(&self) -> bool {
+        self.profile.is_some()
+    }
+    /// Whether `session_id` is open at `now`.
+    pub fn session_open(&self, session_id: &str, now: DateTime<Utc>) -> bool {
+        self.sessions.get(session_id).is_some_and(|exp| *exp > now)
+    }
+    /// The open sessions.
+    pub fn open_sessions(&self) -> impl Iterator<Item = &str> {
+        self.sessions.keys().map(String::as_str)
+    }
+
+    fn ensure_active(&self) -> Result<(), UserError> {
+        if !self.exists() {
+            return Err(UserError::NotFound);
+        }
+        if self.disabled {
+            return Err(UserError::Disabled);
+        }
+        Ok(())
+    }
+
+    async fn hash(services: &UserServices, password: &str) -> Result<Secret<String>, UserError> {
+        services
+            .passwords
+            .hash(password)
+            .await
+            .map(Secret::new)
+            .map_err(|e| UserError::Hashing(e.to_string()))
+    }
+
+    fn session_started(session: NewSession, now: DateTime<Utc>) -> UserEvent {
+        UserEvent::SessionStarted {
+            session_id: session.session_id,
+            method: session.method,
+            expires_at: session.expires_at,
+            at: now,
+        }
+    }
+
+    fn all_revoked(&self, now: DateTime<Utc>) -> UserEvent {
+        UserEvent::AllSessionsRevoked {
+            session_ids: self.sessions.keys().cloned().collect(),
+            at: now,
+        }
+    }
+
+    fn linked(identity: ProviderIdentity, now: DateTime<Utc>) -> UserEvent {
+        UserEvent::ProviderLinked {
+            provider: identity.provider,
+            subject: identity.subject,
+            picture_url: identity.picture_url,
+            at: now,
+        }
+    }
+
+    async fn decide(
+        &self,
+        command: UserCommand,
+        services: &UserServices,
+    ) -> Result<Vec<UserEvent>, UserError> {
+        use UserCommand as C;
+        if !matches!(command, C::Register { .. }) && !self.exists() {
+            return Err(UserError::NotFound);
+        }
+        let events = match command {
+            C::Register {
+                user_id,
+                username,
+                details,
+                referral_code,
+                password,
+                identity,
+                spotify_tokens,
+                role,
+                now,
+            } => {
+                if self.id.is_some() {
+                    return Err(UserError::AlreadyExists);
+                }
+                let method = match (&identity, &password) {
+                    (Some(identity), _) => identity.provider.clone(),
+                    (None, _) if role == Role::Superuser => "cli".to_string(),
+                    (None, _) => "password".to_string(),
+                };
+                let mut events = vec![UserEvent::UserRegistered {
+                    user_id,
+                    username,
+                    details,
+                    referral_code,
+                    signup_method: method,
+                    role,
+                    at: now,
+                }];
+                if let Some(password) = password {
+                    events.push(UserEvent::PasswordSet {
+                        password_hash: Self::hash(services, &password).await?,
+                        change: PasswordChange::Initial,
+                        at: now,
+                    });
+                }
+                if let Some(identity) = identity {
+                    events.push(Self::linked(identity, now));
+                }
+                if let Some((access, refresh, country)) = spotify_tokens {
+                    events.push(UserEvent::SpotifyTokensUpdated {
+                        access_token: Secret::new(access),
+                        refresh_token: Secret::new(refresh),
+                        country,
+                        at: now,
+                    });
+                }
+                events
+            }
+            C::LogIn {
+                password,
+                session,
+                now,
+            } => {
+                // Verify before looking at the disabled flag, so a disabled account
+                // answers like a wrong password and reveals nothing.
+                let ok = match &self.password_hash {
+                    Some(hash) => services.passwords.verify(&password, hash).await,
+                    None => false,
+                };
+                if !ok || self.disabled {
+                    return Err(UserError::InvalidCredentials);
+                }
+                vec![Self::session_started(session, now)]
+            }
+            C::StartSession { session, now } => {
+                self.ensure_active()?;
+                vec![Self::session_started(session, now)]
+            }
+            C::RevokeSession { session_id, now } => {
+                if self.sessions.contains_key(&session_id) {
+                    vec![UserEvent::SessionRevoked {
+                        session_id,
+                        at: now,
+                    }]
+                } else {
+                    vec![]
+                }
+            }
+            C::RevokeAllSessions { now } => vec![self.all_revoked(now)],
+            C::UpdateDetails { details, now } => {
+                self.ensure_active()?;
+                if details == self.details {
+                    vec![]
+                } else {
+                    vec![UserEvent::DetailsUpdated { details, at: now }]
+                }
+            }
+            C::RegisterProfile {
+                username,
+                profile,
+                first_name,
+                last_name,
+                now,
+            } => {
+                self.ensure_active()?;
+                if self.profile.is_some() {
+                    return Err(UserError::ProfileAlreadyRegistered);
+                }
+                let mut events = Vec::new();
+                if username != self.username {
+                    events.push(UserEvent::UsernameChanged { username, at: now });
+                }
+                events.push(UserEvent::ProfileRegistered {
+                    profile,
+                    first_name,
+                    last_name,
+                    at: now,
+                });
+                events
+            }
+            C::UpdateSpotifyTokens {
+                access_token,
+                refresh_token,
+                country,
+                now,
+            } => {
+                self.ensure_active()?;
+                vec![UserEvent::SpotifyTokensUpdated {
+                    access_token: Secret::new(access_token),
+                    refresh_token: Secret::new(refresh_token),
+                    country,
+                    at: now,
+                }]
+            }
+            C::SetProfilePicture { url, now } => {
+                self.ensure_active()?;
+                vec![UserEvent::ProfilePictureChanged { url, at: now }]
+            }
+            C::UseProviderPicture { provider, now } => {
+                self.ensure_active()?;
+                let link = match &provider {
+                    Some(name) => self.providers.get(name),
+                    None => self.providers.values().next(),
+                }
+                .ok_or(UserError::NoOAuthLink)?;
+                let url = link
+                    .picture_url
+                    .clone()
+                    .ok_or(UserError::NoProviderPicture)?;
+                vec![UserEvent::ProfilePictureChanged { url, at: now }]
+            }
+            C::LinkProvider { identity, now } => {
+                self.ensure_active()?;
+                match self.providers.get(&identity.provider) {
+                    Some(link) if link.subject == identity.subject => {
+                        if link.picture_url == identity.picture_url {
+                            vec![]
+                        } else {
+                            vec![Self::linked(identity, now)]
+                        }
+                    }
+                    Some(_) => return Err(UserError::ProviderConflict),
+                    None => vec![Self::linked(identity, now)],
+                }
+            }
+            C::CreatePassword { password, now } => {
+                self.ensure_active()?;
+                if self.password_hash.is_some() {
+                    return Err(UserError::PasswordAlreadySet);
+                }
+                vec![UserEvent::PasswordSet {
+                    password_hash: Self::hash(services, &password).await?,
+                    change: PasswordChange::Created,
+                    at: now,
+                }]
+            }
+            C::ChangePassword {
+                old_password,
+                new_password,
+                now,
+            } => {
+                self.ensure_active()?;
+                let hash = self.password_hash.as_ref().ok_or(UserError::NoPassword)?;
+                if !services.passwords.verify(&old_password, hash).await {
+                    return Err(UserError::WrongPassword);
+                }
+                vec![
+                    UserEvent::PasswordSet {
+                        password_hash: Self::hash(services, &new_password).await?,
+                        change: PasswordChange::Changed,
+                        at: now,
+                    },
+                    self.all_revoked(now),
+                ]
+            }
+            C::RequestPasswordReset { token_hash, now } => {
+                self.ensure_active()?;
+                vec![UserEvent::PasswordResetRequested {
+                    token_hash: Secret::new(token_hash),
+                    expires_at: now + Duration::minutes(RESET_TOKEN_TTL_MINUTES),
+                    at: now,
+                }]
+            }
+            C::ResetPassword {
+                token_hash,
+                new_password,
+                now,
+            } => {
+                if self.disabled {
+                    return Err(UserError::ResetTokenInvalid);
+                }
+                let valid = self
+                    .resets
+                    .iter()
+                    .any(|r| r.token_hash == token_hash && r.expires_at > now);
+                if !valid {
+                    return Err(UserError::ResetTokenInvalid);
+                }
+                vec![
+                    UserEvent::PasswordSet {
+                        password_hash: Self::hash(services, &new_password).await?,
+                        change: PasswordChange::Reset,
+                        at: now,
+                    },
+                    self.all_revoked(now),
+                ]
+            }
+            C::SetRole {
+                role,
+                privileges,
+                now,
+            } => {
+                let privileges = if role == Role::Staff {
+                    privileges
+                } else {
+                    Privileges::new()
+                };
+                if role == self.role && privileges == self.privileges {
+                    vec![]
+                } else {
+                    vec![UserEvent::RoleChanged {
+                        role,
+                        privileges,
+                        at: now,
+                    }]
+                }
+            }
+            C::Disable { now } => {
+                if self.disabled {
+                    vec![]
+                } else {
+                    vec![UserEvent::UserDisabled { at: now }, self.all_revoked(now)]
+                }
+            }
+            C::Delete { now } => vec![self.all_revoked(now), UserEvent::UserDeleted { at: now }],
+            C::CreditReferral {
+                referred_user_id,
+                now,
+            } => {
+                if self.referred.contains(&referred_user_id) {
+                    vec![]
+                } else {
+                    vec![UserEvent::ReferralCredited {
+                        referred_user_id,
+                        at: now,
+                    }]
+                }
+            }
+        };
+        Ok(events)
+    }
+}
+
+impl Aggregate for User {
+    const TYPE: &'static str = "User";
+    type Command = UserCommand;
+    type Event = UserEvent;
+    type Error = UserError;
+    type Services = UserServices;
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        services: &Self::Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        for event in self.decide(command, services).await? {
+            sink.write(event, self).await;
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        use UserEvent as E;
+        match event {
+            E::UserRegistered {
+                user_id,
+                username,
+                details,
+                referral_code,
+                role,
+                at,
+                ..
+            } => {
+                self.id = Some(user_id);
+                self.username = username;
+                self.details = details;
+                self.referral_code = referral_code;
+                self.role = role;
+                self.registered_at = Some(at);
+            }
+            E::PasswordSet {
+                password_hash,
+                change,
+                ..
+            } => {
+                self.password_hash = password_hash.expose().cloned();
+                if change == PasswordChange::Reset {
+                    self.resets.clear();
+                }
+            }
+            E::ProviderLinked {
+                provider,
+                subject,
+                picture_url,
+                ..
+            } => {
+                self.providers.insert(
+                    provider,
+                    LinkedProvider {
+                        subject,
+                        picture_url,
+                    },
+                );
+            }
+            E::SpotifyTokensUpdated { .. } | E::ProfilePictureChanged { .. } => {}
+            E::DetailsUpdated { details, .. } => self.details = details,
+            E::UsernameChanged { username, .. } => self.username = username,
+            E::ProfileRegistered { profile, .. } => self.profile = Some(profile),
+            E::SessionStarted {
+                session_id,
+                expires_at,
+                at,
+                ..
+            } => {
+                self.sessions.retain(|_, exp| *exp > at);
+                self.sessions.insert(session_id, expires_at);
+            }
+            E::SessionRevoked { session_id, .. } => {
+                self.sessions.remove(&session_id);
+            }
+            E::AllSessionsRevoked { .. } => self.sessions.clear(),
+            E::PasswordResetRequested {
+                token_hash,
+                expires_at,
+                at,
+            } => {
+                self.resets.retain(|r| r.expires_at > at);
+                if let Some(hash) = token_hash.expose() {
+                    self.resets.push(PendingReset {
+                        token_hash: hash.clone(),
+                        expires_at,
+                    });
+                }
+            }
+            E::RoleChanged {
+                role, privileges, ..
+            } => {
+                self.role = role;
+                self.privileges = privileges;
+            }
+            E::UserDisabled { .. } => self.disabled = true,
+            E::UserDeleted { .. } => {
+                let id = self.id.take();
+                *self = User {
+                    id,
+                    deleted: true,
+                    ..User::default()
+                };
+            }
+            E::ReferralCredited {
+                referred_user_id, ..
+            } => {
+                self.referred.insert(referred_user_id);
+            }
+        }
+    }
+}

@@ -1,0 +1,523 @@
+//! Given/when/then tests for every rule of the `User` aggregate.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use cqrs_es::test::TestFramework;
+
+use super::*;
+use crate::common::Secret;
+
+/// A cheap, deterministic stand-in for argon2: `plain:<password>`.
+struct PlainHasher;
+
+#[async_trait::async_trait]
+impl PasswordHasher for PlainHasher {
+    async fn hash(&self, password: &str) -> Result<String, HashError> {
+        Ok(format!("plain:{password}"))
+    }
+    async fn verify(&self, password: &str, hash: &str) -> bool {
+        hash == format!("plain:{password}")
+    }
+}
+
+type UserTest = TestFramework<User>;
+
+fn services() -> UserServices {
+    UserServices {
+        passwords: Arc::new(PlainHasher),
+    }
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap()
+}
+
+fn registered() -> UserEvent {
+    UserEvent::UserRegistered {
+        user_id: "u1".into(),
+        username: "alice".into(),
+        details: UserDetails::default(),
+        referral_code: "123456".into(),
+        signup_method: "password".into(),
+        role: Role::Normal,
+        at: now(),
+    }
+}
+
+fn password_set(password: &str, change: PasswordChange) -> UserEvent {
+    UserEvent::PasswordSet {
+        password_hash: Secret::new(format!("plain:{password}")),
+        change,
+        at: now(),
+    }
+}
+
+fn session(id: &str) -> NewSession {
+    NewSession {
+        session_id: id.into(),
+        expires_at: now() + Duration::days(30),
+        method: "password".into(),
+    }
+}
+
+fn started(id: &str) -> UserEvent {
+    UserEvent::SessionStarted {
+        session_id: id.into(),
+        method: "password".into(),
+        expires_at: now() + Duration::days(30),
+        at: now(),
+    }
+}
+
+fn google() -> ProviderIdentity {
+    ProviderIdentity {
+        provider: "google".into(),
+        subject: "g-1".into(),
+        picture_url: Some("https://pics/g.jpg".into()),
+    }
+}
+
+fn linked_google() -> UserEvent {
+    UserEvent::ProviderLinked {
+        provider: "google".into(),
+        subject: "g-1".into(),
+        picture_url: Some("https://pics/g.jpg".into()),
+        at: now(),
+    }
+}
+
+#[test]
+fn register_with_password_stores_the_hash() {
+    UserTest::with(services())
+        .given_no_previous_events()
+        .when(UserCommand::Register {
+            user_id: "u1".into(),
+            username: "alice".into(),
+            details: UserDetails::default(),
+            referral_code: "123456".into(),
+            password: Some("pw".into()),
+            identity: None,
+            spotify_tokens: None,
+            role: Role::Normal,
+            now: now(),
+        })
+        .then_expect_events(vec![
+            registered(),
+            password_set("pw", PasswordChange::Initial),
+        ]);
+}
+
+#[test]
+fn register_twice_is_refused() {
+    UserTest::with(services())
+        .given(vec![registered()])
+        .when(UserCommand::Register {
+            user_id: "u1".into(),
+            username: "alice".into(),
+            details: UserDetails::default(),
+            referral_code: "1".into(),
+            password: None,
+            identity: None,
+            spotify_tokens: None,
+            role: Role::Normal,
+            now: now(),
+        })
+        .then_expect_error(UserError::AlreadyExists);
+}
+
+#[test]
+fn commands_on_a_missing_user_are_refused() {
+    UserTest::with(services())
+        .given_no_previous_events()
+        .when(UserCommand::Disable { now: now() })
+        .then_expect_error(UserError::NotFound);
+}
+
+#[test]
+fn login_with_the_right_password_opens_a_session() {
+    UserTest::with(services())
+        .given(vec![
+            registered(),
+            password_set("pw", PasswordChange::Initial),
+        ])
+        .when(UserCommand::LogIn {
+            password: "pw".into(),
+            session: session("s1"),
+            now: now(),
+        })
+        .then_expect_events(vec![started("s1")]);
+}
+
+#[test]
+fn login_with_a_wrong_password_is_refused() {
+    UserTest::with(services())
+        .given(vec![
+            registered(),
+            password_set("pw", PasswordChange::Initial),
+        ])
+        .when(UserCommand::LogIn {
+            password: "nope".into(),
+            session: session("s1"),
+            now: now(),
+        })
+        .then_expect_error(UserError::InvalidCredentials);
+}
+
+#[test]
+fn login_to_an_oauth_only_account_is_refused() {
+    UserTest::with(services())
+        .given(vec![registered(), linked_google()])
+        .when(UserCommand::LogIn {
+            password: "".into(),
+            session: session("s1"),
+            now: now(),
+        })
+        .then_expect_error(UserError::InvalidCredentials);
+}
+
+#[test]
+fn a_disabled_account_cannot_log_in() {
+    UserTest::with(services())
+        .given(vec![
+            registered(),
+            password_set("pw", PasswordChange::Initial),
+            UserEvent::UserDisabled { at: now() },
+        ])
+        .when(UserCommand::LogIn {
+            password: "pw".into(),
+            session: session("s1"),
+            now: now(),
+        })
+        .then_expect_error(UserError::InvalidCredentials);
+}
+
+#[test]
+fn revoking_an_open_session_records_it_and_an_unknown_one_changes_nothing() {
+    UserTest::with(services())
+        .given(vec![registered(), started("s1")])
+        .when(UserCommand::RevokeSession {
+            session_id: "s1".into(),
+            now: now(),
+        })
+        .then_expect_events(vec![UserEvent::SessionRevoked {
+            session_id: "s1".into(),
+            at: now(),
+        }]);
+    UserTest::with(services())
+        .given(vec![registered(), started("s1")])
+        .when(UserCommand::RevokeSession {
+            session_id: "s9".into(),
+            now: now(),
+        })
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn revoke_all_lists_the_open_sessions() {
+    UserTest::with(services())
+        .given(vec![registered(), started("s1"), started("s2")])
+        .when(UserCommand::RevokeAllSessions { now: now() })
+        .then_expect_events(vec![UserEvent::AllSessionsRevoked {
+            session_ids: vec!["s1".into(), "s2".into()],
+            at: now(),
+        }]);
+}
+
+#[test]
+fn create_password_only_without_one() {
+    UserTest::with(services())
+        .given(vec![registered(), linked_google()])
+        .when(UserCommand::CreatePassword {
+            password: "pw".into(),
+            now: now(),
+        })
+        .then_expect_events(vec![password_set("pw", PasswordChange::Created)]);
+    UserTest::with(services())
+        .given(vec![
+            registered(),
+            password_set("pw", PasswordChange::Initial),
+        ])
+        .when(UserCommand::CreatePassword {
+            password: "pw2".into(),
+            now: now(),
+        })
+        .then_expect_error(UserError::PasswordAlreadySet);
+}
+
+#[test]
+fn change_password_checks_the_old_one_and_ends_sessions() {
+    UserTest::with(services())
+        .given(vec![
+            registered(),
+            password_set("old", PasswordChange::Initial),
+            started("s1"),
+        ])
+        .when(UserCommand::ChangePassword {
+            old_password: "old".into(),
+            new_password: "new".into(),
+            now: now(),
+        })
+        .then_expect_events(vec![
+            password_set("new", PasswordChange::Changed),
+            UserEvent::AllSessionsRevoked {
+                session_ids: vec!["s1".into()],
+                at: now(),
+            },
+        ]);
+    UserTest::with(services())
+        .given(vec![
+            registered(),
+            password_set("old", PasswordChange::Initial),
+        ])
+        .when(UserCommand::ChangePassword {
+            old_password: "wrong".into(),
+            new_password: "new".into(),
+            now: now(),
+        })
+        .then_expect_error(UserError::WrongPassword);
+    UserTest::with(services())
+        .given(vec![registered(), linked_google()])
+        .when(UserCommand::ChangePassword {
+            old_password: "x".into(),
+            new_password: "new".into(),
+            now: now(),
+        })
+        .then_expect_error(UserError::NoPassword);
+}
+
+fn reset_requested(hash: &str, at: DateTime<Utc>) -> UserEvent {
+    UserEvent::PasswordResetRequested {
+        token_hash: Secret::new(hash.into()),
+        expires_at: at + Duration::minutes(RESET_TOKEN_TTL_MINUTES),
+        at,
+    }
+}
+
+#[test]
+fn a_reset_token_works_once_and_expires() {
+    let given = vec![
+        registered(),
+        password_set("old", PasswordChange::Initial),
+        reset_requested("h1", now()),
+    ];
+    UserTest::with(services())
+        .given(given.clone())
+        .when(UserCommand::ResetPassword {
+            token_hash: "h1".into(),
+            new_password: "new".into(),
+            now: now() + Duration::minutes(5),
+        })
+        .then_expect_events(vec![
+            UserEvent::PasswordSet {
+                password_hash: Secret::new("plain:new".into()),
+                change: PasswordChange::Reset,
+                at: now() + Duration::minutes(5),
+            },
+            UserEvent::AllSessionsRevoked {
+                session_ids: vec![],
+                at: now() + Duration::minutes(5),
+            },
+        ]);
+    // Used: the reset cleared every pending token.
+    let mut used = given.clone();
+    used.push(password_set("new", PasswordChange::Reset));
+    UserTest::with(services())
+        .given(used)
+        .when(UserCommand::ResetPassword {
+            token_hash: "h1".into(),
+            new_password: "again".into(),
+            now: now() + Duration::minutes(6),
+        })
+        .then_expect_error(UserError::ResetTokenInvalid);
+    // Expired.
+    UserTest::with(services())
+        .given(given.clone())
+        .when(UserCommand::ResetPassword {
+            token_hash: "h1".into(),
+            new_password: "new".into(),
+            now: now() + Duration::minutes(31),
+        })
+        .then_expect_error(UserError::ResetTokenInvalid);
+    // Unknown.
+    UserTest::with(services())
+        .given(given)
+        .when(UserCommand::ResetPassword {
+            token_hash: "other".into(),
+            new_password: "new".into(),
+            now: now(),
+        })
+        .then_expect_error(UserError::ResetTokenInvalid);
+}
+
+#[test]
+fn disabling_ends_sessions_and_blocks_actions() {
+    UserTest::with(services())
+        .given(vec![registered(), started("s1")])
+        .when(UserCommand::Disable { now: now() })
+        .then_expect_events(vec![
+            UserEvent::UserDisabled { at: now() },
+            UserEvent::AllSessionsRevoked {
+                session_ids: vec!["s1".into()],
+                at: now(),
+            },
+        ]);
+    UserTest::with(services())
+        .given(vec![registered(), UserEvent::UserDisabled { at: now() }])
+        .when(UserCommand::StartSession {
+            session: session("s2"),
+            now: now(),
+        })
+        .then_expect_error(UserError::Disabled);
+}
+
+#[test]
+fn deleting_ends_sessions_and_the_account() {
+    UserTest::with(services())
+        .given(vec![registered(), started("s1")])
+        .when(UserCommand::Delete { now: now() })
+        .then_expect_events(vec![
+            UserEvent::AllSessionsRevoked {
+                session_ids: vec!["s1".into()],
+                at: now(),
+            },
+            UserEvent::UserDeleted { at: now() },
+        ]);
+    UserTest::with(services())
+        .given(vec![registered(), UserEvent::UserDeleted { at: now() }])
+        .when(UserCommand::RevokeAllSessions { now: now() })
+        .then_expect_error(UserError::NotFound);
+}
+
+#[test]
+fn provider_picture_needs_a_link() {
+    UserTest::with(services())
+        .given(vec![registered()])
+        .when(UserCommand::UseProviderPicture {
+            provider: None,
+            now: now(),
+        })
+        .then_expect_error(UserError::NoOAuthLink);
+    UserTest::with(services())
+        .given(vec![registered(), linked_google()])
+        .when(UserCommand::UseProviderPicture {
+            provider: Some("google".into()),
+            now: now(),
+        })
+        .then_expect_events(vec![UserEvent::ProfilePictureChanged {
+            url: "https://pics/g.jpg".into(),
+            at: now(),
+        }]);
+}
+
+#[test]
+fn linking_the_same_identity_twice_is_a_no_op_and_another_subject_conflicts() {
+    UserTest::with(services())
+        .given(vec![registered(), linked_google()])
+        .when(UserCommand::LinkProvider {
+            identity: google(),
+            now: now(),
+        })
+        .then_expect_events(vec![]);
+    UserTest::with(services())
+        .given(vec![registered(), linked_google()])
+        .when(UserCommand::LinkProvider {
+            identity: ProviderIdentity {
+                subject: "g-2".into(),
+                ..google()
+            },
+            now: now(),
+        })
+        .then_expect_error(UserError::ProviderConflict);
+}
+
+#[test]
+fn staff_keeps_privileges_and_other_roles_drop_them() {
+    let mut privileges = Privileges::new();
+    privileges.insert("user".into(), [Action::Read].into_iter().collect());
+    UserTest::with(services())
+        .given(vec![registered()])
+        .when(UserCommand::SetRole {
+            role: Role::Staff,
+            privileges: privileges.clone(),
+            now: now(),
+        })
+        .then_expect_events(vec![UserEvent::RoleChanged {
+            role: Role::Staff,
+            privileges: privileges.clone(),
+            at: now(),
+        }]);
+    UserTest::with(services())
+        .given(vec![registered()])
+        .when(UserCommand::SetRole {
+            role: Role::Superuser,
+            privileges,
+            now: now(),
+        })
+        .then_expect_events(vec![UserEvent::RoleChanged {
+            role: Role::Superuser,
+            privileges: Privileges::new(),
+            at: now(),
+        }]);
+}
+
+#[test]
+fn the_registration_form_is_submitted_once() {
+    let profile = HumitProfile {
+        date_of_birth: chrono::NaiveDate::from_ymd_opt(1994, 4, 26).unwrap(),
+        favourite_artists: serde_json::json!({"data": []}),
+        notification_id: None,
+        referred_by: None,
+        playlist_id: "pl1".into(),
+        internal_username: "alice1".into(),
+    };
+    let form = UserCommand::RegisterProfile {
+        username: "Ally".into(),
+        profile: profile.clone(),
+        first_name: "Alice".into(),
+        last_name: " ".into(),
+        now: now(),
+    };
+    let done = UserEvent::ProfileRegistered {
+        profile,
+        first_name: "Alice".into(),
+        last_name: " ".into(),
+        at: now(),
+    };
+    UserTest::with(services())
+        .given(vec![registered()])
+        .when(form.clone())
+        .then_expect_events(vec![
+            UserEvent::UsernameChanged {
+                username: "Ally".into(),
+                at: now(),
+            },
+            done.clone(),
+        ]);
+    UserTest::with(services())
+        .given(vec![registered(), done])
+        .when(form)
+        .then_expect_error(UserError::ProfileAlreadyRegistered);
+}
+
+#[test]
+fn a_referral_is_credited_once_per_referred_user() {
+    let credited = UserEvent::ReferralCredited {
+        referred_user_id: "u2".into(),
+        at: now(),
+    };
+    UserTest::with(services())
+        .given(vec![registered()])
+        .when(UserCommand::CreditReferral {
+            referred_user_id: "u2".into(),
+            now: now(),
+        })
+        .then_expect_events(vec![credited.clone()]);
+    UserTest::with(services())
+        .given(vec![registered(), credited])
+        .when(UserCommand::CreditReferral {
+            referred_user_id: "u2".into(),
+            now: now(),
+        })
+        .then_expect_events(vec![]);
+}
