@@ -1,0 +1,9 @@
+//! Authentication: password hashing, JWTs, the in-memory revocation state, login limits.
+
+pub mod jwt;
+pub mod limits;
+pub mod passwords;
+pub mod revocation;
+
+pub use jwt::{Claims, TokenError, TokenKind, TokenPair, Tokens};
+pub use revocation::{Principal, Registry};

@@ -1,0 +1,422 @@
+//! The projection runtime: feeds one [`Projection`] from its durable queue.
+//!
+//! Each message is applied, and the projection's checkpoint moved, in one Postgres
+//! transaction that first locks the checkpoint row; a message at or below the checkpoint is
+//! acknowledged without effect, so redeliveries and duplicates change nothing. Failures that
+//! are the message's fault are retried `max_attempts` times, then the message is parked in
+//! `projection_dead_letters` (visible in `/metrics` and the admin API) and the checkpoint
+//! moves on; later events of the same aggregate are parked behind it to keep that
+//! aggregate's order, while other aggregates' events flow. Failures of the database itself
+//! are retried without limit and never dead-letter anything.
+//!
+//! Before consuming, a projector binds its queue and then catches up from the event log, so
+//! a new projection, or one whose queue was created after events were published, misses
+//! nothing. While RabbitMQ is down it keeps catching up from the log. [`rebuild`] replays a
+//! projection from the log in one transaction: readers see the old rows until the new ones
+//! are complete, and the live consumer waits on the checkpoint lock, then skips what the
+//! rebuild applied.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, BasicRejectOptions};
+use lapin::types::FieldTable;
+use projections::{Envelope, Projection, ProjectionError};
+use sqlx::{PgConnection, PgPool};
+
+use super::{broker, sleep_or_stop, Backoff, BusError, BusSettings, Shutdown};
+use crate::store::log;
+
+/// What became of one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Applied; the checkpoint moved.
+    Applied,
+    /// At or below the checkpoint: a duplicate.
+    Skipped,
+    /// Dead-lettered.
+    Parked,
+}
+
+/// Runs one projection.
+pub struct Projector {
+    projection: Arc<dyn Projection>,
+    pool: PgPool,
+    settings: BusSettings,
+}
+
+async fn lock_checkpoint(conn: &mut PgConnection, name: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query("INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING")
+        .bind(name)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query_scalar("SELECT position FROM projection_checkpoints WHERE name = $1 FOR UPDATE")
+        .bind(name)
+        .fetch_one(&mut *conn)
+        .await
+}
+
+async fn set_checkpoint(
+    conn: &mut PgConnection,
+    name: &str,
+    position: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE name = $1",
+    )
+    .bind(name)
+    .bind(position)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+async fn insert_dead_letter(
+    conn: &mut PgConnection,
+    projection: &str,
+    event: &Envelope,
+    error: &str,
+    attempts: u32,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO projection_dead_letters
+            (projection, position, aggregate_type, aggregate_id, event_type, envelope, error, attempts)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (projection, position) DO UPDATE SET error = EXCLUDED.error, attempts = EXCLUDED.attempts",
+    )
+    .bind(projection)
+    .bind(event.position)
+    .bind(&event.aggregate_type)
+    .bind(&event.aggregate_id)
+    .bind(&event.event_type)
+    .bind(serde_json::to_value(event).unwrap_or_default())
+    .bind(error)
+    .bind(attempts as i32)
+    .execute(conn)
+    .await?;
+    metrics::counter!("humit_projection_dead_letters_total", "projection" => projection.to_string())
+        .increment(1);
+    Ok(())
+}
+
+async fn aggregate_is_parked(
+    conn: &mut PgConnection,
+    projection: &str,
+    event: &Envelope,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM projection_dead_letters
+                        WHERE projection = $1 AND aggregate_type = $2 AND aggregate_id = $3)",
+    )
+    .bind(projection)
+    .bind(&event.aggregate_type)
+    .bind(&event.aggregate_id)
+    .fetch_one(conn)
+    .await
+}
+
+impl Projector {
+    /// A projector for `projection`.
+    pub fn new(projection: Arc<dyn Projection>, pool: PgPool, settings: BusSettings) -> Self {
+        Self {
+            projection,
+            pool,
+            settings,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        self.projection.name()
+    }
+
+    /// Runs until shutdown, reconnecting after any failure.
+    pub async fn run(self, mut shutdown: Shutdown) {
+        let mut backoff = Backoff::default();
+        loop {
+            match self.consume(&mut shutdown, &mut backoff).await {
+                Ok(()) => break,
+                Err(error) => {
+                    tracing::warn!(projection = self.name(), %error, "projector interrupted; retrying");
+                    // Keep the read model fresh from the log while the broker is away.
+                    if let Err(error) = self.catch_up(&mut shutdown).await {
+                        tracing::debug!(projection = self.name(), %error, "catch-up failed");
+                    }
+                    if sleep_or_stop(backoff.next_delay(), &mut shutdown).await {
+                        break;
+                    }
+                }
+            }
+        }
+        tracing::info!(projection = self.name(), "projector stopped");
+    }
+
+    async fn consume(
+        &self,
+        shutdown: &mut Shutdown,
+        backoff: &mut Backoff,
+    ) -> Result<(), BusError> {
+        let connection = broker::connect(&self.settings.amqp_url).await?;
+        let channel = connection.create_channel().await?;
+        channel
+            .basic_qos(self.settings.prefetch, BasicQosOptions::default())
+            .await?;
+        broker::declare_exchange(&channel, &self.settings.exchange).await?;
+        let queue = broker::declare_projection_queue(
+            &channel,
+            &self.settings,
+            self.name(),
+            self.projection.bindings(),
+        )
+        .await?;
+        // Bound first, then caught up: every event is either in the log read or in the queue.
+        self.catch_up(shutdown).await?;
+        let mut consumer = channel
+            .basic_consume(
+                queue.as_str().into(),
+                format!("humit-{}-{}", self.name(), uuid::Uuid::new_v4()).into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        backoff.reset();
+        tracing::info!(projection = self.name(), %queue, "projector consuming");
+        loop {
+            let delivery = tokio::select! {
+                d = consumer.next() => d,
+                _ = shutdown.changed() => return Ok(()),
+            };
+            let delivery = match delivery {
+                Some(Ok(delivery)) => delivery,
+                Some(Err(e)) => return Err(e.into()),
+                None => {
+                    return Err(BusError::Projection {
+                        name: self.name().into(),
+                        message: "consumer cancelled".into(),
+                    })
+                }
+            };
+            let event: Envelope = match serde_json::from_slice(&delivery.data) {
+                Ok(event) => event,
+                Err(error) => {
+                    tracing::error!(projection = self.name(), %error, "undecodable message dead-lettered");
+                    metrics::counter!("humit_projection_dead_letters_total", "projection" => self.name())
+                        .increment(1);
+                    delivery
+                        .reject(BasicRejectOptions { requeue: false })
+                        .await?;
+                    continue;
+                }
+            };
+            let Some(outcome) = self.apply_with_retries(&event, shutdown).await? else {
+                return Ok(());
+            };
+            tracing::trace!(
+                projection = self.name(),
+                position = event.position,
+                ?outcome,
+                "message handled"
+            );
+            delivery.ack(BasicAckOptions::default()).await?;
+        }
+    }
+
+    /// Applies every event of the log above the checkpoint.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn catch_up(&self, shutdown: &mut Shutdown) -> Result<(), BusError> {
+        loop {
+            let checkpoint: i64 = {
+                let mut conn = self.pool.acquire().await?;
+                let mut tx = sqlx::Acquire::begin(&mut *conn).await?;
+                let cp = lock_checkpoint(&mut tx, self.name()).await?;
+                tx.commit().await?;
+                cp
+            };
+            let batch = log::read_after(&self.pool, checkpoint, 500).await?;
+            if batch.is_empty() {
+                return Ok(());
+            }
+            for event in &batch {
+                if self.apply_with_retries(event, shutdown).await?.is_none() {
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Applies one event, retrying: a poison message is parked after `max_attempts`; database
+    /// outages are retried until they pass. `None` when shutdown came first.
+    ///
+    /// # Errors
+    /// Database errors while parking.
+    pub async fn apply_with_retries(
+        &self,
+        event: &Envelope,
+        shutdown: &mut Shutdown,
+    ) -> Result<Option<Outcome>, BusError> {
+        let mut attempts = 0;
+        let mut outage = Backoff::default();
+        loop {
+            match apply_once(&self.pool, self.projection.as_ref(), event).await {
+                Ok(outcome) => return Ok(Some(outcome)),
+                Err(error) if error.is_transient() => {
+                    tracing::warn!(projection = self.name(), %error, "database unavailable; retrying");
+                    if sleep_or_stop(outage.next_delay(), shutdown).await {
+                        return Ok(None);
+                    }
+                }
+                Err(error) => {
+                    attempts += 1;
+                    tracing::warn!(projection = self.name(), position = event.position, attempts, %error, "apply failed");
+                    if attempts >= self.settings.max_attempts.max(1) {
+                        park(&self.pool, self.name(), event, &error.to_string(), attempts).await?;
+                        return Ok(Some(Outcome::Parked));
+                    }
+                    if sleep_or_stop(Duration::from_millis(50 * u64::from(attempts)), shutdown)
+                        .await
+                    {
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Applies `event` to `projection` and moves its checkpoint, in one transaction.
+///
+/// # Errors
+/// The projection's error; the transaction is rolled back.
+pub async fn apply_once(
+    pool: &PgPool,
+    projection: &dyn Projection,
+    event: &Envelope,
+) -> Result<Outcome, ProjectionError> {
+    let name = projection.name();
+    let mut tx = pool.begin().await?;
+    let checkpoint = lock_checkpoint(&mut tx, name).await?;
+    if event.position <= checkpoint {
+        tx.commit().await?;
+        return Ok(Outcome::Skipped);
+    }
+    if aggregate_is_parked(&mut tx, name, event).await? {
+        insert_dead_letter(
+            &mut tx,
+            name,
+            event,
+            "parked behind an earlier dead letter of the same aggregate",
+            0,
+        )
+        .await?;
+        set_checkpoint(&mut tx, name, event.position).await?;
+        tx.commit().await?;
+        return Ok(Outcome::Parked);
+    }
+    projection.apply(&mut tx, event).await?;
+    set_checkpoint(&mut tx, name, event.position).await?;
+    tx.commit().await?;
+    Ok(Outcome::Applied)
+}
+
+async fn park(
+    pool: &PgPool,
+    name: &str,
+    event: &Envelope,
+    error: &str,
+    attempts: u32,
+) -> Result<(), BusError> {
+    let mut tx = pool.begin().await?;
+    let checkpoint = lock_checkpoint(&mut tx, name).await?;
+    if event.position > checkpoint {
+        insert_dead_letter(&mut tx, name, event, error, attempts).await?;
+        set_checkpoint(&mut tx, name, event.position).await?;
+        tracing::error!(projection = name, position = event.position, %error, "event dead-lettered");
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Progress of a rebuild, reported after each batch.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct Progress {
+    /// Events replayed so far.
+    pub done: i64,
+    /// The log's head when the rebuild started (it may grow).
+    pub total: i64,
+}
+
+/// Rebuilds `projection` from the event log, in one transaction (see the module docs).
+/// Returns the checkpoint reached.
+///
+/// # Errors
+/// Database errors; the old read model stays as it was.
+pub async fn rebuild(
+    pool: &PgPool,
+    projection: &dyn Projection,
+    mut progress: impl FnMut(Progress) + Send,
+) -> Result<i64, BusError> {
+    let name = projection.name();
+    let mut tx = pool.begin().await?;
+    lock_checkpoint(&mut tx, name).await?;
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&mut *tx)
+        .await?;
+    for table in projection.tables() {
+        sqlx::query(&format!("DELETE FROM {table}"))
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("DELETE FROM projection_dead_letters WHERE projection = $1")
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+    let mut position = 0;
+    let mut done = 0;
+    loop {
+        let batch = log::read_after(&mut *tx, position, 500).await?;
+        if batch.is_empty() {
+            break;
+        }
+        for event in &batch {
+            let mut sp = sqlx::Acquire::begin(&mut *tx).await?;
+            let parked = aggregate_is_parked(&mut sp, name, event).await?;
+            let result = if parked {
+                Err(ProjectionError::Invalid(
+                    "parked behind an earlier dead letter of the same aggregate".into(),
+                ))
+            } else {
+                projection.apply(&mut sp, event).await
+            };
+            match result {
+                Ok(()) => sp.commit().await?,
+                Err(error) => {
+                    sp.rollback().await?;
+                    if error.is_transient() {
+                        return Err(BusError::Projection {
+                            name: name.into(),
+                            message: error.to_string(),
+                        });
+                    }
+                    insert_dead_letter(&mut tx, name, event, &error.to_string(), 1).await?;
+                }
+            }
+            position = event.position;
+            done += 1;
+        }
+        progress(Progress {
+            done,
+            total: total.max(done),
+        });
+    }
+    set_checkpoint(&mut tx, name, position).await?;
+    tx.commit().await?;
+    tracing::info!(
+        projection = name,
+        position,
+        events = done,
+        "projection rebuilt"
+    );
+    Ok(position)
+}

@@ -1,0 +1,123 @@
+//! The HTTP API: axum routes, one folder per dialect, and the middleware stack.
+//!
+//! - [`humit`]: the humit app API under `/api/` (`Authorization: humit <token>`, envelopes).
+//! - [`techfesia`]: the Techfesia user API under `/auth/` and `/users` (Bearer JWTs, bare bodies).
+//! - [`health`]: `/health`, `/ready`, `/metrics`.
+//! - [`extract`]: the JSON body extractor whose rejections come out in the dialect's envelope.
+//!
+//! Trailing slashes are optional on every path: a `NormalizePath` layer trims them before
+//! routing, so `/users/` and `/users` reach the same handler. Unknown paths answer 404 and
+//! known paths with another method 405, each in the envelope of the dialect the path belongs to.
+
+pub mod extract;
+pub mod health;
+pub mod humit;
+pub mod techfesia;
+
+use std::time::{Duration, Instant};
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, Method, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tower::Layer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::CorsLayer;
+use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::state::AppState;
+
+/// The header carrying the request id (set when the client sends none).
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application: routes, middleware, and trailing-slash normalisation.
+pub fn app(state: AppState) -> NormalizePath<Router> {
+    let config = state.config.clone();
+    let router = Router::new()
+        .merge(health::router())
+        .merge(techfesia::router())
+        .merge(humit::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(middleware::from_fn(record_metrics))
+        .layer(CompressionLayer::new())
+        .layer(CorsLayer::permissive())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_millis(config.request_timeout_ms),
+        ))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let request_id = req
+                .headers()
+                .get(REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id)
+        }))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state);
+    NormalizePathLayer::trim_trailing_slash().layer(router)
+}
+
+/// The request id of a request (for command metadata).
+pub fn request_id(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+async fn record_metrics(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let response = next.run(req).await;
+    metrics::histogram!(
+        "humit_http_request_duration_seconds",
+        "method" => method,
+        "route" => route,
+        "status" => response.status().as_u16().to_string()
+    )
+    .record(started.elapsed().as_secs_f64());
+    response
+}
+
+fn is_humit(uri: &Uri) -> bool {
+    uri.path().starts_with("/api/") || uri.path() == "/api"
+}
+
+async fn not_found(uri: Uri) -> Response {
+    if is_humit(&uri) {
+        humit::HumitError::not_found("NOT_FOUND", "Not found").into_response()
+    } else {
+        techfesia::TfError::detail(StatusCode::NOT_FOUND, "Not found.").into_response()
+    }
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    if is_humit(&uri) {
+        humit::HumitError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            format!("Method {method} not allowed"),
+        )
+        .into_response()
+    } else {
+        techfesia::TfError::detail(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("Method \"{method}\" not allowed."),
+        )
+        .into_response()
+    }
+}

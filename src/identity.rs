@@ -1,0 +1,269 @@
+//! Identity use cases shared by both API dialects: unique claims, registering a person,
+//! opening sessions. Each dialect's routes parse their own DTOs, then call these.
+
+use aggregates::claim::{Claim, ClaimCommand, ClaimError, ClaimKind};
+use aggregates::user::{
+    NewSession, ProviderIdentity, Role, User, UserCommand, UserDetails, UserError,
+};
+use rand::Rng;
+use uuid::Uuid;
+
+use crate::auth::TokenPair;
+use crate::state::AppState;
+use crate::store::{CommandContext, CommandError};
+
+/// Why an identity use case failed.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    /// The username (handle) belongs to someone else.
+    #[error("username taken")]
+    UsernameTaken,
+    /// The email belongs to someone else.
+    #[error("email taken")]
+    EmailTaken,
+    /// The provider identity is linked to another account.
+    #[error("identity linked to another account")]
+    IdentityTaken,
+    /// The `User` aggregate refused.
+    #[error(transparent)]
+    User(#[from] UserError),
+    /// The event store failed.
+    #[error("store: {0}")]
+    Store(String),
+}
+
+impl From<CommandError<UserError>> for IdentityError {
+    fn from(e: CommandError<UserError>) -> Self {
+        match e {
+            CommandError::Rejected(e) => Self::User(e),
+            other => Self::Store(other.to_string()),
+        }
+    }
+}
+
+/// Takes the unique key `value` of `kind` for `owner`. `Ok(false)` when someone else has it.
+///
+/// # Errors
+/// Store failures.
+pub async fn claim(
+    state: &AppState,
+    kind: ClaimKind,
+    value: &str,
+    owner: &str,
+    ctx: &CommandContext,
+) -> Result<bool, IdentityError> {
+    let command = ClaimCommand::Take {
+        owner: owner.to_string(),
+    };
+    match state
+        .commands
+        .execute::<Claim>(&kind.claim_id(value), command, ctx)
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(CommandError::Rejected(ClaimError::Taken)) => Ok(false),
+        Err(e) => Err(IdentityError::Store(e.to_string())),
+    }
+}
+
+/// Gives the key back (only its owner can; otherwise nothing happens).
+pub async fn release(
+    state: &AppState,
+    kind: ClaimKind,
+    value: &str,
+    owner: &str,
+    ctx: &CommandContext,
+) {
+    let command = ClaimCommand::Release {
+        owner: owner.to_string(),
+    };
+    if let Err(error) = state
+        .commands
+        .execute::<Claim>(&kind.claim_id(value), command, ctx)
+        .await
+    {
+        tracing::error!(%error, claim = %kind.claim_id(value), "failed to release a claim");
+    }
+}
+
+/// The owner of a unique key, read from the write side (never stale).
+///
+/// # Errors
+/// Store failures.
+pub async fn owner_of(
+    state: &AppState,
+    kind: ClaimKind,
+    value: &str,
+) -> Result<Option<String>, IdentityError> {
+    let claim: Claim = state
+        .commands
+        .load(&kind.claim_id(value))
+        .await
+        .map_err(IdentityError::Store)?;
+    Ok(claim.owner().map(str::to_string))
+}
+
+/// Loads a user's write-side state.
+///
+/// # Errors
+/// Store failures.
+pub async fn load_user(state: &AppState, user_id: &str) -> Result<User, IdentityError> {
+    state
+        .commands
+        .load::<User>(user_id)
+        .await
+        .map_err(IdentityError::Store)
+}
+
+/// Claims a fresh six-digit referral code for `owner`.
+///
+/// # Errors
+/// Store failures.
+pub async fn new_referral_code(
+    state: &AppState,
+    owner: &str,
+    ctx: &CommandContext,
+) -> Result<String, IdentityError> {
+    loop {
+        let code = format!("{:06}", rand::thread_rng().gen_range(100_000..1_000_000));
+        if claim(state, ClaimKind::ReferralCode, &code, owner, ctx).await? {
+            return Ok(code);
+        }
+    }
+}
+
+/// A person to register.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// The handle.
+    pub username: String,
+    /// Personal details (email optional).
+    pub details: UserDetails,
+    /// A password, for password accounts.
+    pub password: Option<String>,
+    /// A provider identity, for OAuth and Spotify accounts.
+    pub identity: Option<ProviderIdentity>,
+    /// Spotify access token, refresh token and country.
+    pub spotify_tokens: Option<(String, String, Option<String>)>,
+    /// The role.
+    pub role: Role,
+}
+
+/// Registers a person: claims the handle, the email, the provider identity and a referral
+/// code, then creates the `User`. Every claim taken is given back if a later step fails.
+/// Answers the new user id and the position reached.
+///
+/// # Errors
+/// [`IdentityError::UsernameTaken`], [`IdentityError::EmailTaken`],
+/// [`IdentityError::IdentityTaken`], or a store failure.
+pub async fn register(
+    state: &AppState,
+    new: NewUser,
+    ctx: &CommandContext,
+) -> Result<(String, Option<i64>), IdentityError> {
+    let user_id = Uuid::new_v4().simple().to_string();
+    let mut taken: Vec<(ClaimKind, String)> = Vec::new();
+    let result = async {
+        if !claim(state, ClaimKind::Username, &new.username, &user_id, ctx).await? {
+            return Err(IdentityError::UsernameTaken);
+        }
+        taken.push((ClaimKind::Username, new.username.clone()));
+        if let Some(email) = new.details.email.as_deref().filter(|e| !e.is_empty()) {
+            if !claim(state, ClaimKind::Email, email, &user_id, ctx).await? {
+                return Err(IdentityError::EmailTaken);
+            }
+            taken.push((ClaimKind::Email, email.to_string()));
+        }
+        if let Some(identity) = &new.identity {
+            let key = format!("{}/{}", identity.provider, identity.subject);
+            if !claim(state, ClaimKind::Identity, &key, &user_id, ctx).await? {
+                return Err(IdentityError::IdentityTaken);
+            }
+            taken.push((ClaimKind::Identity, key));
+        }
+        let code = new_referral_code(state, &user_id, ctx).await?;
+        taken.push((ClaimKind::ReferralCode, code.clone()));
+        let command = UserCommand::Register {
+            user_id: user_id.clone(),
+            username: new.username.clone(),
+            details: new.details.clone(),
+            referral_code: code,
+            password: new.password.clone(),
+            identity: new.identity.clone(),
+            spotify_tokens: new.spotify_tokens.clone(),
+            role: new.role,
+            now: chrono::Utc::now(),
+        };
+        let position = state
+            .commands
+            .execute::<User>(&user_id, command, ctx)
+            .await?;
+        Ok(position)
+    }
+    .await;
+    match result {
+        Ok(position) => Ok((user_id, position)),
+        Err(e) => {
+            for (kind, value) in taken {
+                release(state, kind, &value, &user_id, ctx).await;
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Opens a session for a user a provider vouched for (or who just registered), and mints
+/// its token pair for `audience`. Answers the pair and the position reached.
+///
+/// # Errors
+/// The aggregate's refusal (disabled, missing) or a store failure.
+pub async fn start_session(
+    state: &AppState,
+    user_id: &str,
+    method: &str,
+    audience: &str,
+    ctx: &CommandContext,
+) -> Result<(TokenPair, Option<i64>), IdentityError> {
+    let pair = state.tokens.pair(user_id, audience);
+    let command = UserCommand::StartSession {
+        session: NewSession {
+            session_id: pair.session_id.clone(),
+            expires_at: pair.refresh_expires_at,
+            method: method.to_string(),
+        },
+        now: chrono::Utc::now(),
+    };
+    let position = state
+        .commands
+        .execute::<User>(user_id, command, ctx)
+        .await?;
+    Ok((pair, position))
+}
+
+/// Logs in with a password: checks it in the aggregate and opens a session.
+///
+/// # Errors
+/// [`UserError::InvalidCredentials`] and store failures.
+pub async fn log_in(
+    state: &AppState,
+    user_id: &str,
+    password: &str,
+    audience: &str,
+    ctx: &CommandContext,
+) -> Result<(TokenPair, Option<i64>), IdentityError> {
+    let pair = state.tokens.pair(user_id, audience);
+    let command = UserCommand::LogIn {
+        password: password.to_string(),
+        session: NewSession {
+            session_id: pair.session_id.clone(),
+            expires_at: pair.refresh_expires_at,
+            method: "password".into(),
+        },
+        now: chrono::Utc::now(),
+    };
+    let position = state
+        .commands
+        .execute::<User>(user_id, command, ctx)
+        .await?;
+    Ok((pair, position))
+}

@@ -1,0 +1,229 @@
+//! Wiring: [`Application::build`] connects, migrates, starts the background tasks and binds
+//! the listener (port 0 picks a free port, which [`Application::port`] reports).
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use aggregates::user::UserServices;
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::auth::limits::LoginLimiter;
+use crate::auth::passwords::Argon2Hasher;
+use crate::auth::{jwt, Registry, Tokens};
+use crate::bus::consistency::Checkpoints;
+use crate::bus::projector::Projector;
+use crate::bus::relay::Relay;
+use crate::bus::BusSettings;
+use crate::config::Config;
+use crate::state::AppState;
+use crate::store::{db, CommandBus};
+
+/// What a process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mode {
+    /// Serve the HTTP API.
+    pub http: bool,
+    /// Run the relay and the projectors.
+    pub workers: bool,
+}
+
+impl Mode {
+    /// HTTP, relay and projectors in one process.
+    pub const ALL: Self = Self {
+        http: true,
+        workers: true,
+    };
+}
+
+/// A built, not yet running, humit process.
+pub struct Application {
+    listener: Option<TcpListener>,
+    port: u16,
+    state: AppState,
+    stop: Arc<watch::Sender<bool>>,
+    tasks: JoinSet<()>,
+}
+
+/// The bus settings a configuration implies.
+pub fn bus_settings(config: &Config) -> BusSettings {
+    BusSettings {
+        amqp_url: config.amqp_url.clone(),
+        exchange: config.exchange.clone(),
+        prefetch: config.prefetch,
+        max_attempts: config.max_attempts,
+        quorum_queues: config.quorum_queues,
+        queue_expires_ms: config.queue_expires_ms,
+    }
+}
+
+impl Application {
+    /// Connects to Postgres (creating and migrating the database), loads the auth state,
+    /// starts the background tasks `mode` asks for, and binds the listener.
+    ///
+    /// # Errors
+    /// When Postgres is unreachable, a migration fails, or the address cannot be bound.
+    pub async fn build(config: Config, mode: Mode) -> anyhow::Result<Self> {
+        let pool = db::migrate(&config.database_url).await?;
+        let read_pool = match &config.database_read_url {
+            Some(url) => db::pool(url, 20).await?,
+            None => pool.clone(),
+        };
+        let hasher = Arc::new(Argon2Hasher::new(config.hash_concurrency));
+        let commands = CommandBus::new(
+            pool.clone(),
+            UserServices {
+                passwords: hasher.clone(),
+            },
+        );
+        let key = jwt::load_key(
+            config.jwt_secret.as_deref(),
+            config.jwt_key_file.as_deref(),
+            &config.data_dir,
+        )?;
+        let tokens = Arc::new(Tokens::new(
+            &key,
+            &config.jwt_issuer,
+            config.access_ttl_secs,
+            config.app_access_ttl_secs,
+            config.refresh_ttl_secs,
+        ));
+        let registry = Arc::new(Registry::default());
+        registry
+            .catch_up(&pool)
+            .await
+            .context("failed to load the auth state")?;
+        let checkpoints = Checkpoints::default();
+        checkpoints.load(&pool).await?;
+
+        let (stop, stop_rx) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+        tasks.spawn(registry.clone().follow(pool.clone(), stop_rx.clone()));
+        tasks.spawn(checkpoints.clone().follow(pool.clone(), stop_rx.clone()));
+        let relay_leader = Arc::new(AtomicBool::new(false));
+        if mode.workers {
+            let settings = bus_settings(&config);
+            tasks.spawn(
+                Relay::new(pool.clone(), settings.clone(), relay_leader.clone())
+                    .run(stop_rx.clone()),
+            );
+            for projection in projections::all() {
+                let projector = Projector::new(projection, pool.clone(), settings.clone());
+                tasks.spawn(projector.run(stop_rx.clone()));
+            }
+        }
+
+        let (listener, port) = if mode.http {
+            let listener = TcpListener::bind(config.addr)
+                .await
+                .with_context(|| format!("failed to bind {}", config.addr))?;
+            let port = listener.local_addr()?.port();
+            (Some(listener), port)
+        } else {
+            (None, 0)
+        };
+        let mut bound = config.addr;
+        bound.set_port(port);
+        let public_url: Arc<str> = config.public_url(bound).into();
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .context("failed to build the HTTP client")?;
+        let state = AppState {
+            limiter: Arc::new(LoginLimiter::new(
+                config.login_max_failures,
+                std::time::Duration::from_secs(config.login_window_secs),
+            )),
+            config: Arc::new(config),
+            public_url,
+            pool,
+            read_pool,
+            commands,
+            checkpoints,
+            tokens,
+            registry,
+            hasher,
+            metrics: crate::telemetry::metrics_handle(),
+            http,
+            relay_leader,
+        };
+        Ok(Self {
+            listener,
+            port,
+            state,
+            stop: Arc::new(stop),
+            tasks,
+        })
+    }
+
+    /// The bound port (0 without HTTP).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Sending `true` stops the process gracefully.
+    pub fn stop_handle(&self) -> Arc<watch::Sender<bool>> {
+        self.stop.clone()
+    }
+
+    /// Serves until Ctrl-C, SIGTERM or the stop handle, then stops the background tasks.
+    ///
+    /// # Errors
+    /// When serving fails.
+    pub async fn run_until_stopped(mut self) -> anyhow::Result<()> {
+        let mut stop_rx = self.stop.subscribe();
+        let stopped = async move {
+            tokio::select! {
+                () = shutdown_signal() => {}
+                _ = stop_rx.wait_for(|s| *s) => {}
+            }
+        };
+        match self.listener.take() {
+            Some(listener) => {
+                let app = crate::http::app(self.state.clone());
+                tracing::info!(port = self.port, url = %self.state.public_url, "serving");
+                axum::serve(
+                    listener,
+                    axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+                        std::net::SocketAddr,
+                    >(app),
+                )
+                .with_graceful_shutdown(stopped)
+                .await
+                .context("server failed")?;
+            }
+            None => stopped.await,
+        }
+        self.stop.send_replace(true);
+        while self.tasks.join_next().await.is_some() {}
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

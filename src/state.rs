@@ -1,0 +1,73 @@
+//! The state every HTTP handler shares.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use sqlx::PgPool;
+
+use crate::auth::limits::LoginLimiter;
+use crate::auth::passwords::Argon2Hasher;
+use crate::auth::{Registry, Tokens};
+use crate::bus::consistency::Checkpoints;
+use crate::config::Config;
+use crate::store::CommandBus;
+
+/// Shared, cheaply cloned application state.
+#[derive(Clone)]
+pub struct AppState {
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// Base of absolute URLs, without a trailing slash.
+    pub public_url: Arc<str>,
+    /// The primary database (event log, read models).
+    pub pool: PgPool,
+    /// Where read queries go (the primary, or `DATABASE_READ_URL`).
+    pub read_pool: PgPool,
+    /// Runs commands on aggregates.
+    pub commands: Arc<CommandBus>,
+    /// Projection checkpoints, for read-your-writes.
+    pub checkpoints: Checkpoints,
+    /// Mints and checks JWTs.
+    pub tokens: Arc<Tokens>,
+    /// Authentication state of every user.
+    pub registry: Arc<Registry>,
+    /// Password hashing.
+    pub hasher: Arc<Argon2Hasher>,
+    /// Failed-login limits.
+    pub limiter: Arc<LoginLimiter>,
+    /// Renders `/metrics`.
+    pub metrics: PrometheusHandle,
+    /// Outgoing HTTP (Spotify, OAuth providers).
+    pub http: reqwest::Client,
+    /// Whether this process's relay is the active one.
+    pub relay_leader: Arc<AtomicBool>,
+}
+
+impl AppState {
+    /// Waits, bounded by `HUMIT_CONSISTENCY_WAIT_MS`, until `projections` reached `position`
+    /// (nothing to wait for when the command stored no event).
+    pub async fn wait_for(&self, position: Option<i64>, projections: &[&str]) {
+        if let Some(position) = position {
+            self.checkpoints
+                .wait(projections, position, self.config.consistency_wait())
+                .await;
+        }
+    }
+
+    /// Waits until the in-memory auth state reflects `position` (revocations, roles).
+    pub async fn sync_auth(&self, position: Option<i64>) {
+        if let Some(position) = position {
+            if !self
+                .registry
+                .sync_to(position, std::time::Duration::from_secs(1))
+                .await
+            {
+                // The feed is late; read the log now rather than answer before the change holds.
+                if let Err(error) = self.registry.catch_up(&self.pool).await {
+                    tracing::error!(%error, "auth state catch-up failed");
+                }
+            }
+        }
+    }
+}

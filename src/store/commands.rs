@@ -1,0 +1,226 @@
+//! The command bus: runs a command on an aggregate through cqrs-es and postgres-es, stamps
+//! every event with metadata, and answers the global position the command reached.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Instant;
+
+use aggregates::claim::Claim;
+use aggregates::social::{Hum, Mute, StationFollow, UserFollow};
+use aggregates::station::Station;
+use aggregates::user::{User, UserServices};
+use cqrs_es::persist::PersistedEventStore;
+use cqrs_es::{Aggregate, AggregateError, CqrsFramework};
+use postgres_es::{PostgresCqrs, PostgresEventRepository};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// Who issued a command: recorded in every event's metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// The system itself (CLI, seeds, sagas).
+    System,
+    /// A signed-in user with their role.
+    User {
+        /// The user id.
+        id: String,
+        /// `normal`, `staff` or `superuser`.
+        role: String,
+    },
+    /// Someone not signed in (sign-up, login, password reset).
+    Anonymous,
+}
+
+/// The context of one command: who and which request.
+#[derive(Debug, Clone)]
+pub struct CommandContext {
+    /// Who.
+    pub actor: Actor,
+    /// The HTTP request id (or a CLI run id).
+    pub request_id: String,
+}
+
+impl CommandContext {
+    /// A context for the system (CLI, seeds).
+    pub fn system() -> Self {
+        Self {
+            actor: Actor::System,
+            request_id: Uuid::new_v4().to_string(),
+        }
+    }
+
+    fn metadata(&self, command_id: &str) -> HashMap<String, String> {
+        let (actor_id, actor_role) = match &self.actor {
+            Actor::System => ("system".to_string(), "system".to_string()),
+            Actor::Anonymous => ("anonymous".to_string(), "anonymous".to_string()),
+            Actor::User { id, role } => (id.clone(), role.clone()),
+        };
+        HashMap::from([
+            ("actor_id".to_string(), actor_id),
+            ("actor_role".to_string(), actor_role),
+            ("request_id".to_string(), self.request_id.clone()),
+            ("command_id".to_string(), command_id.to_string()),
+            ("occurred_at".to_string(), chrono::Utc::now().to_rfc3339()),
+        ])
+    }
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError<E: std::error::Error> {
+    /// The aggregate refused: a business rule.
+    #[error(transparent)]
+    Rejected(E),
+    /// Another command changed the aggregate at the same time, again and again.
+    #[error("concurrent modification")]
+    Conflict,
+    /// The store failed.
+    #[error("event store: {0}")]
+    Store(String),
+}
+
+impl<E: std::error::Error> From<AggregateError<E>> for CommandError<E> {
+    fn from(e: AggregateError<E>) -> Self {
+        match e {
+            AggregateError::UserError(e) => Self::Rejected(e),
+            AggregateError::AggregateConflict => Self::Conflict,
+            other => Self::Store(other.to_string()),
+        }
+    }
+}
+
+/// One cqrs-es framework per aggregate, over the shared Postgres event log.
+pub struct CommandBus {
+    pool: PgPool,
+    users: PostgresCqrs<User>,
+    claims: PostgresCqrs<Claim>,
+    stations: PostgresCqrs<Station>,
+    user_follows: PostgresCqrs<UserFollow>,
+    station_follows: PostgresCqrs<StationFollow>,
+    mutes: PostgresCqrs<Mute>,
+    hums: PostgresCqrs<Hum>,
+}
+
+impl fmt::Debug for CommandBus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CommandBus")
+    }
+}
+
+fn framework<A: Aggregate>(
+    pool: &PgPool,
+    snapshot_every: usize,
+    services: A::Services,
+) -> PostgresCqrs<A> {
+    let repo = PostgresEventRepository::new(pool.clone());
+    let store = if snapshot_every > 0 {
+        PersistedEventStore::new_snapshot_store(repo, snapshot_every)
+    } else {
+        PersistedEventStore::new_event_store(repo)
+    };
+    CqrsFramework::new(store, vec![], services)
+}
+
+/// Selects an aggregate's framework on the bus.
+pub trait Routed: Aggregate + Sized {
+    /// The framework for this aggregate.
+    fn framework(bus: &CommandBus) -> &PostgresCqrs<Self>;
+}
+
+macro_rules! routed {
+    ($($agg:ty => $field:ident),* $(,)?) => {
+        $(impl Routed for $agg {
+            fn framework(bus: &CommandBus) -> &PostgresCqrs<Self> {
+                &bus.$field
+            }
+        })*
+    };
+}
+
+routed!(
+    User => users, Claim => claims, Station => stations, UserFollow => user_follows,
+    StationFollow => station_follows, Mute => mutes, Hum => hums,
+);
+
+/// The `User` aggregate, which grows with every session, is snapshotted this often.
+const USER_SNAPSHOT_EVERY: usize = 20;
+
+/// How many times a command is re-run when another command changed its aggregate first.
+const CONFLICT_RETRIES: usize = 5;
+
+impl CommandBus {
+    /// Builds the frameworks, one per aggregate.
+    pub fn new(pool: PgPool, user_services: UserServices) -> Arc<Self> {
+        Arc::new(Self {
+            users: framework(&pool, USER_SNAPSHOT_EVERY, user_services),
+            claims: framework(&pool, 0, ()),
+            stations: framework(&pool, 0, ()),
+            user_follows: framework(&pool, 0, ()),
+            station_follows: framework(&pool, 0, ()),
+            mutes: framework(&pool, 0, ()),
+            hums: framework(&pool, 0, ()),
+            pool,
+        })
+    }
+
+    /// Runs `command` on aggregate `id`. Answers the global position of the last event it
+    /// stored, or `None` when it stored nothing. A concurrency conflict re-runs the command
+    /// on the fresh state, a few times.
+    ///
+    /// # Errors
+    /// [`CommandError`]: the aggregate's refusal, a persistent conflict, or a store failure.
+    pub async fn execute<A: Routed>(
+        &self,
+        id: &str,
+        command: A::Command,
+        ctx: &CommandContext,
+    ) -> Result<Option<i64>, CommandError<A::Error>>
+    where
+        A::Command: Clone,
+    {
+        let started = Instant::now();
+        let command_id = Uuid::new_v4().to_string();
+        let mut attempt = 0;
+        let result = loop {
+            attempt += 1;
+            let run = A::framework(self)
+                .execute_with_metadata(id, command.clone(), ctx.metadata(&command_id))
+                .await;
+            match run {
+                Err(AggregateError::AggregateConflict) if attempt < CONFLICT_RETRIES => continue,
+                other => break other.map_err(CommandError::from),
+            }
+        };
+        let outcome = if result.is_ok() { "ok" } else { "error" };
+        metrics::histogram!("humit_command_duration_seconds", "aggregate" => A::TYPE, "outcome" => outcome)
+            .record(started.elapsed().as_secs_f64());
+        result?;
+        let position: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(position) FROM events
+             WHERE aggregate_type = $1 AND aggregate_id = $2 AND metadata->>'command_id' = $3",
+        )
+        .bind(A::TYPE)
+        .bind(id)
+        .bind(&command_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| CommandError::Store(e.to_string()))?;
+        tracing::debug!(aggregate = A::TYPE, id, ?position, "command stored");
+        Ok(position)
+    }
+
+    /// Loads an aggregate's current state from the log (and its snapshot).
+    ///
+    /// # Errors
+    /// A store failure, as text.
+    pub async fn load<A: Aggregate>(&self, id: &str) -> Result<A, String> {
+        use cqrs_es::EventStore;
+        // A snapshot store reads the snapshot when there is one, and the events after it.
+        let repo = PostgresEventRepository::new(self.pool.clone());
+        let store: PersistedEventStore<PostgresEventRepository, A> =
+            PersistedEventStore::new_snapshot_store(repo, USER_SNAPSHOT_EVERY);
+        let ctx = store.load_aggregate(id).await.map_err(|e| e.to_string())?;
+        Ok(ctx.aggregate)
+    }
+}

@@ -1,0 +1,79 @@
+//! Connecting to Postgres: create the database when missing, run migrations.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
+
+/// The migrations in `migrations/`, embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Creates the database named in `url` if it does not exist.
+///
+/// # Errors
+/// When the server cannot be reached or refuses.
+pub async fn ensure_database(url: &str) -> anyhow::Result<()> {
+    let options = PgConnectOptions::from_str(url).context("invalid DATABASE_URL")?;
+    let name = options.get_database().unwrap_or("postgres").to_string();
+    let admin = options.clone().database("postgres");
+    let mut conn = PgConnection::connect_with(&admin)
+        .await
+        .context("failed to connect to Postgres")?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut conn)
+            .await?;
+    if !exists {
+        let quoted = name.replace('"', "\"\"");
+        // A concurrent creator may win the race; that is fine.
+        if let Err(e) = sqlx::query(&format!("CREATE DATABASE \"{quoted}\""))
+            .execute(&mut conn)
+            .await
+        {
+            let raced = e
+                .as_database_error()
+                .and_then(|d| d.code())
+                .is_some_and(|c| c == "42P04" || c == "23505");
+            if !raced {
+                return Err(e).context("failed to create the database");
+            }
+        }
+        tracing::info!(database = %name, "created database");
+    }
+    conn.close().await.ok();
+    Ok(())
+}
+
+/// Opens a pool on `url`.
+///
+/// # Errors
+/// When the URL is invalid or the server unreachable.
+pub async fn pool(url: &str, max: u32) -> anyhow::Result<PgPool> {
+    let options = PgConnectOptions::from_str(url)
+        .context("invalid database URL")?
+        .log_statements(tracing::log::LevelFilter::Trace)
+        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
+    PgPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+        .context("failed to connect to Postgres")
+}
+
+/// Creates the database if needed, connects, and applies every migration.
+///
+/// # Errors
+/// When any step fails.
+pub async fn migrate(url: &str) -> anyhow::Result<PgPool> {
+    ensure_database(url).await?;
+    let pool = pool(url, 20).await?;
+    MIGRATOR
+        .run(&pool)
+        .await
+        .context("failed to apply migrations")?;
+    Ok(pool)
+}

@@ -1,0 +1,8 @@
+//! The write side's storage: the Postgres event log (postgres-es), the command bus that runs
+//! commands on aggregates with metadata, and readers of the log in global order.
+
+pub mod commands;
+pub mod db;
+pub mod log;
+
+pub use commands::{Actor, CommandBus, CommandContext, CommandError};
