@@ -1,0 +1,1 @@
+//! The event-sourced core: store, relay, projections, read-your-writes.

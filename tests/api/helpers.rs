@@ -1,0 +1,250 @@
+//! Test harness: a humit process per test, with its own database, exchange and data dir,
+//! on port 0, against the real Postgres and RabbitMQ; a test subscriber on the exchange; a
+//! TCP proxy in front of RabbitMQ to simulate a broker outage for one app only.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use humit::config::Config;
+use humit::startup::{Application, Mode};
+use humit::state::AppState;
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions};
+use lapin::types::FieldTable;
+use projections::Envelope;
+use sqlx::PgPool;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
+
+/// The RabbitMQ the tests use.
+pub fn amqp_url() -> String {
+    std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+/// The Postgres server the tests use (a database per test is created on it).
+pub fn postgres_base() -> String {
+    std::env::var("HUMIT_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// A fresh, isolated configuration: its own database, exchange and data dir.
+pub fn test_config() -> Config {
+    let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+    let mut config = Config::from_env();
+    config.database_url = format!("{}/humit_test_{id}", postgres_base());
+    config.database_read_url = None;
+    config.amqp_url = amqp_url();
+    config.exchange = format!("humit_test_{id}");
+    config.addr = "127.0.0.1:0".parse().unwrap();
+    config.public_url = None;
+    config.data_dir = std::env::temp_dir().join(format!("humit_test_{id}"));
+    config.queue_expires_ms = Some(600_000);
+    config.jwt_secret = Some(format!("test-secret-{id}-{id}-{id}"));
+    config.jwt_key_file = None;
+    config.smtp_url = None;
+    config.s3_bucket = None;
+    config.hash_concurrency = 2;
+    config
+}
+
+/// A running humit process.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub address: String,
+    /// The bound port.
+    pub port: u16,
+    /// Its configuration.
+    pub config: Config,
+    /// Its state (command bus, pools, tokens).
+    pub state: AppState,
+    /// A pool on its database.
+    pub pool: PgPool,
+    /// An HTTP client.
+    pub client: reqwest::Client,
+    stop: Arc<watch::Sender<bool>>,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl TestApp {
+    /// Stops the process and waits for it.
+    pub async fn stop(self) {
+        self.stop.send_replace(true);
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.handle).await;
+    }
+
+    /// `address` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Waits until every projection applied everything in the log.
+    pub async fn settle(&self) {
+        let head = humit::store::log::head(&self.pool).await.unwrap();
+        let names: Vec<&str> = projections::all().iter().map(|p| p.name()).collect();
+        assert!(
+            self.state
+                .checkpoints
+                .wait(&names, head, Duration::from_secs(20))
+                .await,
+            "projections did not reach {head}"
+        );
+    }
+}
+
+/// Starts humit with `config` in `mode`.
+pub async fn spawn_with(config: Config, mode: Mode) -> TestApp {
+    humit::telemetry::init_tracing(false);
+    let app = Application::build(config.clone(), mode).await.expect("app builds");
+    let port = app.port();
+    let state = app.state().clone();
+    let stop = app.stop_handle();
+    let handle = tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        pool: state.pool.clone(),
+        state,
+        config,
+        client: reqwest::Client::new(),
+        stop,
+        handle,
+    }
+}
+
+/// Starts humit (HTTP, relay, projectors) on a fresh database and exchange.
+pub async fn spawn_app() -> TestApp {
+    spawn_with(test_config(), Mode::ALL).await
+}
+
+/// A subscriber with its own exclusive queue bound to `#` on the exchange.
+pub struct Subscriber {
+    rx: mpsc::UnboundedReceiver<Envelope>,
+    _conn: lapin::Connection,
+}
+
+impl Subscriber {
+    /// Binds a new queue to `exchange` (declaring the exchange if needed).
+    pub async fn bind(exchange: &str, pattern: &str) -> Self {
+        let conn = lapin::Connection::connect(&amqp_url(), lapin::ConnectionProperties::default())
+            .await
+            .expect("rabbitmq reachable");
+        let channel = conn.create_channel().await.unwrap();
+        humit::bus::broker::declare_exchange(&channel, exchange).await.unwrap();
+        let queue = channel
+            .queue_declare(
+                "".into(),
+                QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() },
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        channel
+            .queue_bind(queue.name().clone(), exchange.into(), pattern.into(), QueueBindOptions::default(), FieldTable::default())
+            .await
+            .unwrap();
+        let mut consumer = channel
+            .basic_consume(queue.name().clone(), "test".into(), BasicConsumeOptions::default(), FieldTable::default())
+            .await
+            .unwrap();
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Some(Ok(delivery)) = consumer.next().await {
+                let envelope: Envelope = serde_json::from_slice(&delivery.data).expect("envelope");
+                let _ = delivery.ack(BasicAckOptions::default()).await;
+                if tx.send(envelope).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { rx, _conn: conn }
+    }
+
+    /// The next `n` messages, failing after `timeout`.
+    pub async fn take(&mut self, n: usize, timeout: Duration) -> Vec<Envelope> {
+        let mut out = Vec::new();
+        let deadline = tokio::time::Instant::now() + timeout;
+        while out.len() < n {
+            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                Ok(Some(e)) => out.push(e),
+                _ => panic!("received {} of {n} messages", out.len()),
+            }
+        }
+        out
+    }
+
+    /// Every message arriving within `quiet` of the previous one.
+    pub async fn drain(&mut self, quiet: Duration) -> Vec<Envelope> {
+        let mut out = Vec::new();
+        while let Ok(Some(e)) = tokio::time::timeout(quiet, self.rx.recv()).await {
+            out.push(e);
+        }
+        out
+    }
+}
+
+/// A TCP proxy to RabbitMQ that can be cut (closing every connection and refusing new ones).
+pub struct BrokerProxy {
+    /// The AMQP URL through the proxy.
+    pub url: String,
+    up: Arc<AtomicBool>,
+    cut: watch::Sender<u64>,
+}
+
+impl BrokerProxy {
+    /// Starts a proxy to 127.0.0.1:5672.
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr: SocketAddr = listener.local_addr().unwrap();
+        let up = Arc::new(AtomicBool::new(true));
+        let (cut, cut_rx) = watch::channel(0u64);
+        let up2 = up.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else { break };
+                if !up2.load(Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let mut cut_rx = cut_rx.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect("127.0.0.1:5672").await else { return };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = cut_rx.changed() => {}
+                    }
+                });
+            }
+        });
+        Self { url: format!("amqp://guest:guest@{addr}/%2f"), up, cut }
+    }
+
+    /// Cuts every connection and refuses new ones.
+    pub fn down(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        self.cut.send_modify(|n| *n += 1);
+    }
+
+    /// Accepts connections again.
+    pub fn up(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Polls `check` until it is true, failing after `timeout`.
+pub async fn eventually<F, Fut>(timeout: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if check().await {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "condition not met in {timeout:?}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}

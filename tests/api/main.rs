@@ -1,0 +1,6 @@
+//! Integration tests: one binary, one module per feature. Every test gets its own database
+//! and exchange (see `helpers::spawn_app`), against the real Postgres and RabbitMQ.
+
+mod helpers;
+
+mod core;
