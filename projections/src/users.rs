@@ -185,9 +185,26 @@ impl Projection for UsersProjection {
                     .execute(&mut *conn)
                     .await?;
             }
+            UserEvent::NotificationIdChanged {
+                notification_id, ..
+            } => {
+                sqlx::query("UPDATE rm_users SET notification_id = $2 WHERE user_id = $1")
+                    .bind(id)
+                    .bind(notification_id)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            UserEvent::ProfilePictureUploaded { url, .. } => {
+                sqlx::query("UPDATE rm_users SET profile_picture = $2 WHERE user_id = $1")
+                    .bind(id)
+                    .bind(url)
+                    .execute(&mut *conn)
+                    .await?;
+            }
             UserEvent::SessionRevoked { .. }
             | UserEvent::AllSessionsRevoked { .. }
-            | UserEvent::PasswordResetRequested { .. } => {}
+            | UserEvent::PasswordResetRequested { .. }
+            | UserEvent::ProfilePictureUploadStarted { .. } => {}
         }
         Ok(())
     }

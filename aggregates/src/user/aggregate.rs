@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::command::{NewSession, ProviderIdentity, UserCommand};
 use super::error::UserError;
 use super::event::{
-    HumitProfile, LinkedProvider, PasswordChange, PendingReset, Privileges, Role, UserDetails,
-    UserEvent, RESET_TOKEN_TTL_MINUTES,
+    HumitProfile, LinkedProvider, PasswordChange, PendingReset, PendingUpload, Privileges, Role,
+    UserDetails, UserEvent, PENDING_UPLOAD_TTL_HOURS, RESET_TOKEN_TTL_MINUTES,
 };
 use super::services::UserServices;
 use crate::common::Secret;
@@ -34,6 +34,22 @@ pub struct User {
     profile: Option<HumitProfile>,
     referred: BTreeSet<String>,
     registered_at: Option<DateTime<Utc>>,
+    /// The latest Spotify tokens (humit sign-up), kept to call Spotify for the user.
+    #[serde(default)]
+    spotify: Option<SpotifyTokens>,
+    #[serde(default)]
+    notification_id: Option<String>,
+    /// Profile picture uploads handed out and not arrived yet, by upload id.
+    #[serde(default)]
+    uploads: BTreeMap<String, PendingUpload>,
+}
+
+/// The Spotify tokens of a humit user. Secrets: never printed, redacted on the bus.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct SpotifyTokens {
+    access_token: Secret<String>,
+    refresh_token: Secret<String>,
+    country: Option<String>,
 }
 
 impl User {
@@ -80,6 +96,50 @@ impl User {
     /// The open sessions.
     pub fn open_sessions(&self) -> impl Iterator<Item = &str> {
         self.sessions.keys().map(String::as_str)
+    }
+    /// The humit registration form, once submitted.
+    pub fn profile(&self) -> Option<&HumitProfile> {
+        self.profile.as_ref()
+    }
+    /// The six-digit referral code.
+    pub fn referral_code(&self) -> &str {
+        &self.referral_code
+    }
+    /// The provider's id for this person, when `provider` is linked.
+    pub fn provider_subject(&self, provider: &str) -> Option<&str> {
+        self.providers.get(provider).map(|l| l.subject.as_str())
+    }
+    /// The latest Spotify access token (`None` when never given, or redacted).
+    pub fn spotify_access_token(&self) -> Option<&str> {
+        self.spotify
+            .as_ref()
+            .and_then(|t| t.access_token.expose())
+            .map(String::as_str)
+    }
+    /// The latest Spotify refresh token.
+    pub fn spotify_refresh_token(&self) -> Option<&str> {
+        self.spotify
+            .as_ref()
+            .and_then(|t| t.refresh_token.expose())
+            .map(String::as_str)
+    }
+    /// The country Spotify reported.
+    pub fn spotify_country(&self) -> Option<&str> {
+        self.spotify.as_ref().and_then(|t| t.country.as_deref())
+    }
+    /// The push notification id.
+    pub fn notification_id(&self) -> Option<&str> {
+        self.notification_id.as_deref()
+    }
+    /// Profile picture uploads started and not arrived yet, newest first.
+    pub fn pending_uploads(&self) -> Vec<(&str, &PendingUpload)> {
+        let mut pending: Vec<_> = self
+            .uploads
+            .iter()
+            .map(|(id, upload)| (id.as_str(), upload))
+            .collect();
+        pending.sort_by(|a, b| b.1.started_at.cmp(&a.1.started_at));
+        pending
     }
 
     fn ensure_active(&self) -> Result<(), UserError> {
@@ -394,6 +454,52 @@ impl User {
                     }]
                 }
             }
+            C::SetNotificationId {
+                notification_id,
+                now,
+            } => {
+                self.ensure_active()?;
+                if notification_id == self.notification_id {
+                    vec![]
+                } else {
+                    vec![UserEvent::NotificationIdChanged {
+                        notification_id,
+                        at: now,
+                    }]
+                }
+            }
+            C::StartProfilePictureUpload {
+                upload_id,
+                key,
+                expires_at,
+                now,
+            } => {
+                self.ensure_active()?;
+                vec![UserEvent::ProfilePictureUploadStarted {
+                    upload_id,
+                    key,
+                    expires_at,
+                    at: now,
+                }]
+            }
+            C::CompleteProfilePictureUpload {
+                upload_id,
+                url,
+                now,
+            } => {
+                self.ensure_active()?;
+                let fresh = self.uploads.get(&upload_id).is_some_and(|u| {
+                    u.started_at + Duration::hours(PENDING_UPLOAD_TTL_HOURS) > now
+                });
+                if !fresh {
+                    return Err(UserError::UploadNotFound);
+                }
+                vec![UserEvent::ProfilePictureUploaded {
+                    upload_id,
+                    url,
+                    at: now,
+                }]
+            }
         };
         Ok(events)
     }
@@ -461,10 +567,51 @@ impl Aggregate for User {
                     },
                 );
             }
-            E::SpotifyTokensUpdated { .. } | E::ProfilePictureChanged { .. } => {}
+            E::SpotifyTokensUpdated {
+                access_token,
+                refresh_token,
+                country,
+                ..
+            } => {
+                let country = country.or_else(|| self.spotify.take().and_then(|t| t.country));
+                self.spotify = Some(SpotifyTokens {
+                    access_token,
+                    refresh_token,
+                    country,
+                });
+            }
+            E::ProfilePictureChanged { .. } => {}
+            E::NotificationIdChanged {
+                notification_id, ..
+            } => self.notification_id = notification_id,
+            E::ProfilePictureUploadStarted {
+                upload_id,
+                key,
+                expires_at,
+                at,
+            } => {
+                let horizon = at - Duration::hours(PENDING_UPLOAD_TTL_HOURS);
+                self.uploads.retain(|_, u| u.started_at > horizon);
+                self.uploads.insert(
+                    upload_id,
+                    PendingUpload {
+                        key,
+                        expires_at,
+                        started_at: at,
+                    },
+                );
+            }
+            E::ProfilePictureUploaded { upload_id, .. } => {
+                self.uploads.remove(&upload_id);
+            }
             E::DetailsUpdated { details, .. } => self.details = details,
             E::UsernameChanged { username, .. } => self.username = username,
-            E::ProfileRegistered { profile, .. } => self.profile = Some(profile),
+            E::ProfileRegistered { profile, .. } => {
+                if profile.notification_id.is_some() {
+                    self.notification_id = profile.notification_id.clone();
+                }
+                self.profile = Some(profile);
+            }
             E::SessionStarted {
                 session_id,
                 expires_at,

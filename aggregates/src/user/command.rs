@@ -188,4 +188,31 @@ pub enum UserCommand {
         /// Now.
         now: DateTime<Utc>,
     },
+    /// Set (or clear) the push notification id.
+    SetNotificationId {
+        /// The id.
+        notification_id: Option<String>,
+        /// Now.
+        now: DateTime<Utc>,
+    },
+    /// Record a profile picture upload URL handed out for `key`.
+    StartProfilePictureUpload {
+        /// The upload id.
+        upload_id: String,
+        /// The storage key, under the user's prefix.
+        key: String,
+        /// When the upload URL expires.
+        expires_at: DateTime<Utc>,
+        /// Now.
+        now: DateTime<Utc>,
+    },
+    /// A started upload arrived (checked by the storage): make it the profile picture.
+    CompleteProfilePictureUpload {
+        /// The upload id.
+        upload_id: String,
+        /// The picture's public URL.
+        url: String,
+        /// Now.
+        now: DateTime<Utc>,
+    },
 }

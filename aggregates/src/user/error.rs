@@ -39,6 +39,9 @@ pub enum UserError {
     /// The registration form was submitted already.
     #[error("profile already registered")]
     ProfileAlreadyRegistered,
+    /// No upload with this id was started (or it completed or was forgotten already).
+    #[error("no such upload")]
+    UploadNotFound,
     /// The password could not be hashed.
     #[error("{0}")]
     Hashing(String),

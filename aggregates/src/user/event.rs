@@ -231,13 +231,40 @@ pub enum UserEvent {
         /// When.
         at: DateTime<Utc>,
     },
+    /// The push notification id changed (humit sign-up, registration form).
+    NotificationIdChanged {
+        /// The new id (`None` clears it).
+        notification_id: Option<String>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A profile picture upload URL was handed out for `key`.
+    ProfilePictureUploadStarted {
+        /// The upload id (the file is `<upload_id>.jpg`).
+        upload_id: String,
+        /// The storage key, under the user's prefix.
+        key: String,
+        /// When the upload URL expires.
+        expires_at: DateTime<Utc>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A started upload arrived and became the profile picture.
+    ProfilePictureUploaded {
+        /// The upload id.
+        upload_id: String,
+        /// The picture's public URL.
+        url: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
 }
 
 crate::domain_event!(UserEvent, "1", {
     UserRegistered, PasswordSet, ProviderLinked, SpotifyTokensUpdated, DetailsUpdated,
     UsernameChanged, ProfileRegistered, ProfilePictureChanged, SessionStarted, SessionRevoked,
     AllSessionsRevoked, PasswordResetRequested, RoleChanged, UserDisabled, UserDeleted,
-    ReferralCredited,
+    ReferralCredited, NotificationIdChanged, ProfilePictureUploadStarted, ProfilePictureUploaded,
 });
 
 /// A reset token kept in the aggregate until used or expired.
@@ -246,6 +273,20 @@ pub(crate) struct PendingReset {
     pub token_hash: String,
     pub expires_at: DateTime<Utc>,
 }
+
+/// A profile picture upload that was started and has not arrived yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingUpload {
+    /// The storage key.
+    pub key: String,
+    /// When the upload URL expires.
+    pub expires_at: DateTime<Utc>,
+    /// When it was started.
+    pub started_at: DateTime<Utc>,
+}
+
+/// How long a started upload is remembered; after that it can no longer complete.
+pub const PENDING_UPLOAD_TTL_HOURS: i64 = 24;
 
 /// A provider identity linked to the account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

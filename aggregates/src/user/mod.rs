@@ -15,8 +15,8 @@ pub use aggregate::User;
 pub use command::{NewSession, ProviderIdentity, UserCommand};
 pub use error::UserError;
 pub use event::{
-    Action, HumitProfile, PasswordChange, Privileges, Role, UserDetails, UserEvent,
-    RESET_TOKEN_TTL_MINUTES,
+    Action, HumitProfile, PasswordChange, PendingUpload, Privileges, Role, UserDetails, UserEvent,
+    PENDING_UPLOAD_TTL_HOURS, RESET_TOKEN_TTL_MINUTES,
 };
 pub use services::{HashError, PasswordHasher, UserServices};
 
