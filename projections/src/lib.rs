@@ -63,8 +63,17 @@ pub trait Projection: Send + Sync {
     /// Its stable name: the checkpoint key and the queue suffix.
     fn name(&self) -> &'static str;
 
-    /// The routing-key patterns of the events it needs (`User.#`, `Hum.HumPosted`, ...).
+    /// The routing-key patterns of the events it applies (`User.#`, `Hum.HumPosted`, ...).
+    /// Its queue receives every event, so that its checkpoint is a global position that
+    /// read-your-writes and lag can compare; events matching no pattern only move it.
     fn bindings(&self) -> &'static [&'static str];
+
+    /// Whether the projection applies events with this routing key.
+    fn wants(&self, routing_key: &str) -> bool {
+        self.bindings()
+            .iter()
+            .any(|p| topic_matches(p, routing_key))
+    }
 
     /// The tables it owns, emptied before a rebuild.
     fn tables(&self) -> &'static [&'static str];
@@ -77,10 +86,42 @@ pub trait Projection: Send + Sync {
         -> Result<(), ProjectionError>;
 }
 
+/// AMQP topic matching: words separated by `.`, `*` matches one word, `#` zero or more.
+pub fn topic_matches(pattern: &str, key: &str) -> bool {
+    fn go(p: &[&str], k: &[&str]) -> bool {
+        match (p.first(), k.first()) {
+            (None, None) => true,
+            (Some(&"#"), _) => go(&p[1..], k) || (!k.is_empty() && go(p, &k[1..])),
+            (Some(&"*"), Some(_)) => go(&p[1..], &k[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &k[1..]),
+            _ => false,
+        }
+    }
+    let p: Vec<&str> = pattern.split('.').collect();
+    let k: Vec<&str> = key.split('.').collect();
+    go(&p, &k)
+}
+
 /// Every projection of humit.
 pub fn all() -> Vec<Arc<dyn Projection>> {
     vec![
         Arc::new(users::UsersProjection),
         Arc::new(social::SocialProjection),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::topic_matches;
+
+    #[test]
+    fn topic_patterns_match_like_rabbitmq() {
+        assert!(topic_matches("User.#", "User.UserRegistered"));
+        assert!(topic_matches("#", "Hum.HumPosted"));
+        assert!(topic_matches("*.HumPosted", "Hum.HumPosted"));
+        assert!(topic_matches("User.UserDeleted", "User.UserDeleted"));
+        assert!(!topic_matches("User.UserDeleted", "User.UserDisabled"));
+        assert!(!topic_matches("User.#", "UserFollow.UserFollowed"));
+        assert!(!topic_matches("*", "User.UserDeleted"));
+    }
 }

@@ -28,6 +28,9 @@ use sqlx::{PgConnection, PgPool};
 use super::{broker, sleep_or_stop, Backoff, BusError, BusSettings, Shutdown};
 use crate::store::log;
 
+/// Why an event that did not fail itself was dead-lettered.
+const PARKED_BEHIND: &str = "parked behind an earlier dead letter of the same aggregate";
+
 /// What became of one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -162,13 +165,9 @@ impl Projector {
             .basic_qos(self.settings.prefetch, BasicQosOptions::default())
             .await?;
         broker::declare_exchange(&channel, &self.settings.exchange).await?;
-        let queue = broker::declare_projection_queue(
-            &channel,
-            &self.settings,
-            self.name(),
-            self.projection.bindings(),
-        )
-        .await?;
+        // Every event, so the checkpoint follows the global position (see `Projection::bindings`).
+        let queue =
+            broker::declare_projection_queue(&channel, &self.settings, self.name(), &["#"]).await?;
         // Bound first, then caught up: every event is either in the log read or in the queue.
         self.catch_up(shutdown).await?;
         let mut consumer = channel
@@ -301,20 +300,15 @@ pub async fn apply_once(
         tx.commit().await?;
         return Ok(Outcome::Skipped);
     }
-    if aggregate_is_parked(&mut tx, name, event).await? {
-        insert_dead_letter(
-            &mut tx,
-            name,
-            event,
-            "parked behind an earlier dead letter of the same aggregate",
-            0,
-        )
-        .await?;
-        set_checkpoint(&mut tx, name, event.position).await?;
-        tx.commit().await?;
-        return Ok(Outcome::Parked);
+    if projection.wants(&event.routing_key()) {
+        if aggregate_is_parked(&mut tx, name, event).await? {
+            insert_dead_letter(&mut tx, name, event, PARKED_BEHIND, 0).await?;
+            set_checkpoint(&mut tx, name, event.position).await?;
+            tx.commit().await?;
+            return Ok(Outcome::Parked);
+        }
+        projection.apply(&mut tx, event).await?;
     }
-    projection.apply(&mut tx, event).await?;
     set_checkpoint(&mut tx, name, event.position).await?;
     tx.commit().await?;
     Ok(Outcome::Applied)
@@ -380,12 +374,14 @@ pub async fn rebuild(
             break;
         }
         for event in &batch {
+            if !projection.wants(&event.routing_key()) {
+                position = event.position;
+                done += 1;
+                continue;
+            }
             let mut sp = sqlx::Acquire::begin(&mut *tx).await?;
-            let parked = aggregate_is_parked(&mut sp, name, event).await?;
-            let result = if parked {
-                Err(ProjectionError::Invalid(
-                    "parked behind an earlier dead letter of the same aggregate".into(),
-                ))
+            let result = if aggregate_is_parked(&mut sp, name, event).await? {
+                Err(ProjectionError::Invalid(PARKED_BEHIND.into()))
             } else {
                 projection.apply(&mut sp, event).await
             };

@@ -1,1 +1,480 @@
-//! The event-sourced core: store, relay, projections, read-your-writes.
+//! The event-sourced core: store, relay, projections, read-your-writes, against the real
+//! Postgres and RabbitMQ.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use aggregates::social::{RelationCommand, StationFollow};
+use aggregates::station::{Station, StationCommand};
+use humit::bus::projector;
+use humit::startup::Mode;
+use humit::store::{log, CommandContext};
+use lapin::options::BasicPublishOptions;
+use lapin::BasicProperties;
+use sqlx::PgPool;
+
+use crate::helpers::{
+    eventually, spawn_app, spawn_with, test_config, BrokerProxy, Subscriber, TestApp,
+};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+async fn create_station(app: &TestApp, id: &str) -> i64 {
+    let command = StationCommand::CreateStation {
+        station_id: id.into(),
+        name: format!("Station {id}"),
+        description: "test".into(),
+        image_url: String::new(),
+        created_by: "admin".into(),
+        now: chrono::Utc::now(),
+    };
+    app.state
+        .commands
+        .execute::<Station>(id, command, &CommandContext::system())
+        .await
+        .expect("station created")
+        .expect("an event was stored")
+}
+
+async fn follow(app: &TestApp, user: &str, station: &str, on: bool) -> Option<i64> {
+    let (subject, object, now) = (user.to_string(), station.to_string(), chrono::Utc::now());
+    let command = if on {
+        RelationCommand::Add {
+            subject,
+            object,
+            now,
+        }
+    } else {
+        RelationCommand::Remove {
+            subject,
+            object,
+            now,
+        }
+    };
+    app.state
+        .commands
+        .execute::<StationFollow>(
+            &format!("{user}:{station}"),
+            command,
+            &CommandContext::system(),
+        )
+        .await
+        .expect("follow command")
+}
+
+async fn followers(pool: &PgPool, station: &str) -> i64 {
+    sqlx::query_scalar("SELECT followers FROM rm_stations WHERE station_id = $1")
+        .bind(station)
+        .fetch_one(pool)
+        .await
+        .expect("station row")
+}
+
+/// Inserts an event row directly (as postgres-es does), inside `tx`, answering its position.
+async fn insert_raw(
+    conn: &mut sqlx::PgConnection,
+    aggregate_type: &str,
+    id: &str,
+    sequence: i64,
+    event_type: &str,
+    payload: serde_json::Value,
+) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+         VALUES ($1, $2, $3, $4, '1', $5, '{}') RETURNING position",
+    )
+    .bind(aggregate_type)
+    .bind(id)
+    .bind(sequence)
+    .bind(event_type)
+    .bind(payload)
+    .fetch_one(conn)
+    .await
+    .expect("raw insert")
+}
+
+fn assert_once_in_order(received: &[projections::Envelope], expected: &[i64]) {
+    let mut seen = HashSet::new();
+    let firsts: Vec<i64> = received
+        .iter()
+        .filter(|e| seen.insert(e.event_id))
+        .map(|e| e.position)
+        .collect();
+    assert_eq!(firsts, expected, "every event once, in global order");
+}
+
+#[tokio::test]
+async fn a_command_is_stored_with_metadata_relayed_in_order_and_projected() {
+    let app = spawn_app().await;
+    let mut subscriber = Subscriber::bind(&app.config.exchange, "#").await;
+    let mut positions = Vec::new();
+    for i in 0..5 {
+        positions.push(create_station(&app, &format!("s{i}")).await);
+    }
+    assert!(positions.windows(2).all(|w| w[0] < w[1]));
+
+    let received = subscriber.take(5, WAIT).await;
+    assert_once_in_order(&received, &positions);
+    let first = &received[0];
+    assert_eq!(first.routing_key(), "Station.StationCreated");
+    assert_eq!(first.aggregate_id, "s0");
+    assert_eq!(first.metadata["actor_id"], "system");
+    assert!(first.metadata["request_id"].is_string());
+    assert!(first.metadata["occurred_at"].is_string());
+
+    // Read-your-writes: once the command's position is reached, the read model shows it.
+    let position = follow(&app, "u1", "s3", true).await;
+    assert!(position.is_some());
+    app.state.wait_for(position, &["social"]).await;
+    assert_eq!(followers(&app.pool, "s3").await, 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn read_your_writes_waits_for_the_named_projection() {
+    let app = spawn_app().await;
+    create_station(&app, "s").await;
+    let mut waits = Vec::new();
+    for i in 0..20 {
+        let user = format!("u{i}");
+        let started = Instant::now();
+        let position = follow(&app, &user, "s", true).await;
+        app.state.wait_for(position, &["social"]).await;
+        waits.push(started.elapsed());
+        assert_eq!(
+            followers(&app.pool, "s").await,
+            i + 1,
+            "the write is visible at once"
+        );
+    }
+    waits.sort();
+    eprintln!(
+        "command + read-your-writes wait, median {:?}, max {:?}",
+        waits[10], waits[19]
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_broker_outage_loses_nothing_and_applies_nothing_twice() {
+    let proxy = BrokerProxy::start().await;
+    let mut config = test_config();
+    config.amqp_url = proxy.url.clone();
+    let app = spawn_with(config, Mode::ALL).await;
+    let mut subscriber = Subscriber::bind(&app.config.exchange, "#").await;
+    let mut expected = Vec::new();
+    for i in 0..5 {
+        expected.push(create_station(&app, &format!("s{i}")).await);
+        expected.extend(follow(&app, "fan", &format!("s{i}"), true).await);
+    }
+    subscriber.take(10, WAIT).await;
+
+    proxy.down();
+    for i in 5..25 {
+        // Commands keep succeeding while the broker is unreachable.
+        expected.push(create_station(&app, &format!("s{i}")).await);
+        expected.extend(follow(&app, "fan", &format!("s{i}"), true).await);
+        expected.extend(follow(&app, "fan", &format!("s{}", i - 5), false).await);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    proxy.up();
+
+    let mut received = subscriber.take(expected.len() - 10, WAIT).await;
+    received.extend(subscriber.drain(Duration::from_millis(500)).await);
+    let head = expected.last().copied().unwrap();
+    eventually(WAIT, || async {
+        humit::bus::relay::checkpoint(&app.pool).await.unwrap() >= head
+    })
+    .await;
+    assert_once_in_order(&received, &expected[10..]);
+
+    app.settle().await;
+    let total: i64 =
+        sqlx::query_scalar("SELECT COALESCE(SUM(followers), 0)::bigint FROM rm_stations")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(total, 5, "fan follows exactly s20..s24");
+    for i in 20..25 {
+        assert_eq!(followers(&app.pool, &format!("s{i}")).await, 1);
+    }
+    app.stop().await;
+}
+
+/// The append lock makes the lower position commit first: a second writer waits for it.
+/// Whatever the interleaving, the relay publishes both, in order, skipping none.
+#[tokio::test]
+async fn a_transaction_holding_a_lower_position_is_never_skipped() {
+    let app = spawn_app().await;
+    let mut subscriber = Subscriber::bind(&app.config.exchange, "Probe.#").await;
+    let mut t1 = app.pool.begin().await.unwrap();
+    let p1 = insert_raw(
+        &mut t1,
+        "Probe",
+        "a",
+        1,
+        "Probed",
+        serde_json::json!({"Probed": {}}),
+    )
+    .await;
+
+    let pool = app.pool.clone();
+    let t2 = tokio::spawn(async move {
+        let mut t2 = pool.begin().await.unwrap();
+        let p2 = insert_raw(
+            &mut t2,
+            "Probe",
+            "b",
+            1,
+            "Probed",
+            serde_json::json!({"Probed": {}}),
+        )
+        .await;
+        t2.commit().await.unwrap();
+        p2
+    });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(
+        !t2.is_finished(),
+        "the second writer waits behind the first's position"
+    );
+    // Nothing was published past the open transaction.
+    assert!(subscriber
+        .drain(Duration::from_millis(200))
+        .await
+        .is_empty());
+    t1.commit().await.unwrap();
+    let p2 = t2.await.unwrap();
+    assert!(p2 > p1);
+    let received = subscriber.take(2, WAIT).await;
+    assert_once_in_order(&received, &[p1, p2]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_duplicated_message_changes_the_read_model_once() {
+    let app = spawn_app().await;
+    create_station(&app, "s").await;
+    let position = follow(&app, "u", "s", true).await.unwrap();
+    app.settle().await;
+    assert_eq!(followers(&app.pool, "s").await, 1);
+
+    // Deliver the follow again, twice, straight onto the exchange.
+    let event = log::read_after(&app.pool, position - 1, 1)
+        .await
+        .unwrap()
+        .remove(0);
+    let conn = humit::bus::broker::connect(&app.config.amqp_url)
+        .await
+        .unwrap();
+    let channel = conn.create_channel().await.unwrap();
+    for _ in 0..2 {
+        channel
+            .basic_publish(
+                app.config.exchange.as_str().into(),
+                event.routing_key().into(),
+                BasicPublishOptions::default(),
+                &serde_json::to_vec(&event).unwrap(),
+                BasicProperties::default(),
+            )
+            .await
+            .unwrap();
+    }
+    // A later event behind the duplicates in the queue proves they were consumed.
+    create_station(&app, "later").await;
+    app.settle().await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(followers(&app.pool, "s").await, 1);
+    // And applying it by hand is a no-op too.
+    let social = projections::all()
+        .into_iter()
+        .find(|p| p.name() == "social")
+        .unwrap();
+    let outcome = projector::apply_once(&app.pool, social.as_ref(), &event)
+        .await
+        .unwrap();
+    assert_eq!(outcome, projector::Outcome::Skipped);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_poison_message_is_dead_lettered_while_later_events_flow() {
+    let app = spawn_app().await;
+    let mut conn = app.pool.acquire().await.unwrap();
+    let poison = insert_raw(
+        &mut conn,
+        "Station",
+        "bad",
+        1,
+        "StationCreated",
+        serde_json::json!({"StationCreated": {"nonsense": true}}),
+    )
+    .await;
+    // A later event of the same aggregate is parked behind it, to keep that aggregate's order.
+    let behind = insert_raw(
+        &mut conn,
+        "Station",
+        "bad",
+        2,
+        "StationCreated",
+        serde_json::json!({"StationCreated": {"station_id": "bad", "name": "n", "description": "d",
+            "image_url": "", "created_by": "x", "at": "2026-01-01T00:00:00Z"}}),
+    )
+    .await;
+    create_station(&app, "good").await;
+    app.settle().await;
+
+    let stations: Vec<String> = sqlx::query_scalar("SELECT station_id FROM rm_stations")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(stations, vec!["good".to_string()]);
+    let dead: Vec<(i64, i32)> = sqlx::query_as(
+        "SELECT position, attempts FROM projection_dead_letters WHERE projection = 'social' ORDER BY position",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        dead,
+        vec![(poison, app.config.max_attempts as i32), (behind, 0)]
+    );
+
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("humit_projection_dead_lettered{projection=\"social\"} 2"),
+        "{metrics}"
+    );
+    app.stop().await;
+}
+
+async fn snapshot(pool: &PgPool, table: &str) -> Vec<serde_json::Value> {
+    sqlx::query_scalar(&format!(
+        "SELECT to_jsonb(t) FROM {table} t ORDER BY to_jsonb(t)::text"
+    ))
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_rebuilt_projection_equals_the_live_one() {
+    let app = spawn_app().await;
+    for i in 0..6 {
+        create_station(&app, &format!("s{i}")).await;
+    }
+    for u in 0..5 {
+        for s in 0..6 {
+            if (u + s) % 2 == 0 {
+                follow(&app, &format!("u{u}"), &format!("s{s}"), true).await;
+            }
+        }
+    }
+    follow(&app, "u0", "s0", false).await;
+    app.settle().await;
+
+    for projection in projections::all() {
+        let mut before = Vec::new();
+        for table in projection.tables() {
+            before.push(snapshot(&app.pool, table).await);
+        }
+        let mut reports = 0;
+        projector::rebuild(&app.pool, projection.as_ref(), |_| reports += 1)
+            .await
+            .unwrap();
+        assert!(reports > 0);
+        let mut after = Vec::new();
+        for table in projection.tables() {
+            after.push(snapshot(&app.pool, table).await);
+        }
+        assert_eq!(before, after, "projection {}", projection.name());
+    }
+    // The live consumer continues after the rebuild with no gap and no double application.
+    let position = follow(&app, "u9", "s1", true).await;
+    app.state.wait_for(position, &["social"]).await;
+    let expected: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM rm_station_follows WHERE station_id = 's1'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(followers(&app.pool, "s1").await, expected);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn of_two_workers_exactly_one_relays_and_nothing_is_published_twice() {
+    let config = test_config();
+    let api = spawn_with(
+        config.clone(),
+        Mode {
+            http: true,
+            workers: false,
+        },
+    )
+    .await;
+    let w1 = spawn_with(
+        config.clone(),
+        Mode {
+            http: false,
+            workers: true,
+        },
+    )
+    .await;
+    let w2 = spawn_with(
+        config.clone(),
+        Mode {
+            http: false,
+            workers: true,
+        },
+    )
+    .await;
+    let mut subscriber = Subscriber::bind(&config.exchange, "#").await;
+    eventually(WAIT, || async {
+        use std::sync::atomic::Ordering::Relaxed;
+        w1.state.relay_leader.load(Relaxed) ^ w2.state.relay_leader.load(Relaxed)
+    })
+    .await;
+
+    let mut expected = Vec::new();
+    for i in 0..30 {
+        expected.push(create_station(&api, &format!("s{i}")).await);
+    }
+    let mut received = subscriber.take(30, WAIT).await;
+    received.extend(subscriber.drain(Duration::from_millis(700)).await);
+    assert_eq!(received.len(), 30, "no event published twice");
+    assert_once_in_order(&received, &expected);
+
+    // The leader goes away; the other takes over from the checkpoint.
+    let (leader, standby) = if w1
+        .state
+        .relay_leader
+        .load(std::sync::atomic::Ordering::Relaxed)
+    {
+        (w1, w2)
+    } else {
+        (w2, w1)
+    };
+    leader.stop().await;
+    let mut more = Vec::new();
+    for i in 30..40 {
+        more.push(create_station(&api, &format!("s{i}")).await);
+    }
+    let mut received = subscriber.take(10, WAIT).await;
+    received.extend(subscriber.drain(Duration::from_millis(700)).await);
+    assert_eq!(received.len(), 10);
+    assert_once_in_order(&received, &more);
+    assert!(standby
+        .state
+        .relay_leader
+        .load(std::sync::atomic::Ordering::Relaxed));
+    standby.stop().await;
+    api.stop().await;
+}

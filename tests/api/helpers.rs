@@ -27,7 +27,8 @@ pub fn amqp_url() -> String {
 
 /// The Postgres server the tests use (a database per test is created on it).
 pub fn postgres_base() -> String {
-    std::env::var("HUMIT_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    std::env::var("HUMIT_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 /// A fresh, isolated configuration: its own database, exchange and data dir.
@@ -97,7 +98,9 @@ impl TestApp {
 /// Starts humit with `config` in `mode`.
 pub async fn spawn_with(config: Config, mode: Mode) -> TestApp {
     humit::telemetry::init_tracing(false);
-    let app = Application::build(config.clone(), mode).await.expect("app builds");
+    let app = Application::build(config.clone(), mode)
+        .await
+        .expect("app builds");
     let port = app.port();
     let state = app.state().clone();
     let stop = app.stop_handle();
@@ -132,21 +135,38 @@ impl Subscriber {
             .await
             .expect("rabbitmq reachable");
         let channel = conn.create_channel().await.unwrap();
-        humit::bus::broker::declare_exchange(&channel, exchange).await.unwrap();
+        humit::bus::broker::declare_exchange(&channel, exchange)
+            .await
+            .unwrap();
         let queue = channel
             .queue_declare(
                 "".into(),
-                QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() },
+                QueueDeclareOptions {
+                    exclusive: true,
+                    auto_delete: true,
+                    ..Default::default()
+                },
                 FieldTable::default(),
             )
             .await
             .unwrap();
         channel
-            .queue_bind(queue.name().clone(), exchange.into(), pattern.into(), QueueBindOptions::default(), FieldTable::default())
+            .queue_bind(
+                queue.name().clone(),
+                exchange.into(),
+                pattern.into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
             .await
             .unwrap();
         let mut consumer = channel
-            .basic_consume(queue.name().clone(), "test".into(), BasicConsumeOptions::default(), FieldTable::default())
+            .basic_consume(
+                queue.name().clone(),
+                "test".into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
             .await
             .unwrap();
         let (tx, rx) = mpsc::unbounded_channel();
@@ -203,14 +223,20 @@ impl BrokerProxy {
         let up2 = up.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((mut inbound, _)) = listener.accept().await else { break };
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    break;
+                };
                 if !up2.load(Ordering::SeqCst) {
                     drop(inbound);
                     continue;
                 }
                 let mut cut_rx = cut_rx.clone();
+                // Only cuts after this connection was made concern it.
+                cut_rx.mark_unchanged();
                 tokio::spawn(async move {
-                    let Ok(mut outbound) = TcpStream::connect("127.0.0.1:5672").await else { return };
+                    let Ok(mut outbound) = TcpStream::connect("127.0.0.1:5672").await else {
+                        return;
+                    };
                     tokio::select! {
                         _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
                         _ = cut_rx.changed() => {}
@@ -218,7 +244,11 @@ impl BrokerProxy {
                 });
             }
         });
-        Self { url: format!("amqp://guest:guest@{addr}/%2f"), up, cut }
+        Self {
+            url: format!("amqp://guest:guest@{addr}/%2f"),
+            up,
+            cut,
+        }
     }
 
     /// Cuts every connection and refuses new ones.
@@ -244,7 +274,10 @@ where
         if check().await {
             return;
         }
-        assert!(tokio::time::Instant::now() < deadline, "condition not met in {timeout:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "condition not met in {timeout:?}"
+        );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
