@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Quickstart, 2 of 2: sets up everything the tests need and runs every check:
+# formatting, clippy with warnings denied, and every test of the workspace (unit, aggregate,
+# projection and integration tests against the real PostgreSQL and RabbitMQ).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/services.sh
+
+# The S3-compatible stand-in used by the upload tests.
+if ! command -v moto_server >/dev/null 2>&1; then
+  echo "test: installing moto (S3 stand-in) from PyPI"
+  python3 -m pip install -q 'moto[server]'
+  hash -r
+fi
+
+# Test runs create databases named humit_test_*; remove what earlier runs left.
+psql -h 127.0.0.1 -U postgres -d postgres -Atc \
+  "SELECT datname FROM pg_database WHERE datname LIKE 'humit_test_%'" |
+  while read -r db; do
+    [ -n "$db" ] && psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" || true
+  done
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo test --workspace
