@@ -1,5 +1,8 @@
 //! The subcommands of the `humit` binary.
 
+mod events;
+mod replay;
+
 use crate::config::{Cli, Command};
 use crate::startup::{Application, Mode};
 
@@ -34,6 +37,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::store::db::migrate(&config.database_url).await?;
             println!("migrations applied");
             Ok(())
+        }
+        Command::Replay { projection } => replay::run(&config, &projection).await,
+        Command::Events {
+            after,
+            limit,
+            aggregate_type,
+            aggregate_id,
+        } => {
+            let filter = crate::store::log::Filter {
+                after,
+                limit: limit.clamp(1, 10_000),
+                aggregate_type,
+                aggregate_id,
+                ..Default::default()
+            };
+            events::run(&config, filter).await
         }
         other => anyhow::bail!("{other:?} is not available yet"),
     }
