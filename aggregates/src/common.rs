@@ -60,6 +60,55 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Secret<T> {
     }
 }
 
+/// The JSON key that marks personal data in a stored event.
+pub const PERSONAL_KEY: &str = "$pii";
+
+/// `#[serde(with = "personal")]` on a field marks it as personal data: it is stored as
+/// `{"$pii": value}`. The event store encrypts every such value with a key of the person's
+/// own, and erasing the person destroys the key; from then on the field reads as
+/// `{"$pii": null}`, which deserializes to the type's default. Replay and audit keep working
+/// and show an erased person.
+pub mod personal {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize)]
+    struct Out<'a, T> {
+        #[serde(rename = "$pii")]
+        value: &'a T,
+    }
+
+    #[derive(Deserialize)]
+    struct In<T> {
+        #[serde(rename = "$pii")]
+        value: Option<T>,
+    }
+
+    /// Serializes `value` as `{"$pii": value}`.
+    ///
+    /// # Errors
+    /// The serializer's.
+    pub fn serialize<T: Serialize, S: Serializer>(
+        value: &T,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        Out { value }.serialize(serializer)
+    }
+
+    /// Reads `{"$pii": value}`; an erased `{"$pii": null}` gives the default.
+    ///
+    /// # Errors
+    /// The deserializer's.
+    pub fn deserialize<'de, T, D>(deserializer: D) -> Result<T, D::Error>
+    where
+        T: Deserialize<'de> + Default,
+        D: Deserializer<'de>,
+    {
+        Ok(In::<T>::deserialize(deserializer)?
+            .value
+            .unwrap_or_default())
+    }
+}
+
 /// Strips every secret from a serialized event payload, in place.
 pub fn redact_secrets(value: &mut serde_json::Value) {
     match value {
@@ -95,6 +144,37 @@ macro_rules! domain_event {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Person {
+        #[serde(with = "personal")]
+        name: String,
+        #[serde(with = "personal")]
+        picture: Option<String>,
+    }
+
+    #[test]
+    fn personal_fields_are_marked_and_read_back_as_default_once_erased() {
+        let p = Person {
+            name: "Ada".into(),
+            picture: Some("p.jpg".into()),
+        };
+        let v = serde_json::to_value(&p).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"name": {"$pii": "Ada"}, "picture": {"$pii": "p.jpg"}})
+        );
+        assert_eq!(serde_json::from_value::<Person>(v).unwrap(), p);
+        let erased = serde_json::json!({"name": {"$pii": null}, "picture": {"$pii": null}});
+        let back: Person = serde_json::from_value(erased).unwrap();
+        assert_eq!(
+            back,
+            Person {
+                name: String::new(),
+                picture: None
+            }
+        );
+    }
 
     #[test]
     fn secret_round_trips_and_redacts() {

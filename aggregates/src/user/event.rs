@@ -58,7 +58,7 @@ pub struct UserDetails {
 }
 
 /// The humit registration form, as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct HumitProfile {
     /// Date of birth.
     pub date_of_birth: NaiveDate,
@@ -88,7 +88,9 @@ pub enum PasswordChange {
     Reset,
 }
 
-/// What happened to a user. Secrets are wrapped in [`Secret`] and never leave the event store.
+/// What happened to a user. Secrets are wrapped in [`Secret`] and never leave the event store;
+/// personal data is marked with `#[serde(with = "personal")]` and is encrypted at rest under
+/// the person's own key (see `crate::common::personal`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum UserEvent {
     /// The account was created.
@@ -96,8 +98,10 @@ pub enum UserEvent {
         /// The opaque user id (also the aggregate id).
         user_id: String,
         /// The unique handle.
+        #[serde(with = "crate::common::personal")]
         username: String,
         /// Personal details.
+        #[serde(with = "crate::common::personal")]
         details: UserDetails,
         /// The six-digit referral code.
         referral_code: String,
@@ -122,8 +126,10 @@ pub enum UserEvent {
         /// `google`, `github`, `facebook` or `spotify`.
         provider: String,
         /// The provider's id for the person.
+        #[serde(with = "crate::common::personal")]
         subject: String,
         /// The provider's picture, if it has one.
+        #[serde(with = "crate::common::personal")]
         picture_url: Option<String>,
         /// When.
         at: DateTime<Utc>,
@@ -135,6 +141,7 @@ pub enum UserEvent {
         /// The Spotify refresh token.
         refresh_token: Secret<String>,
         /// The country Spotify reports.
+        #[serde(with = "crate::common::personal")]
         country: Option<String>,
         /// When.
         at: DateTime<Utc>,
@@ -142,6 +149,7 @@ pub enum UserEvent {
     /// The personal details changed.
     DetailsUpdated {
         /// The new details.
+        #[serde(with = "crate::common::personal")]
         details: UserDetails,
         /// When.
         at: DateTime<Utc>,
@@ -149,6 +157,7 @@ pub enum UserEvent {
     /// The handle changed.
     UsernameChanged {
         /// The new handle.
+        #[serde(with = "crate::common::personal")]
         username: String,
         /// When.
         at: DateTime<Utc>,
@@ -156,10 +165,13 @@ pub enum UserEvent {
     /// The humit registration form was submitted.
     ProfileRegistered {
         /// The form as stored.
+        #[serde(with = "crate::common::personal")]
         profile: HumitProfile,
         /// First name from `full_name`.
+        #[serde(with = "crate::common::personal")]
         first_name: String,
         /// Last name from `full_name`.
+        #[serde(with = "crate::common::personal")]
         last_name: String,
         /// When.
         at: DateTime<Utc>,
@@ -167,6 +179,7 @@ pub enum UserEvent {
     /// The profile picture changed.
     ProfilePictureChanged {
         /// Its URL.
+        #[serde(with = "crate::common::personal")]
         url: String,
         /// When.
         at: DateTime<Utc>,
@@ -234,6 +247,7 @@ pub enum UserEvent {
     /// The push notification id changed (humit sign-up, registration form).
     NotificationIdChanged {
         /// The new id (`None` clears it).
+        #[serde(with = "crate::common::personal")]
         notification_id: Option<String>,
         /// When.
         at: DateTime<Utc>,
@@ -254,6 +268,7 @@ pub enum UserEvent {
         /// The upload id.
         upload_id: String,
         /// The picture's public URL.
+        #[serde(with = "crate::common::personal")]
         url: String,
         /// When.
         at: DateTime<Utc>,
