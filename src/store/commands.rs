@@ -6,13 +6,13 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::repository::EventRepository;
 use aggregates::claim::Claim;
 use aggregates::social::{Hum, Mute, StationFollow, UserFollow};
 use aggregates::station::Station;
 use aggregates::user::{User, UserServices};
 use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, AggregateError, CqrsFramework};
-use postgres_es::{PostgresCqrs, PostgresEventRepository};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -93,13 +93,13 @@ impl<E: std::error::Error> From<AggregateError<E>> for CommandError<E> {
 /// One cqrs-es framework per aggregate, over the shared Postgres event log.
 pub struct CommandBus {
     pool: PgPool,
-    users: PostgresCqrs<User>,
-    claims: PostgresCqrs<Claim>,
-    stations: PostgresCqrs<Station>,
-    user_follows: PostgresCqrs<UserFollow>,
-    station_follows: PostgresCqrs<StationFollow>,
-    mutes: PostgresCqrs<Mute>,
-    hums: PostgresCqrs<Hum>,
+    users: Cqrs<User>,
+    claims: Cqrs<Claim>,
+    stations: Cqrs<Station>,
+    user_follows: Cqrs<UserFollow>,
+    station_follows: Cqrs<StationFollow>,
+    mutes: Cqrs<Mute>,
+    hums: Cqrs<Hum>,
 }
 
 impl fmt::Debug for CommandBus {
@@ -108,12 +108,11 @@ impl fmt::Debug for CommandBus {
     }
 }
 
-fn framework<A: Aggregate>(
-    pool: &PgPool,
-    snapshot_every: usize,
-    services: A::Services,
-) -> PostgresCqrs<A> {
-    let repo = PostgresEventRepository::new(pool.clone());
+/// The cqrs-es framework of one aggregate over humit's event repository.
+pub type Cqrs<A> = CqrsFramework<A, PersistedEventStore<EventRepository, A>>;
+
+fn framework<A: Aggregate>(pool: &PgPool, snapshot_every: usize, services: A::Services) -> Cqrs<A> {
+    let repo = EventRepository::new(pool.clone());
     let store = if snapshot_every > 0 {
         PersistedEventStore::new_snapshot_store(repo, snapshot_every)
     } else {
@@ -125,13 +124,13 @@ fn framework<A: Aggregate>(
 /// Selects an aggregate's framework on the bus.
 pub trait Routed: Aggregate + Sized {
     /// The framework for this aggregate.
-    fn framework(bus: &CommandBus) -> &PostgresCqrs<Self>;
+    fn framework(bus: &CommandBus) -> &Cqrs<Self>;
 }
 
 macro_rules! routed {
     ($($agg:ty => $field:ident),* $(,)?) => {
         $(impl Routed for $agg {
-            fn framework(bus: &CommandBus) -> &PostgresCqrs<Self> {
+            fn framework(bus: &CommandBus) -> &Cqrs<Self> {
                 &bus.$field
             }
         })*
@@ -217,8 +216,8 @@ impl CommandBus {
     pub async fn load<A: Aggregate>(&self, id: &str) -> Result<A, String> {
         use cqrs_es::EventStore;
         // A snapshot store reads the snapshot when there is one, and the events after it.
-        let repo = PostgresEventRepository::new(self.pool.clone());
-        let store: PersistedEventStore<PostgresEventRepository, A> =
+        let repo = EventRepository::new(self.pool.clone());
+        let store: PersistedEventStore<EventRepository, A> =
             PersistedEventStore::new_snapshot_store(repo, USER_SNAPSHOT_EVERY);
         let ctx = store.load_aggregate(id).await.map_err(|e| e.to_string())?;
         Ok(ctx.aggregate)

@@ -1,7 +1,8 @@
 //! Reading the event log in global order, as envelopes ready to publish or project.
 //!
-//! Every reader goes through [`to_envelope`], which redacts secrets, so the relay, the
-//! catch-up of a projection, a rebuild and the admin API all see the same public shape.
+//! Every reader goes through [`to_envelope`], which opens personal data with the person's key
+//! (or reads it as erased) and redacts secrets, so the relay, the catch-up of a projection, a
+//! rebuild and the admin API all see the same public shape.
 
 use aggregates::common::redact_secrets;
 use chrono::{DateTime, Utc};
@@ -9,11 +10,20 @@ use projections::Envelope;
 use sqlx::{PgExecutor, Row};
 use uuid::Uuid;
 
+use super::vault::{self, SubjectKey};
+
 const COLUMNS: &str = "event_id, position, aggregate_type, aggregate_id, sequence, event_type, \
-                       event_version, recorded_at, metadata, payload";
+                       event_version, recorded_at, metadata, payload, k.key AS subject_key";
+
+/// The events table joined with the keys of the people they belong to.
+const FROM: &str =
+    "events LEFT JOIN subject_keys k ON aggregate_type = 'User' AND k.subject = aggregate_id";
 
 fn to_envelope(row: &sqlx::postgres::PgRow) -> Result<Envelope, sqlx::Error> {
     let mut payload: serde_json::Value = row.try_get("payload")?;
+    let key: Option<Vec<u8>> = row.try_get("subject_key")?;
+    let key: Option<SubjectKey> = key.and_then(|k| k.try_into().ok());
+    vault::open(&mut payload, key.as_ref());
     redact_secrets(&mut payload);
     Ok(Envelope {
         event_id: row.try_get::<Uuid, _>("event_id")?,
@@ -39,7 +49,7 @@ pub async fn read_after<'e>(
     limit: i64,
 ) -> Result<Vec<Envelope>, sqlx::Error> {
     let sql =
-        format!("SELECT {COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2");
+        format!("SELECT {COLUMNS} FROM {FROM} WHERE position > $1 ORDER BY position LIMIT $2");
     let rows = sqlx::query(&sql)
         .bind(position)
         .bind(limit)
@@ -78,7 +88,7 @@ pub async fn query<'e>(
     filter: &Filter,
 ) -> Result<Vec<Envelope>, sqlx::Error> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM events
+        "SELECT {COLUMNS} FROM {FROM}
          WHERE position > $1
            AND ($2::text IS NULL OR aggregate_type = $2)
            AND ($3::text IS NULL OR aggregate_id = $3)
@@ -124,7 +134,7 @@ pub async fn query_types<'e>(
     until: i64,
 ) -> Result<Vec<Envelope>, sqlx::Error> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM events
+        "SELECT {COLUMNS} FROM {FROM}
          WHERE position > $1 AND position <= $2 AND aggregate_type = $3 AND event_type = ANY($4)
          ORDER BY position LIMIT $5"
     );

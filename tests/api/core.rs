@@ -478,3 +478,113 @@ async fn of_two_workers_exactly_one_relays_and_nothing_is_published_twice() {
     standby.stop().await;
     api.stop().await;
 }
+
+#[tokio::test]
+async fn personal_data_is_sealed_at_rest_and_unreadable_once_the_person_is_erased() {
+    use aggregates::user::{Role, User, UserCommand, UserDetails};
+    let app = spawn_app().await;
+    let ctx = CommandContext::system();
+    let details = UserDetails {
+        email: Some("ada.lovelace@example.com".into()),
+        first_name: "Ada".into(),
+        last_name: "Lovelace".into(),
+        ..Default::default()
+    };
+    let new = humit::identity::NewUser {
+        username: "ada_l".into(),
+        details,
+        password: Some("analytical engine".into()),
+        identity: None,
+        spotify_tokens: None,
+        role: Role::Normal,
+    };
+    let (user_id, position) = humit::identity::register(&app.state, new, &ctx)
+        .await
+        .unwrap();
+    app.state.wait_for(position, &["users"]).await;
+
+    let raw: Vec<String> = sqlx::query_scalar("SELECT payload::text || aggregate_id FROM events")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    for text in &raw {
+        assert!(
+            !text.contains("Lovelace") && !text.contains("ada_l") && !text.contains("ada.lovelace"),
+            "{text}"
+        );
+    }
+    // The log readers (relay, admin) open it for a live person.
+    let events = log::query(
+        &app.pool,
+        &log::Filter {
+            limit: 100,
+            aggregate_type: Some("User".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        events[0].payload["UserRegistered"]["username"]["$pii"],
+        "ada_l"
+    );
+    assert!(
+        events[1].payload["PasswordSet"]["password_hash"]["$secret"].is_null(),
+        "secrets redacted"
+    );
+
+    let position = app
+        .state
+        .commands
+        .execute::<User>(
+            &user_id,
+            UserCommand::Delete {
+                now: chrono::Utc::now(),
+            },
+            &ctx,
+        )
+        .await
+        .unwrap();
+    app.state.wait_for(position, &["users", "social"]).await;
+
+    let events = log::query(
+        &app.pool,
+        &log::Filter {
+            limit: 100,
+            aggregate_type: Some("User".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let text = serde_json::to_string(&events).unwrap();
+    assert!(
+        !text.contains("Lovelace") && !text.contains("ada_l"),
+        "{text}"
+    );
+    assert_eq!(
+        events[0].payload["UserRegistered"]["username"]["$pii"],
+        serde_json::Value::Null
+    );
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_users")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 0);
+    // Replay still works and shows an erased user.
+    let user: User = app.state.commands.load(&user_id).await.unwrap();
+    assert!(!user.exists());
+    assert_eq!(user.username(), "");
+    // A rebuild from the log shows no trace either.
+    for projection in projections::all() {
+        projector::rebuild(&app.pool, projection.as_ref(), |_| {})
+            .await
+            .unwrap();
+    }
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_users")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 0);
+    app.stop().await;
+}

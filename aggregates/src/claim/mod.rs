@@ -9,6 +9,7 @@
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 /// The kinds of unique key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,9 +34,19 @@ impl ClaimKind {
         }
     }
 
-    /// The aggregate id of the claim on `value`.
+    /// The aggregate id of the claim on `value`: the kind and, for personal keys (usernames,
+    /// emails, identities), the SHA-256 of the normalised value, so that no personal data
+    /// stands in clear in the event log's aggregate ids.
     pub fn claim_id(self, value: &str) -> String {
-        format!("{}:{}", self.prefix(), value.trim().to_lowercase())
+        let normalised = value.trim().to_lowercase();
+        match self {
+            Self::ReferralCode => format!("{}:{normalised}", self.prefix()),
+            _ => {
+                let digest = Sha256::digest(normalised.as_bytes());
+                let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+                format!("{}:{hex}", self.prefix())
+            }
+        }
     }
 }
 
@@ -176,8 +187,24 @@ mod tests {
     }
 
     #[test]
-    fn claim_ids_are_case_insensitive() {
-        assert_eq!(ClaimKind::Username.claim_id(" Alice "), "username:alice");
-        assert_eq!(ClaimKind::Email.claim_id("A@B.c"), "email:a@b.c");
+    fn claim_ids_are_case_insensitive_and_hide_personal_values() {
+        assert_eq!(
+            ClaimKind::Username.claim_id(" Alice "),
+            ClaimKind::Username.claim_id("alice")
+        );
+        assert_eq!(
+            ClaimKind::Email.claim_id("A@B.c"),
+            ClaimKind::Email.claim_id("a@b.c")
+        );
+        assert_ne!(
+            ClaimKind::Email.claim_id("alice"),
+            ClaimKind::Username.claim_id("alice")
+        );
+        let id = ClaimKind::Email.claim_id("ada@example.com");
+        assert!(id.starts_with("email:") && !id.contains("ada"), "{id}");
+        assert_eq!(
+            ClaimKind::ReferralCode.claim_id("123456"),
+            "referral:123456"
+        );
     }
 }

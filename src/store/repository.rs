@@ -1,0 +1,170 @@
+//! The event repository cqrs-es writes through: postgres-es, with personal data sealed under
+//! each person's key on the way in and opened on the way out (see [`super::vault`]).
+
+use cqrs_es::persist::{
+    PersistedEventRepository, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot,
+};
+use cqrs_es::Aggregate;
+use postgres_es::PostgresEventRepository;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+use super::vault::{self, SubjectKey, Vault, PERSON_AGGREGATE};
+
+/// postgres-es plus crypto-shredding.
+pub struct EventRepository {
+    inner: PostgresEventRepository,
+    vault: Vault,
+}
+
+fn store_error(e: sqlx::Error) -> PersistenceError {
+    PersistenceError::ConnectionError(Box::new(e))
+}
+
+impl EventRepository {
+    /// A repository over `pool`.
+    pub fn new(pool: PgPool) -> Self {
+        Self {
+            inner: PostgresEventRepository::new(pool.clone()),
+            vault: Vault::new(pool),
+        }
+    }
+
+    async fn read_key<A: Aggregate>(
+        &self,
+        id: &str,
+    ) -> Result<Option<SubjectKey>, PersistenceError> {
+        self.vault.key(id).await.map_err(store_error)
+    }
+
+    async fn open_events<A: Aggregate>(
+        &self,
+        id: &str,
+        mut events: Vec<SerializedEvent>,
+    ) -> Result<Vec<SerializedEvent>, PersistenceError> {
+        if A::TYPE == PERSON_AGGREGATE {
+            let key = self.read_key::<A>(id).await?;
+            for event in &mut events {
+                vault::open(&mut event.payload, key.as_ref());
+            }
+        }
+        Ok(events)
+    }
+}
+
+impl PersistedEventRepository for EventRepository {
+    async fn get_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<Vec<SerializedEvent>, PersistenceError> {
+        let events = self.inner.get_events::<A>(aggregate_id).await?;
+        self.open_events::<A>(aggregate_id, events).await
+    }
+
+    async fn get_last_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+        last_sequence: usize,
+    ) -> Result<Vec<SerializedEvent>, PersistenceError> {
+        let events = self
+            .inner
+            .get_last_events::<A>(aggregate_id, last_sequence)
+            .await?;
+        self.open_events::<A>(aggregate_id, events).await
+    }
+
+    async fn get_snapshot<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<Option<SerializedSnapshot>, PersistenceError> {
+        let Some(mut snapshot) = self.inner.get_snapshot::<A>(aggregate_id).await? else {
+            return Ok(None);
+        };
+        if A::TYPE == PERSON_AGGREGATE {
+            let Some(key) = self.read_key::<A>(aggregate_id).await? else {
+                // Erased: replay from the events, whose personal fields read as erased.
+                return Ok(None);
+            };
+            vault::open(&mut snapshot.aggregate, Some(&key));
+            match snapshot.aggregate.get_mut(aggregate_common_key()) {
+                Some(inner) if !inner.is_null() => snapshot.aggregate = inner.take(),
+                _ => return Ok(None),
+            }
+        }
+        Ok(Some(snapshot))
+    }
+
+    async fn persist<A: Aggregate>(
+        &self,
+        events: &[SerializedEvent],
+        snapshot_update: Option<(String, Value, usize)>,
+    ) -> Result<(), PersistenceError> {
+        if A::TYPE != PERSON_AGGREGATE {
+            return self.inner.persist::<A>(events, snapshot_update).await;
+        }
+        let Some(id) = events
+            .first()
+            .map(|e| e.aggregate_id.clone())
+            .or_else(|| snapshot_update.as_ref().map(|s| s.0.clone()))
+        else {
+            return Ok(());
+        };
+        let key = self.vault.key_or_create(&id).await.map_err(store_error)?;
+        let mut sealed = events.to_vec();
+        let mut snapshot = snapshot_update;
+        match key {
+            Some(key) => {
+                for event in &mut sealed {
+                    vault::seal(&mut event.payload, &key);
+                }
+                if let Some((_, value, _)) = snapshot.as_mut() {
+                    let mut wrapped = json!({ aggregate_common_key(): value.take() });
+                    vault::seal(&mut wrapped, &key);
+                    *value = wrapped;
+                }
+            }
+            None => {
+                // An erased person: nothing personal may be stored again.
+                for event in &mut sealed {
+                    vault::open(&mut event.payload, None);
+                }
+                snapshot = None;
+            }
+        }
+        self.inner.persist::<A>(&sealed, snapshot).await?;
+        if events.iter().any(|e| e.event_type == "UserDeleted") {
+            self.vault.erase(&id).await.map_err(store_error)?;
+        }
+        Ok(())
+    }
+
+    async fn stream_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<ReplayStream, PersistenceError> {
+        let events = self.get_events::<A>(aggregate_id).await?;
+        replay(events).await
+    }
+
+    async fn stream_all_events<A: Aggregate>(&self) -> Result<ReplayStream, PersistenceError> {
+        if A::TYPE == PERSON_AGGREGATE {
+            return Err(PersistenceError::UnknownError(
+                "replaying every person at once is done through the log readers".into(),
+            ));
+        }
+        self.inner.stream_all_events::<A>().await
+    }
+}
+
+/// The key a whole sealed snapshot is wrapped under (`{"$pii": snapshot}`).
+fn aggregate_common_key() -> &'static str {
+    aggregates::common::PERSONAL_KEY
+}
+
+async fn replay(events: Vec<SerializedEvent>) -> Result<ReplayStream, PersistenceError> {
+    let (mut feed, stream) = ReplayStream::new(events.len().max(1));
+    for event in events {
+        feed.push(Ok(event)).await?;
+    }
+    Ok(stream)
+}
