@@ -67,6 +67,10 @@ impl Application {
     /// When Postgres is unreachable, a migration fails, or the address cannot be bound.
     pub async fn build(config: Config, mode: Mode) -> anyhow::Result<Self> {
         let pool = db::migrate(&config.database_url).await?;
+        let erased = crate::store::vault::Vault::new(pool.clone()).reconcile().await?;
+        if erased > 0 {
+            tracing::info!(erased, "finished interrupted erasures");
+        }
         let read_pool = match &config.database_read_url {
             Some(url) => db::pool(url, 20).await?,
             None => pool.clone(),

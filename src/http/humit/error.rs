@@ -102,8 +102,7 @@ impl Dialect for Humit {
     }
 }
 
-/// A humit JSON body.
-pub type Json<T> = crate::http::extract::Json<T, Humit>;
+crate::dialect_json!(Humit);
 
 /// A humit success body: `{"data": ..., "success": true}`.
 pub fn ok(data: serde_json::Value) -> Response {

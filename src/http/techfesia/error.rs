@@ -116,5 +116,4 @@ impl Dialect for Techfesia {
     }
 }
 
-/// A Techfesia JSON body.
-pub type Json<T> = crate::http::extract::Json<T, Techfesia>;
+crate::dialect_json!(Techfesia);
