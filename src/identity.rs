@@ -54,6 +54,7 @@ pub async fn claim(
 ) -> Result<bool, IdentityError> {
     let command = ClaimCommand::Take {
         owner: owner.to_string(),
+        now: chrono::Utc::now(),
     };
     match state
         .commands
@@ -76,6 +77,7 @@ pub async fn release(
 ) {
     let command = ClaimCommand::Release {
         owner: owner.to_string(),
+        now: chrono::Utc::now(),
     };
     if let Err(error) = state
         .commands

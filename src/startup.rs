@@ -135,7 +135,14 @@ impl Application {
             .timeout(std::time::Duration::from_secs(10))
             .build()
             .context("failed to build the HTTP client")?;
+        let mailer = crate::adapters::mail::from_config(&config)?;
+        let oauth = Arc::new(crate::adapters::oauth::OAuthClient::new(
+            http.clone(),
+            &config,
+        ));
         let state = AppState {
+            mailer,
+            oauth,
             limiter: Arc::new(LoginLimiter::new(
                 config.login_max_failures,
                 std::time::Duration::from_secs(config.login_window_secs),

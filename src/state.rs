@@ -42,6 +42,10 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Whether this process's relay is the active one.
     pub relay_leader: Arc<AtomicBool>,
+    /// Outgoing mail (SMTP, or the outbox folder).
+    pub mailer: Arc<dyn crate::adapters::mail::Mailer>,
+    /// Asks OAuth providers who an access token belongs to.
+    pub oauth: Arc<crate::adapters::oauth::OAuthClient>,
 }
 
 impl AppState {

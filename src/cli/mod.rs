@@ -2,6 +2,7 @@
 
 mod events;
 mod replay;
+pub mod superuser;
 
 use crate::config::{Cli, Command};
 use crate::startup::{Application, Mode};
@@ -38,6 +39,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+        Command::CreateSuperuser {
+            username,
+            email,
+            password,
+        } => superuser::run(config, &username, &email, &password).await,
         Command::Replay { projection } => replay::run(&config, &projection).await,
         Command::Events {
             after,

@@ -3,6 +3,7 @@
 //! - [`humit`]: the humit app API under `/api/` (`Authorization: humit <token>`, envelopes).
 //! - [`techfesia`]: the Techfesia user API under `/auth/` and `/users` (Bearer JWTs, bare bodies).
 //! - [`health`]: `/health`, `/ready`, `/metrics`.
+//! - [`openapi`]: `/openapi.json` (OpenAPI 3.1, generated with utoipa) and `/docs`.
 //! - [`extract`]: the JSON body extractor whose rejections come out in the dialect's envelope.
 //!
 //! Trailing slashes are optional on every path: a `NormalizePath` layer trims them before
@@ -12,6 +13,7 @@
 pub mod extract;
 pub mod health;
 pub mod humit;
+pub mod openapi;
 pub mod techfesia;
 
 use std::time::{Duration, Instant};
@@ -41,6 +43,7 @@ pub fn app(state: AppState) -> NormalizePath<Router> {
         .merge(health::router())
         .merge(techfesia::router())
         .merge(humit::router())
+        .merge(openapi::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(config.body_limit))

@@ -117,7 +117,8 @@ fn framework<A: Aggregate>(pool: &PgPool, snapshot_every: usize, services: A::Se
         PersistedEventStore::new_snapshot_store(repo, snapshot_every)
     } else {
         PersistedEventStore::new_event_store(repo)
-    };
+    }
+    .with_upcasters(super::upcast::upcasters());
     CqrsFramework::new(store, vec![], services)
 }
 
@@ -218,7 +219,8 @@ impl CommandBus {
         // A snapshot store reads the snapshot when there is one, and the events after it.
         let repo = EventRepository::new(self.pool.clone());
         let store: PersistedEventStore<EventRepository, A> =
-            PersistedEventStore::new_snapshot_store(repo, USER_SNAPSHOT_EVERY);
+            PersistedEventStore::new_snapshot_store(repo, USER_SNAPSHOT_EVERY)
+                .with_upcasters(super::upcast::upcasters());
         let ctx = store.load_aggregate(id).await.map_err(|e| e.to_string())?;
         Ok(ctx.aggregate)
     }

@@ -25,7 +25,7 @@ fn to_envelope(row: &sqlx::postgres::PgRow) -> Result<Envelope, sqlx::Error> {
     let key: Option<SubjectKey> = key.and_then(|k| k.try_into().ok());
     vault::open(&mut payload, key.as_ref());
     redact_secrets(&mut payload);
-    Ok(Envelope {
+    let mut envelope = Envelope {
         event_id: row.try_get::<Uuid, _>("event_id")?,
         position: row.try_get("position")?,
         aggregate_type: row.try_get("aggregate_type")?,
@@ -36,7 +36,9 @@ fn to_envelope(row: &sqlx::postgres::PgRow) -> Result<Envelope, sqlx::Error> {
         recorded_at: row.try_get::<DateTime<Utc>, _>("recorded_at")?,
         metadata: row.try_get("metadata")?,
         payload,
-    })
+    };
+    super::upcast::upcast_envelope(&mut envelope);
+    Ok(envelope)
 }
 
 /// Up to `limit` events after `position`, in global order.

@@ -6,6 +6,7 @@ pub mod commands;
 pub mod db;
 pub mod log;
 pub mod repository;
+pub mod upcast;
 pub mod vault;
 
 pub use commands::{Actor, CommandBus, CommandContext, CommandError};

@@ -588,3 +588,31 @@ async fn personal_data_is_sealed_at_rest_and_unreadable_once_the_person_is_erase
     assert_eq!(rows, 0);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn old_claim_events_replay_and_publish_in_the_new_shape() {
+    use aggregates::claim::{Claim, ClaimKind};
+    let app = spawn_app().await;
+    let id = ClaimKind::Username.claim_id("legacy");
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+         VALUES ('Claim', $1, 1, 'Taken', '1', '{\"Taken\": {\"owner\": \"u-old\"}}', '{\"occurred_at\": \"2025-05-05T05:05:05+00:00\"}')",
+    )
+    .bind(&id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    // cqrs-es loads it through the upcaster.
+    let claim: Claim = app.state.commands.load(&id).await.unwrap();
+    assert_eq!(claim.owner(), Some("u-old"));
+    // The log readers publish it as version 2.
+    let event = log::read_after(&app.pool, 0, 10).await.unwrap().remove(0);
+    assert_eq!(event.event_version, "2");
+    assert_eq!(event.payload["Taken"]["at"], "2025-05-05T05:05:05+00:00");
+    // And new commands on it keep working.
+    let owner = humit::identity::owner_of(&app.state, ClaimKind::Username, "legacy")
+        .await
+        .unwrap();
+    assert_eq!(owner.as_deref(), Some("u-old"));
+    app.stop().await;
+}

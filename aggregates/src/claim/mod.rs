@@ -6,6 +6,7 @@
 //! key lets exactly one of them commit. That is how uniqueness is enforced on the write side,
 //! without reading a read model that may lag.
 
+use chrono::{DateTime, Utc};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
@@ -54,21 +55,44 @@ impl ClaimKind {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClaimCommand {
     /// Take the key for `owner`; taking one's own key again changes nothing.
-    Take { owner: String },
+    Take {
+        /// The user taking it.
+        owner: String,
+        /// Now.
+        now: DateTime<Utc>,
+    },
     /// Give the key back; only its owner can.
-    Release { owner: String },
+    Release {
+        /// The user giving it back.
+        owner: String,
+        /// Now.
+        now: DateTime<Utc>,
+    },
 }
 
 /// Events of a claim.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ClaimEvent {
     /// The key now belongs to `owner`.
-    Taken { owner: String },
+    Taken {
+        /// The owner.
+        owner: String,
+        /// When (since version 2; older events get it from their metadata on load).
+        at: DateTime<Utc>,
+    },
     /// The key is free again.
-    Released { owner: String },
+    Released {
+        /// The former owner.
+        owner: String,
+        /// When (since version 2).
+        at: DateTime<Utc>,
+    },
 }
 
-crate::domain_event!(ClaimEvent, "1", { Taken, Released });
+crate::domain_event!(ClaimEvent, "2", { Taken, Released });
+
+/// The version of [`ClaimEvent`] that added `at`; older events are upcast by the app.
+pub const CLAIM_EVENT_VERSION: &str = "2";
 
 /// Why a claim command was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -105,17 +129,18 @@ impl Aggregate for Claim {
         sink: &EventSink<Self>,
     ) -> Result<(), Self::Error> {
         match command {
-            ClaimCommand::Take { owner } => match &self.owner {
+            ClaimCommand::Take { owner, now } => match &self.owner {
                 Some(current) if *current == owner => Ok(()),
                 Some(_) => Err(ClaimError::Taken),
                 None => {
-                    sink.write(ClaimEvent::Taken { owner }, self).await;
+                    sink.write(ClaimEvent::Taken { owner, at: now }, self).await;
                     Ok(())
                 }
             },
-            ClaimCommand::Release { owner } => {
+            ClaimCommand::Release { owner, now } => {
                 if self.owner.as_deref() == Some(owner.as_str()) {
-                    sink.write(ClaimEvent::Released { owner }, self).await;
+                    sink.write(ClaimEvent::Released { owner, at: now }, self)
+                        .await;
                 }
                 Ok(())
             }
@@ -124,7 +149,7 @@ impl Aggregate for Claim {
 
     fn apply(&mut self, event: Self::Event) {
         match event {
-            ClaimEvent::Taken { owner } => self.owner = Some(owner),
+            ClaimEvent::Taken { owner, .. } => self.owner = Some(owner),
             ClaimEvent::Released { .. } => self.owner = None,
         }
     }
@@ -140,6 +165,21 @@ mod tests {
     fn taken(owner: &str) -> ClaimEvent {
         ClaimEvent::Taken {
             owner: owner.into(),
+            at: DateTime::UNIX_EPOCH,
+        }
+    }
+
+    fn take(owner: &str) -> ClaimCommand {
+        ClaimCommand::Take {
+            owner: owner.into(),
+            now: DateTime::UNIX_EPOCH,
+        }
+    }
+
+    fn release(owner: &str) -> ClaimCommand {
+        ClaimCommand::Release {
+            owner: owner.into(),
+            now: DateTime::UNIX_EPOCH,
         }
     }
 
@@ -147,7 +187,7 @@ mod tests {
     fn a_free_key_is_taken() {
         ClaimTest::with(())
             .given_no_previous_events()
-            .when(ClaimCommand::Take { owner: "u1".into() })
+            .when(take("u1"))
             .then_expect_events(vec![taken("u1")]);
     }
 
@@ -155,7 +195,7 @@ mod tests {
     fn a_key_owned_by_someone_else_is_refused() {
         ClaimTest::with(())
             .given(vec![taken("u1")])
-            .when(ClaimCommand::Take { owner: "u2".into() })
+            .when(take("u2"))
             .then_expect_error(ClaimError::Taken);
     }
 
@@ -163,7 +203,7 @@ mod tests {
     fn taking_ones_own_key_again_is_a_no_op() {
         ClaimTest::with(())
             .given(vec![taken("u1")])
-            .when(ClaimCommand::Take { owner: "u1".into() })
+            .when(take("u1"))
             .then_expect_events(vec![]);
     }
 
@@ -172,9 +212,12 @@ mod tests {
         ClaimTest::with(())
             .given(vec![
                 taken("u1"),
-                ClaimEvent::Released { owner: "u1".into() },
+                ClaimEvent::Released {
+                    owner: "u1".into(),
+                    at: DateTime::UNIX_EPOCH,
+                },
             ])
-            .when(ClaimCommand::Take { owner: "u2".into() })
+            .when(take("u2"))
             .then_expect_events(vec![taken("u2")]);
     }
 
@@ -182,7 +225,7 @@ mod tests {
     fn only_the_owner_releases() {
         ClaimTest::with(())
             .given(vec![taken("u1")])
-            .when(ClaimCommand::Release { owner: "u2".into() })
+            .when(release("u2"))
             .then_expect_events(vec![]);
     }
 

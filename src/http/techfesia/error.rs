@@ -9,7 +9,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
+use aggregates::user::UserError;
+
 use crate::http::extract::Dialect;
+use crate::identity::IdentityError;
+use crate::store::CommandError;
 
 /// An error in the Techfesia dialect.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +22,8 @@ pub struct TfError {
     pub status: StatusCode,
     /// The body.
     pub body: Value,
+    /// Seconds for a `Retry-After` header (429).
+    pub retry_after: Option<u64>,
 }
 
 impl TfError {
@@ -26,6 +32,7 @@ impl TfError {
         Self {
             status,
             body: json!({ "errors": fields }),
+            retry_after: None,
         }
     }
     /// `{"errors": {field: message}}` for one field.
@@ -33,6 +40,7 @@ impl TfError {
         Self {
             status,
             body: json!({ "errors": { field: message } }),
+            retry_after: None,
         }
     }
     /// `{"message": ...}`.
@@ -40,6 +48,7 @@ impl TfError {
         Self {
             status,
             body: json!({ "message": message.into() }),
+            retry_after: None,
         }
     }
     /// `{"detail": ...}`.
@@ -47,11 +56,61 @@ impl TfError {
         Self {
             status,
             body: json!({ "detail": detail.into() }),
+            retry_after: None,
         }
     }
     /// Any body.
     pub fn raw(status: StatusCode, body: Value) -> Self {
-        Self { status, body }
+        Self {
+            status,
+            body,
+            retry_after: None,
+        }
+    }
+    /// 400 `{field: ["This field is required."]}`, for each missing field (SimpleJWT's
+    /// serializers, on the `/auth/...` token endpoints).
+    pub fn required(fields: &[&str]) -> Self {
+        let body: serde_json::Map<String, Value> = fields
+            .iter()
+            .map(|f| (f.to_string(), json!(["This field is required."])))
+            .collect();
+        Self::raw(StatusCode::BAD_REQUEST, Value::Object(body))
+    }
+    /// 400 `{"errors": {field: "missing required field"}}` for each missing field (`/users`).
+    pub fn missing(fields: &[&str]) -> Self {
+        Self::fields(
+            StatusCode::BAD_REQUEST,
+            fields
+                .iter()
+                .map(|f| (f.to_string(), "missing required field".to_string()))
+                .collect(),
+        )
+    }
+    /// 401 for a wrong username or password, an unknown or a disabled account: one body for
+    /// all, so that it reveals nothing.
+    pub fn bad_credentials() -> Self {
+        Self::detail(
+            StatusCode::UNAUTHORIZED,
+            "No active account found with the given credentials",
+        )
+    }
+    /// 401 for a refresh (or revoked) token that cannot be used.
+    pub fn refresh_invalid() -> Self {
+        Self::raw(
+            StatusCode::UNAUTHORIZED,
+            json!({"detail": "Token is invalid or expired", "code": "token_not_valid"}),
+        )
+    }
+    /// 429 with `Retry-After` (DRF's throttling body).
+    pub fn throttled(wait: std::time::Duration) -> Self {
+        let secs = wait.as_secs().max(1);
+        Self {
+            retry_after: Some(secs),
+            ..Self::detail(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("Request was throttled. Expected available in {secs} seconds."),
+            )
+        }
     }
     /// 401 for a missing, bad, expired or revoked token (SimpleJWT's body).
     pub fn token_invalid() -> Self {
@@ -90,7 +149,13 @@ impl TfError {
 
 impl IntoResponse for TfError {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(self.body)).into_response()
+        let mut response = (self.status, axum::Json(self.body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 
@@ -117,3 +182,90 @@ impl Dialect for Techfesia {
 }
 
 crate::dialect_json!(Techfesia);
+
+impl From<UserError> for TfError {
+    /// The default answer to a refused `User` command; handlers match the cases whose body
+    /// the seed fixes before falling back to this.
+    fn from(e: UserError) -> Self {
+        let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+        match e {
+            UserError::NotFound => Self::not_found(),
+            UserError::Disabled => Self::detail(StatusCode::FORBIDDEN, "This account is disabled."),
+            UserError::InvalidCredentials => Self::bad_credentials(),
+            UserError::PasswordAlreadySet => Self::field(
+                unprocessable,
+                "password",
+                "A password already exists for this account",
+            ),
+            UserError::NoPassword => Self::field(
+                unprocessable,
+                "password",
+                "This account has no password; create one first",
+            ),
+            UserError::WrongPassword => {
+                Self::field(unprocessable, "oldPassword", "Old password is incorrect")
+            }
+            UserError::ResetTokenInvalid => Self::reset_token_invalid(),
+            UserError::NoOAuthLink => Self::field(
+                unprocessable,
+                "provider",
+                "No linked o-auth account for this provider",
+            ),
+            UserError::NoProviderPicture => Self::field(
+                unprocessable,
+                "provider",
+                "The linked o-auth account has no picture",
+            ),
+            UserError::ProviderConflict => Self::field(
+                unprocessable,
+                "accessToken",
+                "Another account of this provider is already linked to this user",
+            ),
+            UserError::Hashing(cause) => Self::internal(cause),
+            other => Self::field(unprocessable, "user", &other.to_string()),
+        }
+    }
+}
+
+impl TfError {
+    /// 422 for a password reset token that is unknown, expired or used (the seed's body).
+    pub fn reset_token_invalid() -> Self {
+        Self::raw(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({"error": {"resetToken": "token is invalid, expired or already used. Please get a new token"}}),
+        )
+    }
+}
+
+impl From<CommandError<UserError>> for TfError {
+    fn from(e: CommandError<UserError>) -> Self {
+        match e {
+            CommandError::Rejected(e) => e.into(),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<IdentityError> for TfError {
+    fn from(e: IdentityError) -> Self {
+        let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+        match e {
+            IdentityError::UsernameTaken => {
+                Self::field(unprocessable, "username", "This username already exists")
+            }
+            IdentityError::EmailTaken => {
+                Self::field(unprocessable, "email", "This email already exists")
+            }
+            IdentityError::IdentityTaken => Self::field(
+                unprocessable,
+                "accessToken",
+                "This o-auth account is linked to another user",
+            ),
+            IdentityError::User(e) => e.into(),
+            IdentityError::Store(cause) => Self::internal(cause),
+            // A variant added later for the other dialect.
+            #[allow(unreachable_patterns)]
+            other => Self::internal(other),
+        }
+    }
+}

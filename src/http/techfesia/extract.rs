@@ -1,0 +1,157 @@
+//! Extractors of the Techfesia dialect: the signed-in [`Caller`] (`Authorization: Bearer
+//! <access token>`, checked against the in-memory revocation state), [`MaybeCaller`] where
+//! signing in is optional, the client address for login limits, and [`OptionalJson`] for
+//! bodies a client may leave out.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use serde::de::DeserializeOwned;
+
+use super::TfError;
+use crate::auth::{jwt, Principal, TokenKind};
+use crate::state::AppState;
+use crate::store::{Actor, CommandContext};
+
+/// A signed-in caller whose access token is valid and whose session is open.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Who, with role and privileges as they are now.
+    pub principal: Principal,
+    /// The request id, for command metadata.
+    pub request_id: String,
+}
+
+impl Caller {
+    /// The caller's user id.
+    pub fn id(&self) -> &str {
+        &self.principal.user_id
+    }
+
+    /// The context of a command the caller issues.
+    pub fn ctx(&self) -> CommandContext {
+        CommandContext {
+            actor: Actor::User {
+                id: self.principal.user_id.clone(),
+                role: self.principal.role_name().to_string(),
+            },
+            request_id: self.request_id.clone(),
+        }
+    }
+}
+
+/// The bearer token of a request: `Ok(None)` without one (or with another scheme, which is
+/// not this dialect's), an error for a malformed `Bearer` header.
+fn bearer(headers: &HeaderMap) -> Result<Option<&str>, TfError> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| TfError::token_invalid())?;
+    let mut parts = value.split_whitespace();
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(scheme), Some(token), None) if scheme.eq_ignore_ascii_case("bearer") => {
+            Ok(Some(token))
+        }
+        (Some(scheme), _, _) if scheme.eq_ignore_ascii_case("bearer") => {
+            Err(TfError::token_invalid())
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Checks an access token: signature, expiry, audience, kind, then the session and account
+/// against the current auth state.
+fn authenticate(state: &AppState, token: &str) -> Result<Principal, TfError> {
+    let claims = state
+        .tokens
+        .verify(token, TokenKind::Access, jwt::TECHFESIA)
+        .map_err(|_| TfError::token_invalid())?;
+    state.registry.authenticate(&claims).map_err(|denied| {
+        tracing::info!(user_id = %claims.sub, %denied, "token refused");
+        TfError::token_invalid()
+    })
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = TfError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, TfError> {
+        let token = bearer(&parts.headers)?.ok_or_else(TfError::unauthenticated)?;
+        Ok(Self {
+            principal: authenticate(state, token)?,
+            request_id: crate::http::request_id(&parts.headers),
+        })
+    }
+}
+
+/// A caller who may or may not be signed in. A token that is sent must be valid.
+#[derive(Debug, Clone)]
+pub struct MaybeCaller(pub Option<Caller>);
+
+impl FromRequestParts<AppState> for MaybeCaller {
+    type Rejection = TfError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, TfError> {
+        match bearer(&parts.headers)? {
+            None => Ok(Self(None)),
+            Some(token) => Ok(Self(Some(Caller {
+                principal: authenticate(state, token)?,
+                request_id: crate::http::request_id(&parts.headers),
+            }))),
+        }
+    }
+}
+
+/// The context of a command issued by someone not signed in.
+pub fn anonymous(headers: &HeaderMap) -> CommandContext {
+    CommandContext {
+        actor: Actor::Anonymous,
+        request_id: crate::http::request_id(headers),
+    }
+}
+
+/// The address of the client's connection (the peer; proxies' headers are not trusted).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+        Ok(Self(ip))
+    }
+}
+
+/// A JSON body that may be absent: `None` for an empty body, whatever the content type.
+#[derive(Debug, Clone)]
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<S, T> FromRequest<S> for OptionalJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = TfError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, TfError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|_| {
+            TfError::detail(StatusCode::PAYLOAD_TOO_LARGE, "Request body is too large.")
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(None));
+        }
+        serde_json::from_slice(&bytes)
+            .map(|v| Self(Some(v)))
+            .map_err(|e| {
+                TfError::detail(StatusCode::BAD_REQUEST, format!("JSON parse error - {e}"))
+            })
+    }
+}

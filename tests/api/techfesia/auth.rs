@@ -1,0 +1,292 @@
+//! Token pairs: obtain, refresh, the seed's error bodies, login limits, and revocation that
+//! takes effect at once.
+
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::json;
+
+use super::{spawn, spawn_configured};
+
+#[tokio::test]
+async fn obtain_and_refresh_a_pair_with_the_seed_bodies() {
+    let tf = spawn().await;
+    tf.create_user("test_user_001", "Hello World").await;
+
+    // Both spellings of the path.
+    for path in ["/auth/token/", "/auth/token"] {
+        let a = tf
+            .post(
+                path,
+                None,
+                json!({"username": "test_user_001", "password": "Hello World"}),
+            )
+            .await;
+        assert_eq!(a.status, 200, "{a:?}");
+        assert_eq!(super::keys(&a.body), super::sorted(&["access", "refresh"]));
+    }
+    let (access, refresh) = tf.login("test_user_001", "Hello World").await;
+
+    // The access token works; the refresh token is never an access token.
+    assert_eq!(
+        tf.get("/users/test_user_001", Some(&access)).await.status,
+        200
+    );
+    let a = tf.get("/users/test_user_001", Some(&refresh)).await;
+    assert_eq!(a.status, 401);
+    assert_eq!(a.body["code"], "token_not_valid");
+
+    // Refresh gives a new access token, and only from a refresh token.
+    let a = tf
+        .post("/auth/token/refresh/", None, json!({"refresh": refresh}))
+        .await;
+    assert_eq!(a.status, 200, "{a:?}");
+    assert_eq!(super::keys(&a.body), super::sorted(&["access"]));
+    let fresh = a.body["access"].as_str().unwrap().to_string();
+    assert_eq!(
+        tf.get("/users/test_user_001", Some(&fresh)).await.status,
+        200
+    );
+    for bad in [access.as_str(), "sample_token"] {
+        let a = tf
+            .post("/auth/token/refresh", None, json!({"refresh": bad}))
+            .await;
+        assert_eq!(a.status, 401);
+        assert_eq!(
+            a.body,
+            json!({"detail": "Token is invalid or expired", "code": "token_not_valid"})
+        );
+    }
+    let a = tf.post("/auth/token/refresh/", None, json!({})).await;
+    assert_eq!(a.status, 400);
+    assert_eq!(a.body, json!({"refresh": ["This field is required."]}));
+
+    // Missing login fields.
+    let a = tf.post("/auth/token/", None, json!({})).await;
+    assert_eq!(a.status, 400);
+    assert_eq!(
+        a.body,
+        json!({"username": ["This field is required."], "password": ["This field is required."]})
+    );
+    let a = tf
+        .post("/auth/token/", None, json!({"username": "test_user_001"}))
+        .await;
+    assert_eq!(a.body, json!({"password": ["This field is required."]}));
+
+    // No token, a garbage token, another scheme.
+    let a = tf.get("/users/test_user_001", None).await;
+    assert_eq!(a.status, 401);
+    assert_eq!(
+        a.body,
+        json!({"detail": "Authentication credentials were not provided."})
+    );
+    let a = tf.get("/users/test_user_001", Some("sample_token")).await;
+    assert_eq!(a.status, 401);
+    assert_eq!(a.body["code"], "token_not_valid");
+    let a = tf
+        .app
+        .client
+        .get(tf.app.url("/users/test_user_001"))
+        .header("Authorization", format!("humit {access}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(a.status(), 401);
+
+    // Bad JSON and a wrong content type are answered in the dialect.
+    let a = tf
+        .app
+        .client
+        .post(tf.app.url("/auth/token/"))
+        .header("Content-Type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(a.status(), 400);
+    let body: serde_json::Value = a.json().await.unwrap();
+    assert!(body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("JSON parse error"));
+    let a = tf
+        .app
+        .client
+        .post(tf.app.url("/auth/token/"))
+        .body("username=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(a.status(), 415);
+    tf.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_user_look_the_same() {
+    let tf = spawn().await;
+    tf.create_user("test_user_001", "Hello World").await;
+    let expected = json!({"detail": "No active account found with the given credentials"});
+    let mut wrong = Duration::ZERO;
+    let mut unknown = Duration::ZERO;
+    for i in 0..3 {
+        let started = Instant::now();
+        let a = tf
+            .post(
+                "/auth/token/",
+                None,
+                json!({"username": "test_user_001", "password": format!("nope {i}")}),
+            )
+            .await;
+        wrong += started.elapsed();
+        assert_eq!((a.status, &a.body), (401, &expected));
+        let started = Instant::now();
+        let a = tf
+            .post(
+                "/auth/token/",
+                None,
+                json!({"username": format!("ghost_{i}"), "password": "Hello World"}),
+            )
+            .await;
+        unknown += started.elapsed();
+        assert_eq!((a.status, &a.body), (401, &expected));
+    }
+    // Both pay for one argon2id verification: the unknown name is not visibly faster.
+    assert!(
+        unknown * 3 >= wrong,
+        "unknown user answered in {unknown:?}, wrong password in {wrong:?}"
+    );
+    tf.app.stop().await;
+}
+
+#[tokio::test]
+async fn failed_logins_are_throttled_per_account_and_client() {
+    let tf = spawn_configured(|c| {
+        c.login_max_failures = 3;
+        c.login_window_secs = 60;
+    })
+    .await;
+    tf.create_user("test_user_001", "Hello World").await;
+    tf.create_user("test_user_002", "Hello World").await;
+    for _ in 0..3 {
+        let a = tf
+            .post(
+                "/auth/token/",
+                None,
+                json!({"username": "test_user_001", "password": "wrong"}),
+            )
+            .await;
+        assert_eq!(a.status, 401);
+    }
+    // Even the right password is refused now, with DRF's throttling body.
+    let a = tf
+        .post(
+            "/auth/token/",
+            None,
+            json!({"username": "test_user_001", "password": "Hello World"}),
+        )
+        .await;
+    assert_eq!(a.status, 429, "{a:?}");
+    assert!(a.body["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("Request was throttled. Expected available in"));
+    assert!(a.headers.get("retry-after").is_some());
+    // Another account from the same client is not affected.
+    tf.login("test_user_002", "Hello World").await;
+    // Unknown accounts are throttled too (nothing tells them apart).
+    for _ in 0..3 {
+        tf.post(
+            "/auth/token/",
+            None,
+            json!({"username": "ghost", "password": "x"}),
+        )
+        .await;
+    }
+    let a = tf
+        .post(
+            "/auth/token/",
+            None,
+            json!({"username": "ghost", "password": "x"}),
+        )
+        .await;
+    assert_eq!(a.status, 429);
+    tf.app.stop().await;
+}
+
+#[tokio::test]
+async fn revoking_one_some_or_all_sessions_takes_effect_at_once() {
+    let tf = spawn().await;
+    tf.create_user("test_user_001", "Hello World").await;
+    tf.create_user("test_user_002", "Hello World").await;
+    let (a1, r1) = tf.login("test_user_001", "Hello World").await;
+    let (a2, r2) = tf.login("test_user_001", "Hello World").await;
+    let (a3, _r3) = tf.login("test_user_001", "Hello World").await;
+    let me = "/users/test_user_001";
+
+    // PUT /auth/token/ {"token"}: that session only.
+    let a = tf
+        .put("/auth/token/", Some(&a3), json!({"token": r1}))
+        .await;
+    assert_eq!((a.status, &a.body), (200, &json!({"tokens_deleted": 1})));
+    assert_eq!(
+        tf.get(me, Some(&a1)).await.status,
+        401,
+        "access of the revoked session"
+    );
+    let a = tf
+        .post("/auth/token/refresh/", None, json!({"refresh": r1}))
+        .await;
+    assert_eq!(a.status, 401);
+    assert_eq!(tf.get(me, Some(&a2)).await.status, 200);
+    // Again: nothing left to revoke.
+    let a = tf.put("/auth/token", Some(&a3), json!({"token": r1})).await;
+    assert_eq!((a.status, &a.body), (200, &json!({"tokens_deleted": 0})));
+    // Missing field, garbage, someone else's token.
+    let a = tf.put("/auth/token/", Some(&a3), json!({})).await;
+    assert_eq!(
+        (a.status, &a.body),
+        (400, &json!({"token": ["This field is required."]}))
+    );
+    let a = tf
+        .put("/auth/token/", Some(&a3), json!({"token": "sample_token"}))
+        .await;
+    assert_eq!(a.status, 401);
+    let (_, other_refresh) = tf.login("test_user_002", "Hello World").await;
+    let a = tf
+        .put("/auth/token/", Some(&a3), json!({"token": other_refresh}))
+        .await;
+    assert_eq!(a.status, 403);
+    // Without a token at all.
+    let a = tf.put("/auth/token/", None, json!({"token": r2})).await;
+    assert_eq!(a.status, 401);
+
+    // DELETE with the tokens in the body: those only.
+    let a = tf
+        .call(
+            Method::DELETE,
+            "/auth/token/",
+            Some(&a3),
+            Some(json!({"tokens": [r2]})),
+        )
+        .await;
+    assert_eq!((a.status, &a.body), (200, &json!({"tokens_deleted": 1})));
+    assert_eq!(tf.get(me, Some(&a2)).await.status, 401);
+    assert_eq!(tf.get(me, Some(&a3)).await.status, 200);
+
+    // DELETE without a body: every session of the caller (two are open now).
+    let (a4, r4) = tf.login("test_user_001", "Hello World").await;
+    let a = tf
+        .call(Method::DELETE, "/auth/token/", Some(&a3), None)
+        .await;
+    assert_eq!((a.status, &a.body), (200, &json!({"tokens_deleted": 2})));
+    assert_eq!(tf.get(me, Some(&a3)).await.status, 401);
+    assert_eq!(tf.get(me, Some(&a4)).await.status, 401);
+    let a = tf
+        .post("/auth/token/refresh/", None, json!({"refresh": r4}))
+        .await;
+    assert_eq!(a.status, 401);
+    // A new login works as before.
+    let (a5, _) = tf.login("test_user_001", "Hello World").await;
+    assert_eq!(tf.get(me, Some(&a5)).await.status, 200);
+    tf.app.stop().await;
+}

@@ -1,0 +1,331 @@
+//! OAuth sign-in against in-test providers (a real HTTP server, the real reqwest client):
+//! create or sign into the linked account, link to a signed-in account, never by email,
+//! pictures from a linked provider, and passwords for OAuth-only accounts.
+
+use reqwest::Method;
+use serde_json::json;
+
+use super::{keys, sorted, spawn};
+
+#[tokio::test]
+async fn sign_in_creates_then_finds_the_account_for_each_provider() {
+    let tf = spawn().await;
+    let a = tf
+        .post(
+            "/auth/o-auth/google/",
+            None,
+            json!({"accessToken": "g-alice"}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{a:?}");
+    assert_eq!(keys(&a.body), sorted(&["access", "refresh", "username"]));
+    assert_eq!(a.body["username"], "alice");
+    let access = a.body["access"].as_str().unwrap().to_string();
+    // The provider was asked, with the token as a bearer.
+    let seen = tf.providers.seen();
+    assert_eq!(seen[0].path, "/google/oauth2/v3/userinfo");
+    assert_eq!(seen[0].authorization.as_deref(), Some("Bearer g-alice"));
+
+    let me = tf.get("/users/alice", Some(&access)).await;
+    assert_eq!(me.status, 200);
+    assert_eq!(me.body["email"], "alice@gmail.example");
+    assert_eq!(me.body["firstName"], "Alice");
+    assert_eq!(me.body["lastName"], "Liddell");
+    assert_eq!(me.body["profilePicture"], "https://pics.example/alice.jpg");
+    assert!(me.body["lastLogin"].is_string());
+    let modes = tf.get("/users/alice/auth_modes", Some(&access)).await;
+    assert_eq!(
+        (modes.status, modes.body),
+        (200, json!({"password": false, "o-auth": ["google"]}))
+    );
+
+    // Again: the same account, a new session.
+    let a = tf
+        .post(
+            "/auth/o-auth/google",
+            None,
+            json!({"accessToken": "g-alice"}),
+        )
+        .await;
+    assert_eq!(a.body["username"], "alice");
+    assert_eq!(
+        tf.get("/users?username=alice", Some(&tf.root().await))
+            .await
+            .body["users"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // GitHub, Facebook and Spotify, each parsed its own way.
+    let a = tf
+        .post(
+            "/auth/o-auth/github/",
+            None,
+            json!({"accessToken": "gh-bob"}),
+        )
+        .await;
+    assert_eq!(a.body["username"], "bobcodes");
+    let a = tf
+        .post(
+            "/auth/o-auth/facebook/",
+            None,
+            json!({"accessToken": "fb-dan"}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{a:?}");
+    let dan = a.body["access"].as_str().unwrap().to_string();
+    let user = a.body["username"].as_str().unwrap().to_string();
+    assert_eq!(user, "dan");
+    let me = tf.get(&format!("/users/{user}"), Some(&dan)).await;
+    assert_eq!(me.body["profilePicture"], "https://fb.example/dan.jpg");
+    let fb = tf
+        .providers
+        .seen()
+        .into_iter()
+        .find(|s| s.path == "/facebook/me")
+        .unwrap();
+    assert_eq!(fb.query.as_deref(), Some("fields=id,name,email,picture"));
+    let a = tf
+        .post(
+            "/auth/o-auth/spotify/",
+            None,
+            json!({"accessToken": "sp-erin"}),
+        )
+        .await;
+    assert_eq!(a.body["username"], "erin.sp");
+
+    // Refused tokens, unknown providers, missing fields, providers down.
+    let a = tf
+        .post(
+            "/auth/o-auth/google/",
+            None,
+            json!({"accessToken": "forged"}),
+        )
+        .await;
+    assert_eq!(a.status, 401);
+    let a = tf
+        .post("/auth/o-auth/myspace/", None, json!({"accessToken": "x"}))
+        .await;
+    assert_eq!(a.status, 404);
+    let a = tf.post("/auth/o-auth/google/", None, json!({})).await;
+    assert_eq!(
+        (a.status, a.body),
+        (400, json!({"accessToken": ["This field is required."]}))
+    );
+    tf.providers.set_failing(true);
+    let a = tf
+        .post(
+            "/auth/o-auth/google/",
+            None,
+            json!({"accessToken": "g-alice"}),
+        )
+        .await;
+    assert_eq!(a.status, 502);
+    tf.providers.set_failing(false);
+
+    // A disabled account cannot sign in with its provider either.
+    let a = tf
+        .call(Method::PUT, "/users/alice/disable", Some(&access), None)
+        .await;
+    assert_eq!(a.status, 200);
+    let a = tf
+        .post(
+            "/auth/o-auth/google/",
+            None,
+            json!({"accessToken": "g-alice"}),
+        )
+        .await;
+    assert_eq!(a.status, 401);
+    tf.app.stop().await;
+}
+
+#[tokio::test]
+async fn an_email_match_never_links_but_the_owner_can_link() {
+    let tf = spawn().await;
+    // bob has a password account with the very email Google reports for "g-bob-email".
+    tf.create_user("bob", "Hello World").await;
+    tf.create_user("bob_other", "Hello World").await;
+    let (bob, _) = tf.login("bob", "Hello World").await;
+
+    // Signing in with Google as that email makes a separate account, without the email.
+    let a = tf
+        .post(
+            "/auth/o-auth/google/",
+            None,
+            json!({"accessToken": "g-bob-email"}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{a:?}");
+    let other = a.body["username"].as_str().unwrap().to_string();
+    assert_ne!(other, "bob");
+    assert!(other.starts_with("bob"), "{other}");
+    let other_access = a.body["access"].as_str().unwrap().to_string();
+    let me = tf
+        .get(&format!("/users/{other}"), Some(&other_access))
+        .await;
+    assert_eq!(me.body["email"], serde_json::Value::Null);
+    let modes = tf.get("/users/bob/auth_modes", Some(&bob)).await;
+    assert_eq!(modes.body, json!({"password": true, "o-auth": []}));
+
+    // bob, signed in, links GitHub to his account.
+    let a = tf
+        .post(
+            "/auth/o-auth/github/",
+            Some(&bob),
+            json!({"accessToken": "gh-bob"}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{a:?}");
+    assert_eq!(a.body["username"], "bob");
+    let modes = tf.get("/users/bob/auth_modes", Some(&bob)).await;
+    assert_eq!(modes.body, json!({"password": true, "o-auth": ["github"]}));
+    // Now GitHub signs into bob, without a password.
+    let a = tf
+        .post(
+            "/auth/o-auth/github/",
+            None,
+            json!({"accessToken": "gh-bob"}),
+        )
+        .await;
+    assert_eq!(a.body["username"], "bob");
+    // The Google identity belongs to the other account: bob cannot take it.
+    let a = tf
+        .post(
+            "/auth/o-auth/google/",
+            Some(&bob),
+            json!({"accessToken": "g-bob-email"}),
+        )
+        .await;
+    assert_eq!(a.status, 422, "{a:?}");
+    assert!(a.body["errors"]["accessToken"].is_string());
+    // A token that is sent must be valid.
+    let a = tf
+        .post(
+            "/auth/o-auth/github/",
+            Some("sample_token"),
+            json!({"accessToken": "gh-bob"}),
+        )
+        .await;
+    assert_eq!(a.status, 401);
+
+    // Pictures from a linked provider.
+    let a = tf
+        .put(
+            "/users/bob/picture",
+            Some(&bob),
+            json!({"provider": "github"}),
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.body),
+        (200, json!({"message": "Profile Picture updated"}))
+    );
+    let me = tf.get("/users/bob", Some(&bob)).await;
+    assert_eq!(me.body["profilePicture"], "https://avatars.example/bob.png");
+    let a = tf
+        .put(
+            "/users/bob/picture",
+            Some(&bob),
+            json!({"provider": "google"}),
+        )
+        .await;
+    assert_eq!(a.status, 422);
+    let a = tf
+        .put(
+            "/users/bob/picture",
+            Some(&bob),
+            json!({"provider": "orkut"}),
+        )
+        .await;
+    assert_eq!(a.status, 400);
+    // Without a body: the first linked provider.
+    let a = tf
+        .call(Method::PUT, "/users/bob/picture/", Some(&bob), None)
+        .await;
+    assert_eq!(a.status, 200);
+    // No linked provider at all.
+    let (plain, _) = tf.login("bob_other", "Hello World").await;
+    let a = tf
+        .put(
+            "/users/bob_other/picture",
+            Some(&plain),
+            json!({"provider": "google"}),
+        )
+        .await;
+    assert_eq!(a.status, 422);
+    assert!(a.body["errors"]["provider"].is_string());
+    // Someone else's picture.
+    let a = tf
+        .put(
+            "/users/bob/picture",
+            Some(&plain),
+            json!({"provider": "github"}),
+        )
+        .await;
+    assert_eq!(a.status, 403);
+    tf.app.stop().await;
+}
+
+#[tokio::test]
+async fn an_oauth_only_account_creates_a_password() {
+    let tf = spawn().await;
+    let a = tf
+        .post(
+            "/auth/o-auth/google/",
+            None,
+            json!({"accessToken": "g-nopic"}),
+        )
+        .await;
+    assert_eq!(a.status, 200);
+    let access = a.body["access"].as_str().unwrap().to_string();
+    let username = a.body["username"].as_str().unwrap().to_string();
+    let path = format!("/users/{username}/password/");
+    // No password to change.
+    let a = tf
+        .put(
+            &path,
+            Some(&access),
+            json!({"oldPassword": "x", "newPassword": "new_password"}),
+        )
+        .await;
+    assert_eq!(a.status, 422);
+    assert!(a.body["errors"]["password"].is_string());
+    // No picture at the provider.
+    let a = tf
+        .put(
+            &format!("/users/{username}/picture"),
+            Some(&access),
+            json!({}),
+        )
+        .await;
+    assert_eq!(a.status, 422);
+    // Create: the seed's body and answer.
+    let a = tf.post(&path, Some(&access), json!({})).await;
+    assert_eq!(a.status, 400);
+    let a = tf
+        .post(&path, Some(&access), json!({"password": "Hello World"}))
+        .await;
+    assert_eq!(
+        (a.status, a.body),
+        (201, json!({"message": "new password created"}))
+    );
+    let a = tf
+        .post(&path, Some(&access), json!({"password": "Hello World"}))
+        .await;
+    assert_eq!(a.status, 422);
+    let modes = tf
+        .get(&format!("/users/{username}/auth_modes"), Some(&access))
+        .await;
+    assert_eq!(modes.body, json!({"password": true, "o-auth": ["google"]}));
+    // The session is still valid, and the password signs in.
+    assert_eq!(
+        tf.get(&format!("/users/{username}"), Some(&access))
+            .await
+            .status,
+        200
+    );
+    tf.login(&username, "Hello World").await;
+    tf.app.stop().await;
+}
