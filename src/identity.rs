@@ -269,3 +269,97 @@ pub async fn log_in(
         .await?;
     Ok((pair, position))
 }
+
+/// Replaces a user's personal details. A new email is claimed first and the old one given
+/// back once the details changed, so two accounts never share an address. Answers the
+/// position reached.
+///
+/// # Errors
+/// [`IdentityError::EmailTaken`], the aggregate's refusal, or a store failure.
+pub async fn update_details(
+    state: &AppState,
+    user_id: &str,
+    details: UserDetails,
+    ctx: &CommandContext,
+) -> Result<Option<i64>, IdentityError> {
+    let current = load_user(state, user_id).await?;
+    if !current.exists() {
+        return Err(IdentityError::User(UserError::NotFound));
+    }
+    let normalise = |e: Option<&str>| e.map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty());
+    let old = current.details().email.clone();
+    let old_key = normalise(old.as_deref());
+    let new_key = normalise(details.email.as_deref());
+    let new_email = details.email.clone().filter(|e| !e.trim().is_empty());
+    let changed = old_key != new_key;
+    if changed {
+        if let Some(email) = &new_email {
+            if !claim(state, ClaimKind::Email, email, user_id, ctx).await? {
+                return Err(IdentityError::EmailTaken);
+            }
+        }
+    }
+    let command = UserCommand::UpdateDetails {
+        details,
+        now: chrono::Utc::now(),
+    };
+    match state.commands.execute::<User>(user_id, command, ctx).await {
+        Ok(position) => {
+            if changed {
+                if let Some(old) = old.filter(|e| !e.trim().is_empty()) {
+                    release(state, ClaimKind::Email, &old, user_id, ctx).await;
+                }
+            }
+            Ok(position)
+        }
+        Err(e) => {
+            if changed {
+                if let Some(email) = &new_email {
+                    release(state, ClaimKind::Email, email, user_id, ctx).await;
+                }
+            }
+            Err(e.into())
+        }
+    }
+}
+
+/// Deletes a user for good: ends every session, removes the account, and gives back its
+/// username, email and provider identities so that they can be used again. Answers the
+/// position reached.
+///
+/// # Errors
+/// The aggregate's refusal (missing) or a store failure.
+pub async fn delete_user(
+    state: &AppState,
+    user_id: &str,
+    ctx: &CommandContext,
+) -> Result<Option<i64>, IdentityError> {
+    let user = load_user(state, user_id).await?;
+    if !user.exists() {
+        return Err(IdentityError::User(UserError::NotFound));
+    }
+    let mut claims: Vec<(ClaimKind, String)> = vec![(ClaimKind::Username, user.username().into())];
+    if let Some(email) = user.details().email.as_deref().filter(|e| !e.is_empty()) {
+        claims.push((ClaimKind::Email, email.to_string()));
+    }
+    for provider in user.providers() {
+        if let Some(subject) = user.provider_subject(provider) {
+            claims.push((ClaimKind::Identity, format!("{provider}/{subject}")));
+        }
+    }
+    let position = state
+        .commands
+        .execute::<User>(
+            user_id,
+            UserCommand::Delete {
+                now: chrono::Utc::now(),
+            },
+            ctx,
+        )
+        .await?;
+    for (kind, value) in claims {
+        release(state, kind, &value, user_id, ctx).await;
+    }
+    tracing::info!(%user_id, ?position, "user deleted");
+    Ok(position)
+}
