@@ -67,7 +67,9 @@ impl Application {
     /// When Postgres is unreachable, a migration fails, or the address cannot be bound.
     pub async fn build(config: Config, mode: Mode) -> anyhow::Result<Self> {
         let pool = db::migrate(&config.database_url).await?;
-        let erased = crate::store::vault::Vault::new(pool.clone()).reconcile().await?;
+        let erased = crate::store::vault::Vault::new(pool.clone())
+            .reconcile()
+            .await?;
         if erased > 0 {
             tracing::info!(erased, "finished interrupted erasures");
         }
@@ -140,9 +142,17 @@ impl Application {
             http.clone(),
             &config,
         ));
+        let spotify = Arc::new(crate::adapters::spotify::SpotifyClient::new(
+            http.clone(),
+            &config.spotify_api_url,
+        ));
+        let (storage, local_files) = storage(&config, &key, &public_url).await;
         let state = AppState {
             mailer,
             oauth,
+            spotify,
+            storage,
+            local_files,
             limiter: Arc::new(LoginLimiter::new(
                 config.login_max_failures,
                 std::time::Duration::from_secs(config.login_window_secs),
@@ -215,6 +225,35 @@ impl Application {
         self.stop.send_replace(true);
         while self.tasks.join_next().await.is_some() {}
         Ok(())
+    }
+}
+
+/// The profile picture storage: S3 when `HUMIT_S3_BUCKET` is set, else the local store
+/// (whose URL signing key derives from the JWT key, shared by every process).
+async fn storage(
+    config: &Config,
+    key: &[u8],
+    public_url: &str,
+) -> (
+    Arc<dyn crate::adapters::storage::ObjectStore>,
+    Option<Arc<crate::adapters::storage::LocalStore>>,
+) {
+    use crate::adapters::storage::{LocalStore, S3Store};
+    match config.s3_bucket.as_deref().filter(|b| !b.is_empty()) {
+        Some(bucket) => {
+            let store =
+                S3Store::from_env(bucket, config.s3_endpoint.as_deref(), &config.s3_region).await;
+            tracing::info!(bucket, endpoint = ?config.s3_endpoint, "profile pictures go to S3");
+            (Arc::new(store), None)
+        }
+        None => {
+            let local = Arc::new(LocalStore::new(
+                &config.data_dir.join("uploads"),
+                key,
+                public_url,
+            ));
+            (local.clone(), Some(local))
+        }
     }
 }
 

@@ -46,6 +46,12 @@ pub struct AppState {
     pub mailer: Arc<dyn crate::adapters::mail::Mailer>,
     /// Asks OAuth providers who an access token belongs to.
     pub oauth: Arc<crate::adapters::oauth::OAuthClient>,
+    /// The Spotify Web API (humit sign-up, playlists).
+    pub spotify: Arc<crate::adapters::spotify::SpotifyClient>,
+    /// Where profile pictures are uploaded (S3, or the local store).
+    pub storage: Arc<dyn crate::adapters::storage::ObjectStore>,
+    /// The local store when it is the storage (it also serves `/api/files/...`).
+    pub local_files: Option<Arc<crate::adapters::storage::LocalStore>>,
 }
 
 impl AppState {

@@ -4,3 +4,5 @@
 
 pub mod mail;
 pub mod oauth;
+pub mod spotify;
+pub mod storage;

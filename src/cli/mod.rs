@@ -2,6 +2,7 @@
 
 mod events;
 mod replay;
+pub mod seed;
 pub mod superuser;
 
 use crate::config::{Cli, Command};
@@ -60,6 +61,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             events::run(&config, filter).await
         }
-        other => anyhow::bail!("{other:?} is not available yet"),
+        Command::Seed { demo } => seed::run(config, demo).await,
     }
 }

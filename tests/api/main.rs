@@ -4,4 +4,5 @@
 mod helpers;
 
 mod core;
+mod humit;
 mod techfesia;

@@ -62,6 +62,13 @@ pub struct Hum {
     posted: bool,
 }
 
+impl Hum {
+    /// Whether the hum was posted.
+    pub fn is_posted(&self) -> bool {
+        self.posted
+    }
+}
+
 impl Aggregate for Hum {
     const TYPE: &'static str = "Hum";
     type Command = HumCommand;

@@ -602,7 +602,10 @@ impl Aggregate for User {
                 );
             }
             E::ProfilePictureUploaded { upload_id, .. } => {
-                self.uploads.remove(&upload_id);
+                // The arrived upload wins over every one started before it.
+                if let Some(done) = self.uploads.remove(&upload_id) {
+                    self.uploads.retain(|_, u| u.started_at > done.started_at);
+                }
             }
             E::DetailsUpdated { details, .. } => self.details = details,
             E::UsernameChanged { username, .. } => self.username = username,

@@ -136,9 +136,11 @@ pub enum UserEvent {
     },
     /// New Spotify tokens were received.
     SpotifyTokensUpdated {
-        /// The Spotify access token.
+        /// The Spotify access token (a secret, and encrypted at rest with the person's key).
+        #[serde(with = "crate::common::personal")]
         access_token: Secret<String>,
-        /// The Spotify refresh token.
+        /// The Spotify refresh token (a secret, and encrypted at rest with the person's key).
+        #[serde(with = "crate::common::personal")]
         refresh_token: Secret<String>,
         /// The country Spotify reports.
         #[serde(with = "crate::common::personal")]

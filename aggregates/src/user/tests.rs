@@ -627,9 +627,18 @@ fn the_aggregate_keeps_the_spotify_tokens_and_the_pending_uploads() {
     user.apply(upload_started("up2", now() + Duration::minutes(1)));
     let ids: Vec<&str> = user.pending_uploads().iter().map(|(id, _)| *id).collect();
     assert_eq!(ids, ["up2", "up1"]);
+    user.apply(upload_started("up3", now() + Duration::minutes(2)));
     // The state round-trips through a snapshot, secrets included.
     let snapshot = serde_json::to_value(&user).unwrap();
     let back: User = serde_json::from_value(snapshot).unwrap();
     assert_eq!(back.spotify_access_token(), Some("acc2"));
-    assert_eq!(back.pending_uploads().len(), 2);
+    assert_eq!(back.pending_uploads().len(), 3);
+    // An arrived upload makes every older one obsolete; newer ones stay pending.
+    user.apply(UserEvent::ProfilePictureUploaded {
+        upload_id: "up2".into(),
+        url: "https://pics/up2.jpg".into(),
+        at: now(),
+    });
+    let ids: Vec<&str> = user.pending_uploads().iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, ["up3"]);
 }

@@ -102,6 +102,141 @@ impl Dialect for Humit {
     }
 }
 
+impl HumitError {
+    /// 400 `MISSING_FIELD`: a required body field is absent or null.
+    pub fn missing_field(field: &str) -> Self {
+        Self::invalid(codes::MISSING_FIELD, format!("{field} is required"))
+    }
+    /// 400 `MISSING_PARAMETER`: a required query parameter is absent or empty.
+    pub fn missing_parameter(name: &str) -> Self {
+        Self::invalid(
+            codes::MISSING_PARAMETER,
+            format!("The query parameter {name} is required"),
+        )
+    }
+    /// 404 `USER_DOES_NOT_EXIST`, worded as the seed words it.
+    pub fn user_does_not_exist() -> Self {
+        Self::not_found(codes::USER_DOES_NOT_EXIST, "User Does Not Exist")
+    }
+    /// 404 `STATION_DOES_NOT_EXIST`.
+    pub fn station_does_not_exist() -> Self {
+        Self::not_found(codes::STATION_DOES_NOT_EXIST, "Station Does Not Exist")
+    }
+    /// 409 `DISPLAY_USERNAME_NOT_UNIQUE`, worded as the seed words it.
+    pub fn username_taken() -> Self {
+        Self::conflict(
+            codes::DISPLAY_USERNAME_NOT_UNIQUE,
+            "Your User handle is not unique. Please choose another handle",
+        )
+    }
+    /// 401 `TOKEN_NOT_VALID`: a humit token that is malformed, expired, revoked, of the
+    /// wrong kind, or of an inactive account.
+    pub fn token_not_valid() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            codes::TOKEN_NOT_VALID,
+            "Token is invalid or expired",
+        )
+    }
+    /// 403 `ACCOUNT_DISABLED`.
+    pub fn account_disabled() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            codes::ACCOUNT_DISABLED,
+            "This account is disabled",
+        )
+    }
+    /// 409 `CONCURRENT_MODIFICATION`: the same thing changed at the same moment, repeatedly.
+    pub fn concurrent() -> Self {
+        Self::conflict(
+            codes::CONCURRENT_MODIFICATION,
+            "Something else changed this at the same time. Please try again",
+        )
+    }
+}
+
+/// The stable error codes of the humit dialect (listed in `docs/humit-errors.md`).
+pub mod codes {
+    /// 401: no `Authorization: humit <token>` header.
+    pub const AUTHENTICATION_FAILED: &str = "AUTHENTICATION_FAILED";
+    /// 401: a bad, expired, revoked or wrong-kind humit token.
+    pub const TOKEN_NOT_VALID: &str = "TOKEN_NOT_VALID";
+    /// 401: Spotify refused the Spotify access token.
+    pub const SPOTIFY_TOKEN_INVALID: &str = "SPOTIFY_TOKEN_INVALID";
+    /// 502: Spotify could not be reached or answered nonsense.
+    pub const SPOTIFY_UNAVAILABLE: &str = "SPOTIFY_UNAVAILABLE";
+    /// 403: the account is disabled or deleted.
+    pub const ACCOUNT_DISABLED: &str = "ACCOUNT_DISABLED";
+    /// 400: a required body field is missing.
+    pub const MISSING_FIELD: &str = "MISSING_FIELD";
+    /// 400: a required query parameter is missing.
+    pub const MISSING_PARAMETER: &str = "MISSING_PARAMETER";
+    /// 400: a body field has the wrong type.
+    pub const INVALID_INPUT: &str = "INVALID_INPUT";
+    /// 400: `signup_method` is not `SPOTIFY`.
+    pub const INVALID_SIGNUP_METHOD: &str = "INVALID_SIGNUP_METHOD";
+    /// 400: a token field is empty or too long.
+    pub const INVALID_TOKEN_FIELD: &str = "INVALID_TOKEN_FIELD";
+    /// 400: the handle breaks the handle rules.
+    pub const INVALID_USERNAME: &str = "INVALID_USERNAME";
+    /// 409: the handle belongs to someone else.
+    pub const DISPLAY_USERNAME_NOT_UNIQUE: &str = "DISPLAY_USERNAME_NOT_UNIQUE";
+    /// 404: no such user (or invite code).
+    pub const USER_DOES_NOT_EXIST: &str = "USER_DOES_NOT_EXIST";
+    /// 400: `date_of_birth` is not a date, in the future, or outside the age limits.
+    pub const INVALID_DATE_OF_BIRTH: &str = "INVALID_DATE_OF_BIRTH";
+    /// 400: `full_name` is empty or too long.
+    pub const INVALID_FULL_NAME: &str = "INVALID_FULL_NAME";
+    /// 400: `favourite_artists` is not a JSON object (or a string holding one).
+    pub const INVALID_FAVOURITE_ARTISTS: &str = "INVALID_FAVOURITE_ARTISTS";
+    /// 400: `notification_id` is not a string or too long.
+    pub const INVALID_NOTIFICATION_ID: &str = "INVALID_NOTIFICATION_ID";
+    /// 400: the invite code in the form is malformed, unknown, or the caller's own.
+    pub const INVALID_REFERRAL_CODE: &str = "INVALID_REFERRAL_CODE";
+    /// 409: the registration form was submitted already.
+    pub const PROFILE_ALREADY_REGISTERED: &str = "PROFILE_ALREADY_REGISTERED";
+    /// 400: `limit` is not an integer in 1..=100.
+    pub const INVALID_LIMIT: &str = "INVALID_LIMIT";
+    /// 400: `offset` is not a non-negative integer.
+    pub const INVALID_OFFSET: &str = "INVALID_OFFSET";
+    /// 400: `file_type` is not `profile`.
+    pub const INVALID_FILE_TYPE: &str = "INVALID_FILE_TYPE";
+    /// 403: an upload URL with a bad signature.
+    pub const UPLOAD_URL_INVALID: &str = "UPLOAD_URL_INVALID";
+    /// 403: an upload URL past its expiry.
+    pub const UPLOAD_URL_EXPIRED: &str = "UPLOAD_URL_EXPIRED";
+    /// 415: an upload whose content type is not the signed one (`image/jpeg`).
+    pub const INVALID_CONTENT_TYPE: &str = "INVALID_CONTENT_TYPE";
+    /// 413: an upload larger than the limit.
+    pub const FILE_TOO_LARGE: &str = "FILE_TOO_LARGE";
+    /// 400: an upload that is not a JPEG image.
+    pub const INVALID_IMAGE: &str = "INVALID_IMAGE";
+    /// 404: no file under that key.
+    pub const FILE_NOT_FOUND: &str = "FILE_NOT_FOUND";
+    /// 503: the file storage failed.
+    pub const STORAGE_UNAVAILABLE: &str = "STORAGE_UNAVAILABLE";
+    /// 403: the caller may not do this (staff only).
+    pub const PERMISSION_DENIED: &str = "PERMISSION_DENIED";
+    /// 404: no such station.
+    pub const STATION_DOES_NOT_EXIST: &str = "STATION_DOES_NOT_EXIST";
+    /// 400: a station field breaks its rules.
+    pub const INVALID_STATION: &str = "INVALID_STATION";
+    /// 400: following oneself.
+    pub const CANNOT_FOLLOW_SELF: &str = "CANNOT_FOLLOW_SELF";
+    /// 400: muting oneself.
+    pub const CANNOT_MUTE_SELF: &str = "CANNOT_MUTE_SELF";
+    /// 403: posting a hum before following 3 stations.
+    pub const ONBOARDING_INCOMPLETE: &str = "ONBOARDING_INCOMPLETE";
+    /// 400: `track_id` is not a Spotify track id.
+    pub const INVALID_TRACK_ID: &str = "INVALID_TRACK_ID";
+    /// 400: `caption` is too long.
+    pub const INVALID_CAPTION: &str = "INVALID_CAPTION";
+    /// 409: the same aggregate changed concurrently, repeatedly.
+    pub const CONCURRENT_MODIFICATION: &str = "CONCURRENT_MODIFICATION";
+    /// 500: an internal failure (logged; never detailed to the client).
+    pub const INTERNAL_ERROR: &str = "INTERNAL_ERROR";
+}
+
 crate::dialect_json!(Humit);
 
 /// A humit success body: `{"data": ..., "success": true}`.

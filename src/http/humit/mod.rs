@@ -1,15 +1,76 @@
 //! The humit app API (`/api/...`): Spotify sign-up, registration, referral codes, uploads,
 //! stations, people, hums. snake_case, `Authorization: humit <token>`, `{"data", "success"}`.
+//!
+//! Every handler parses the request into validated values at the edge ([`validate`]), runs
+//! commands on aggregates, waits for the projections it reads next (read-your-writes), and
+//! answers from the read models ([`queries`]) in the seed's shapes ([`dto`]).
+//!
+//! - [`auth`]: sign-up with Spotify tokens, token refresh.
+//! - [`users`]: handle and invite code checks.
+//! - [`profile`]: the registration form and the caller's profile.
+//! - [`uploads`]: profile picture upload URLs, and the local store's own upload endpoint.
+//! - [`stations`]: create, discover, follow; a station's hums.
+//! - [`people`]: discover, onboard, follow, mute.
+//! - [`hums`]: post a hum.
+//!
+//! Errors: [`HumitError`], with the codes in [`error::codes`] (`docs/humit-errors.md`).
 
+pub mod auth;
+pub mod dto;
 mod error;
+pub mod extract;
+pub mod hums;
+pub mod page;
+pub mod people;
+pub mod profile;
+pub mod queries;
+pub mod stations;
+pub mod uploads;
+pub mod users;
+pub mod validate;
 
-pub use error::{ok, Humit, HumitError, Json};
+pub use error::{codes, ok, Humit, HumitError, Json};
 
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 
 use crate::state::AppState;
+use crate::store::CommandError;
 
 /// Every humit route.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(auth::router())
+        .merge(users::router())
+        .merge(profile::router())
+        .merge(uploads::router())
+        .merge(stations::router())
+        .merge(people::router())
+        .merge(hums::router())
+}
+
+/// A `201 Created` success body.
+pub fn created(data: serde_json::Value) -> Response {
+    let mut response = ok(data);
+    *response.status_mut() = StatusCode::CREATED;
+    response.into_response()
+}
+
+/// A read-model query failed: 500, logged.
+pub fn db(error: sqlx::Error) -> HumitError {
+    HumitError::internal(format!("read model: {error}"))
+}
+
+/// Maps a command failure: the aggregate's refusal through `rejected`, a persistent
+/// concurrency conflict to 409, a store failure to 500.
+pub fn command_error<E: std::error::Error>(
+    error: CommandError<E>,
+    rejected: impl FnOnce(E) -> HumitError,
+) -> HumitError {
+    match error {
+        CommandError::Rejected(e) => rejected(e),
+        CommandError::Conflict => HumitError::concurrent(),
+        CommandError::Store(cause) => HumitError::internal(format!("event store: {cause}")),
+    }
 }

@@ -1,0 +1,343 @@
+//! Sign-up with Spotify tokens (log in or create) and humit token refresh.
+//!
+//! `POST /api/users/auth/signup/`: Spotify says who the token belongs to (`GET /me`); the
+//! person is found by their claimed identity `spotify/<id>` or registered at `signup_stage` 0
+//! with a provisional handle derived from the Spotify id. The Spotify tokens are stored as
+//! secrets on the `User` aggregate (never in a read model, never on the bus, never logged).
+
+use aggregates::claim::ClaimKind;
+use aggregates::user::{ProviderIdentity, Role, User, UserCommand, UserDetails, UserError};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::post;
+use axum::Router;
+use rand::Rng;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::error::{codes, HumitError, Json};
+use super::extract::RefreshCaller;
+use super::{command_error, ok};
+use crate::adapters::spotify::{SpotifyError, SpotifyProfile};
+use crate::auth::jwt;
+use crate::identity::{self, IdentityError, NewUser};
+use crate::state::AppState;
+use crate::store::{Actor, CommandContext};
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/users/auth/signup", post(signup))
+        .route("/api/users/auth/token-refresh", post(refresh))
+}
+
+/// The longest token or id accepted from a client.
+const MAX_TOKEN_LEN: usize = 4096;
+/// The longest notification id.
+pub const MAX_NOTIFICATION_ID_LEN: usize = 512;
+
+/// `POST /api/users/auth/signup/` as sent.
+#[derive(Deserialize)]
+pub struct SignupBody {
+    access_token: Option<String>,
+    refresh_token: Option<String>,
+    signup_method: Option<String>,
+    #[serde(default)]
+    notification_id: Value,
+}
+
+/// A validated sign-up.
+struct Signup {
+    access_token: String,
+    refresh_token: String,
+    notification_id: Option<String>,
+}
+
+fn token_field(value: Option<String>, name: &str) -> Result<String, HumitError> {
+    let value = value
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| HumitError::missing_field(name))?;
+    if value.len() > MAX_TOKEN_LEN || value.chars().any(char::is_whitespace) {
+        return Err(HumitError::invalid(
+            codes::INVALID_TOKEN_FIELD,
+            format!("{name} is not a token"),
+        ));
+    }
+    Ok(value)
+}
+
+/// Parses an optional notification id: null or absent is `None`, a string is trimmed.
+///
+/// # Errors
+/// 400 `INVALID_NOTIFICATION_ID` for other types or an overlong id.
+pub fn notification_id(value: &Value) -> Result<Option<String>, HumitError> {
+    let invalid = || {
+        HumitError::invalid(
+            codes::INVALID_NOTIFICATION_ID,
+            "notification_id must be a string or null",
+        )
+    };
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) => {
+            let s = s.trim();
+            if s.len() > MAX_NOTIFICATION_ID_LEN {
+                return Err(invalid());
+            }
+            Ok((!s.is_empty()).then(|| s.to_string()))
+        }
+        _ => Err(invalid()),
+    }
+}
+
+impl SignupBody {
+    fn parse(self) -> Result<Signup, HumitError> {
+        let access_token = token_field(self.access_token, "access_token")?;
+        let refresh_token = token_field(self.refresh_token, "refresh_token")?;
+        match self.signup_method.as_deref().map(str::trim) {
+            None | Some("") => {}
+            Some(m) if m.eq_ignore_ascii_case("spotify") => {}
+            Some(_) => {
+                return Err(HumitError::invalid(
+                    codes::INVALID_SIGNUP_METHOD,
+                    "signup_method must be SPOTIFY",
+                ))
+            }
+        }
+        Ok(Signup {
+            access_token,
+            refresh_token,
+            notification_id: notification_id(&self.notification_id)?,
+        })
+    }
+}
+
+/// Maps a Spotify failure to the dialect.
+pub fn spotify_error(error: SpotifyError) -> HumitError {
+    match error {
+        SpotifyError::Unauthorized => HumitError::new(
+            axum::http::StatusCode::UNAUTHORIZED,
+            codes::SPOTIFY_TOKEN_INVALID,
+            "Spotify did not accept the access token. Please sign in with Spotify again",
+        ),
+        SpotifyError::Unavailable(cause) => {
+            tracing::warn!(%cause, "spotify unavailable");
+            HumitError::new(
+                axum::http::StatusCode::BAD_GATEWAY,
+                codes::SPOTIFY_UNAVAILABLE,
+                "Spotify is not reachable right now. Please try again",
+            )
+        }
+    }
+}
+
+fn identity_error(error: IdentityError) -> HumitError {
+    match error {
+        IdentityError::User(UserError::Disabled | UserError::NotFound) => {
+            HumitError::account_disabled()
+        }
+        other => HumitError::internal(other),
+    }
+}
+
+/// A provisional handle from a Spotify id: lower-case letters, digits, `_` and `.`, at most
+/// 30 characters, at least 3 (padded with digits).
+pub fn provisional_handle(spotify_id: &str) -> String {
+    let mut handle: String = spotify_id
+        .chars()
+        .filter_map(|c| {
+            let c = c.to_ascii_lowercase();
+            (c.is_ascii_alphanumeric() || c == '_' || c == '.').then_some(c)
+        })
+        .take(30)
+        .collect();
+    if handle.len() < 3 {
+        handle = format!("user{handle}");
+    }
+    handle
+}
+
+fn with_suffix(handle: &str) -> String {
+    let suffix = rand::thread_rng().gen_range(1000..10_000);
+    let base: String = handle.chars().take(25).collect();
+    format!("{base}{suffix}")
+}
+
+/// Finds the person behind a Spotify identity, or registers them. Answers the user id and
+/// whether they are new.
+async fn find_or_register(
+    state: &AppState,
+    profile: &SpotifyProfile,
+    signup: &Signup,
+    ctx: &CommandContext,
+) -> Result<(String, bool), HumitError> {
+    let key = format!("spotify/{}", profile.id);
+    let mut handle = provisional_handle(&profile.id);
+    for _ in 0..8 {
+        if let Some(user_id) = identity::owner_of(state, ClaimKind::Identity, &key)
+            .await
+            .map_err(HumitError::internal)?
+        {
+            return Ok((user_id, false));
+        }
+        let new = NewUser {
+            username: handle.clone(),
+            details: UserDetails {
+                first_name: profile.display_name.clone().unwrap_or_default(),
+                ..UserDetails::default()
+            },
+            password: None,
+            identity: Some(ProviderIdentity {
+                provider: "spotify".into(),
+                subject: profile.id.clone(),
+                picture_url: profile.images.first().map(|i| i.url.clone()),
+            }),
+            spotify_tokens: Some((
+                signup.access_token.clone(),
+                signup.refresh_token.clone(),
+                profile.country.clone(),
+            )),
+            role: Role::Normal,
+        };
+        match identity::register(state, new, ctx).await {
+            Ok((user_id, _)) => return Ok((user_id, true)),
+            Err(IdentityError::UsernameTaken) => handle = with_suffix(&handle),
+            // Signed up at the same moment by another request: find them on the next turn.
+            Err(IdentityError::IdentityTaken) => {}
+            Err(other) => return Err(HumitError::internal(other)),
+        }
+    }
+    Err(HumitError::concurrent())
+}
+
+/// `POST /api/users/auth/signup/`.
+#[tracing::instrument(skip_all)]
+async fn signup(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(body): Json<SignupBody>,
+) -> Result<Response, HumitError> {
+    let signup = body.parse()?;
+    let profile = state
+        .spotify
+        .me(&signup.access_token)
+        .await
+        .map_err(spotify_error)?;
+    let ctx = CommandContext {
+        actor: Actor::Anonymous,
+        request_id: crate::http::request_id(&headers),
+    };
+    let (user_id, created) = find_or_register(&state, &profile, &signup, &ctx).await?;
+    let ctx = CommandContext {
+        actor: Actor::User {
+            id: user_id.clone(),
+            role: "normal".into(),
+        },
+        ..ctx
+    };
+    if !created {
+        let command = UserCommand::UpdateSpotifyTokens {
+            access_token: signup.access_token.clone(),
+            refresh_token: signup.refresh_token.clone(),
+            country: profile.country.clone(),
+            now: chrono::Utc::now(),
+        };
+        state
+            .commands
+            .execute::<User>(&user_id, command, &ctx)
+            .await
+            .map_err(|e| command_error(e, |e| identity_error(IdentityError::User(e))))?;
+    }
+    if signup.notification_id.is_some() {
+        let command = UserCommand::SetNotificationId {
+            notification_id: signup.notification_id.clone(),
+            now: chrono::Utc::now(),
+        };
+        state
+            .commands
+            .execute::<User>(&user_id, command, &ctx)
+            .await
+            .map_err(|e| command_error(e, |e| identity_error(IdentityError::User(e))))?;
+    }
+    let (pair, position) = identity::start_session(&state, &user_id, "spotify", jwt::HUMIT, &ctx)
+        .await
+        .map_err(identity_error)?;
+    state.sync_auth(position).await;
+    state.wait_for(position, &["users"]).await;
+    let user = identity::load_user(&state, &user_id)
+        .await
+        .map_err(HumitError::internal)?;
+    let signup_stage = i32::from(user.profile_registered());
+    tracing::info!(%user_id, created, signup_stage, "humit sign-up");
+    Ok(ok(json!({
+        "humit_access_token": pair.access,
+        "humit_refresh_token": pair.refresh,
+        "signup_stage": signup_stage,
+        "spotify_access_token": signup.access_token,
+        "spotify_refresh_token": signup.refresh_token,
+    })))
+}
+
+/// `POST /api/users/auth/token-refresh/` with `Authorization: humit <refresh token>`.
+#[tracing::instrument(skip_all, fields(user_id = %caller.0.user_id))]
+async fn refresh(State(state): State<AppState>, caller: RefreshCaller) -> Response {
+    let principal = caller.0;
+    let access = state
+        .tokens
+        .access(&principal.user_id, &principal.session_id, jwt::HUMIT);
+    ok(json!({ "humit_access_token": access }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provisional_handles_are_valid_handles() {
+        assert_eq!(
+            provisional_handle("tmk3tmfmf2mmag48cph6bntbl"),
+            "tmk3tmfmf2mmag48cph6bntbl"
+        );
+        assert_eq!(provisional_handle("Some.User_1"), "some.user_1");
+        assert_eq!(provisional_handle("é"), "user");
+        assert_eq!(provisional_handle(&"x".repeat(40)).len(), 30);
+        let suffixed = with_suffix(&"y".repeat(30));
+        assert_eq!(suffixed.len(), 29);
+    }
+
+    #[test]
+    fn signup_bodies_are_checked_field_by_field() {
+        let body = |v: Value| serde_json::from_value::<SignupBody>(v).unwrap().parse();
+        let good = json!({"access_token": "a", "refresh_token": "r", "signup_method": "SPOTIFY", "notification_id": null});
+        let s = body(good).ok().unwrap();
+        assert_eq!(s.access_token, "a");
+        assert_eq!(s.notification_id, None);
+        assert_eq!(
+            body(json!({"refresh_token": "r"})).err().unwrap().code,
+            codes::MISSING_FIELD
+        );
+        assert_eq!(
+            body(json!({"access_token": "a", "refresh_token": "r", "signup_method": "APPLE"}))
+                .err()
+                .unwrap()
+                .code,
+            codes::INVALID_SIGNUP_METHOD
+        );
+        assert_eq!(
+            body(json!({"access_token": "a", "refresh_token": "r", "notification_id": 5}))
+                .err()
+                .unwrap()
+                .code,
+            codes::INVALID_NOTIFICATION_ID
+        );
+        assert_eq!(
+            body(json!({"access_token": "a b", "refresh_token": "r"}))
+                .err()
+                .unwrap()
+                .code,
+            codes::INVALID_TOKEN_FIELD
+        );
+    }
+}

@@ -1,0 +1,276 @@
+//! The humit wire shapes, built from read-model rows: the caller's own profile, a public
+//! profile (adds `followed` and `muted`), an onboarding entry (adds `member_since`), a station
+//! and a hum. Field names and value conventions follow the seed document: `bio` is always
+//! null, absent strings are `""`, ids are strings, dates are `YYYY-MM-DD`, timestamps RFC 3339
+//! with microseconds and `Z`.
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use serde_json::{json, Value};
+
+/// How many stations a user follows before onboarding is complete.
+pub const ONBOARDING_STATIONS: i64 = 3;
+
+/// One person as the humit read side knows them, seen by a viewer.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub user_id: String,
+    pub username: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub profile_picture: String,
+    pub referral_code: String,
+    pub signup_stage: i32,
+    pub date_of_birth: Option<NaiveDate>,
+    pub favourite_artists: Option<Value>,
+    pub notification_id: Option<String>,
+    pub playlist_id: Option<String>,
+    pub internal_username: Option<String>,
+    pub country: Option<String>,
+    pub tokens: i32,
+    pub date_joined: DateTime<Utc>,
+    pub followers: i64,
+    pub following: i64,
+    pub hums: i64,
+    pub stations: i64,
+    /// Whether the viewer follows this person.
+    pub followed: bool,
+    /// Whether the viewer muted this person.
+    pub muted: bool,
+}
+
+/// One station, seen by a viewer.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StationRow {
+    pub station_id: String,
+    pub name: String,
+    pub description: String,
+    pub image_url: String,
+    pub created_at: DateTime<Utc>,
+    pub followers: i64,
+    pub hums: i64,
+    /// Whether the viewer follows it.
+    pub followed: bool,
+}
+
+/// One hum with its author's handle.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HumRow {
+    pub hum_id: String,
+    pub station_id: String,
+    pub track_id: String,
+    pub caption: String,
+    pub user_id: String,
+    pub user_handle: Option<String>,
+    pub posted_at: DateTime<Utc>,
+}
+
+/// A timestamp as the seed writes it: `2020-02-09T16:02:05.931031Z`.
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn favourite_artists(row: &UserRow) -> Value {
+    match &row.favourite_artists {
+        Some(v @ Value::Object(_)) => v.clone(),
+        _ => json!({}),
+    }
+}
+
+/// `true` when muted, else null (the seed shows `"muted": null` for someone not muted).
+fn muted(row: &UserRow) -> Value {
+    if row.muted {
+        Value::Bool(true)
+    } else {
+        Value::Null
+    }
+}
+
+/// The caller's own profile (`GET`/`POST /api/users/profile/`).
+pub fn self_profile(row: &UserRow) -> Value {
+    json!({
+        "bio": null,
+        "country_name": row.country.clone().unwrap_or_default(),
+        "date_of_birth": row.date_of_birth.map(|d| d.format("%Y-%m-%d").to_string()),
+        "favourite_artists": favourite_artists(row),
+        "first_name": row.first_name,
+        "internal_username": row.internal_username.clone().unwrap_or_default(),
+        "last_name": row.last_name,
+        "notification_id": row.notification_id.clone().unwrap_or_default(),
+        "number_of_followers": row.followers,
+        "number_of_following": row.following,
+        "number_of_hums": row.hums,
+        "onboarding_done": row.stations >= ONBOARDING_STATIONS,
+        "playlist_id": row.playlist_id.clone().unwrap_or_default(),
+        "profile_pic_url": row.profile_picture,
+        "referral_code": row.referral_code,
+        "signup_done": row.signup_stage >= 1,
+        "signup_stage": row.signup_stage,
+        "tokens": row.tokens,
+        "user_handle": row.username,
+        "user_id": row.user_id,
+    })
+}
+
+/// Someone else's profile (invite code lookup, people discovery, follow and mute answers).
+pub fn public_profile(row: &UserRow) -> Value {
+    json!({
+        "bio": null,
+        "country_name": row.country.clone().unwrap_or_default(),
+        "favourite_artists": favourite_artists(row),
+        "first_name": row.first_name,
+        "followed": row.followed,
+        "last_name": row.last_name,
+        "muted": muted(row),
+        "notification_id": row.notification_id.clone().unwrap_or_default(),
+        "number_of_followers": row.followers,
+        "number_of_following": row.following,
+        "number_of_hums": row.hums,
+        "profile_pic_url": row.profile_picture,
+        "referral_code": row.referral_code,
+        "tokens": row.tokens,
+        "user_handle": row.username,
+        "user_id": row.user_id,
+    })
+}
+
+/// An entry of `GET /api/users/onboard/`.
+pub fn onboard_profile(row: &UserRow) -> Value {
+    json!({
+        "bio": null,
+        "country_name": row.country.clone().unwrap_or_default(),
+        "favourite_artists": favourite_artists(row),
+        "first_name": row.first_name,
+        "last_name": row.last_name,
+        "member_since": timestamp(row.date_joined),
+        "muted": muted(row),
+        "number_of_hums": row.hums,
+        "profile_pic_url": row.profile_picture,
+        "user_handle": row.username,
+        "user_id": row.user_id,
+    })
+}
+
+/// A station.
+pub fn station(row: &StationRow) -> Value {
+    json!({
+        "created_at": timestamp(row.created_at),
+        "description": row.description,
+        "followed": row.followed,
+        "image_url": row.image_url,
+        "name": row.name,
+        "number_of_followers": row.followers,
+        "number_of_hums": row.hums,
+        "station_id": row.station_id,
+    })
+}
+
+/// A hum.
+pub fn hum(row: &HumRow) -> Value {
+    json!({
+        "caption": row.caption,
+        "created_at": timestamp(row.posted_at),
+        "hum_id": row.hum_id,
+        "station_id": row.station_id,
+        "track_id": row.track_id,
+        "user_handle": row.user_handle.clone().unwrap_or_default(),
+        "user_id": row.user_id,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn row() -> UserRow {
+        UserRow {
+            user_id: "2751".into(),
+            username: "Ftujklloo".into(),
+            first_name: "Breakfree".into(),
+            last_name: " ".into(),
+            profile_picture: String::new(),
+            referral_code: "255539".into(),
+            signup_stage: 1,
+            date_of_birth: NaiveDate::from_ymd_opt(1994, 4, 26),
+            favourite_artists: Some(json!({"data": []})),
+            notification_id: None,
+            playlist_id: Some("07iff1phure10snDAETDOz".into()),
+            internal_username: Some("breakfree453280".into()),
+            country: Some("IN".into()),
+            tokens: 0,
+            date_joined: Utc.with_ymd_and_hms(2020, 2, 9, 16, 2, 5).unwrap()
+                + chrono::Duration::microseconds(931_031),
+            followers: 0,
+            following: 0,
+            hums: 0,
+            stations: 0,
+            followed: false,
+            muted: false,
+        }
+    }
+
+    fn keys(v: &Value) -> Vec<&str> {
+        v.as_object().unwrap().keys().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn the_profile_has_the_seed_fields_and_conventions() {
+        let v = self_profile(&row());
+        assert_eq!(
+            keys(&v),
+            [
+                "bio",
+                "country_name",
+                "date_of_birth",
+                "favourite_artists",
+                "first_name",
+                "internal_username",
+                "last_name",
+                "notification_id",
+                "number_of_followers",
+                "number_of_following",
+                "number_of_hums",
+                "onboarding_done",
+                "playlist_id",
+                "profile_pic_url",
+                "referral_code",
+                "signup_done",
+                "signup_stage",
+                "tokens",
+                "user_handle",
+                "user_id"
+            ]
+        );
+        assert_eq!(v["date_of_birth"], "1994-04-26");
+        assert_eq!(v["notification_id"], "");
+        assert!(v["bio"].is_null());
+        assert_eq!(v["signup_done"], true);
+        assert_eq!(v["user_id"], "2751");
+    }
+
+    #[test]
+    fn public_and_onboard_entries_match_the_seed() {
+        let v = public_profile(&row());
+        assert!(v["muted"].is_null());
+        assert_eq!(v["followed"], false);
+        let v = onboard_profile(&row());
+        assert_eq!(v["member_since"], "2020-02-09T16:02:05.931031Z");
+        assert_eq!(
+            keys(&v),
+            [
+                "bio",
+                "country_name",
+                "favourite_artists",
+                "first_name",
+                "last_name",
+                "member_since",
+                "muted",
+                "number_of_hums",
+                "profile_pic_url",
+                "user_handle",
+                "user_id"
+            ]
+        );
+    }
+}

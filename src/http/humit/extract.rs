@@ -1,0 +1,117 @@
+//! The humit caller: `Authorization: humit <token>`, checked against the signature, expiry,
+//! audience and kind, then against the live auth state (revoked sessions, disabled accounts).
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+
+use super::error::HumitError;
+use crate::auth::{jwt, Principal, TokenKind};
+use crate::state::AppState;
+use crate::store::{Actor, CommandContext};
+
+/// The token of an `Authorization: humit <token>` header. `None` when the header is absent
+/// or uses another scheme.
+fn humit_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("humit") && !token.is_empty()).then_some(token)
+}
+
+/// Checks a humit token of `kind` from the request headers.
+fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    kind: TokenKind,
+) -> Result<Principal, HumitError> {
+    let token = humit_token(headers).ok_or_else(HumitError::unauthorized)?;
+    let claims = state
+        .tokens
+        .verify(token, kind, jwt::HUMIT)
+        .map_err(|_| HumitError::token_not_valid())?;
+    state.registry.authenticate(&claims).map_err(|denied| {
+        tracing::debug!(user_id = %claims.sub, %denied, "humit token refused");
+        HumitError::token_not_valid()
+    })
+}
+
+/// A signed-in humit user (access token).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Who, with their current role.
+    pub principal: Principal,
+    /// The request id, for command metadata.
+    pub request_id: String,
+}
+
+impl Caller {
+    /// The caller's user id.
+    pub fn user_id(&self) -> &str {
+        &self.principal.user_id
+    }
+
+    /// The context of a command the caller issues.
+    pub fn ctx(&self) -> CommandContext {
+        CommandContext {
+            actor: Actor::User {
+                id: self.principal.user_id.clone(),
+                role: self.principal.role_name().to_string(),
+            },
+            request_id: self.request_id.clone(),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = HumitError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let principal = authenticate(state, &parts.headers, TokenKind::Access)?;
+        Ok(Self {
+            principal,
+            request_id: crate::http::request_id(&parts.headers),
+        })
+    }
+}
+
+/// A humit refresh token's session (for `token-refresh`).
+#[derive(Debug, Clone)]
+pub struct RefreshCaller(pub Principal);
+
+impl FromRequestParts<AppState> for RefreshCaller {
+    type Rejection = HumitError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        authenticate(state, &parts.headers, TokenKind::Refresh).map(Self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn headers(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+        h
+    }
+
+    #[test]
+    fn only_the_humit_scheme_carries_a_token() {
+        assert_eq!(humit_token(&headers("humit abc")), Some("abc"));
+        assert_eq!(humit_token(&headers("Humit  abc ")), Some("abc"));
+        assert_eq!(humit_token(&headers("Bearer abc")), None);
+        assert_eq!(humit_token(&headers("humit ")), None);
+        assert_eq!(humit_token(&headers("humit")), None);
+        assert_eq!(humit_token(&HeaderMap::new()), None);
+    }
+}

@@ -1,0 +1,237 @@
+//! Hums: a Spotify track a user shares to a station (`POST /api/hums/`), and a station's hums
+//! (`GET /api/stations/<station_id>/hums/`). Posting needs onboarding done: at least three
+//! stations followed, else 403 `ONBOARDING_INCOMPLETE`.
+//!
+//! A hum answers as `{hum_id, station_id, track_id, caption, user_id, user_handle,
+//! created_at}`; it counts in its author's `number_of_hums` and its station's.
+
+use aggregates::social::{Hum, HumCommand, HumError};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::dto::ONBOARDING_STATIONS;
+use super::error::{codes, HumitError, Json};
+use super::extract::Caller;
+use super::page::{PageRequest, QueryParams};
+use super::stations::ensure_exists;
+use super::{command_error, created, db, dto, ok, queries};
+use crate::state::AppState;
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/hums", post(post_hum))
+        .route("/api/stations/{station_id}/hums", get(station_hums))
+}
+
+/// The longest caption.
+pub const MAX_CAPTION: usize = 280;
+
+/// `POST /api/hums/` as sent.
+#[derive(Debug, Deserialize)]
+pub struct HumBody {
+    #[serde(default)]
+    station_id: Value,
+    #[serde(default)]
+    track_id: Value,
+    #[serde(default)]
+    caption: Value,
+}
+
+/// A valid hum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewHum {
+    /// The station.
+    pub station_id: String,
+    /// The Spotify track id.
+    pub track_id: String,
+    /// The caption (`""` for none).
+    pub caption: String,
+}
+
+/// A Spotify track id (base-62, 22 characters on Spotify; 1 to 64 letters, digits, `-` and
+/// `_` accepted), also taken from `spotify:track:<id>` or
+/// `https://open.spotify.com/track/<id>?...`.
+pub fn track_id(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let id = raw
+        .strip_prefix("spotify:track:")
+        .or_else(|| {
+            raw.strip_prefix("https://open.spotify.com/track/")
+                .map(|rest| rest.split(['?', '/']).next().unwrap_or_default())
+        })
+        .unwrap_or(raw);
+    let ok = (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    ok.then(|| id.to_string())
+}
+
+impl HumBody {
+    /// Checks the fields.
+    ///
+    /// # Errors
+    /// 400 `MISSING_FIELD`, `INVALID_TRACK_ID`, `INVALID_CAPTION`.
+    pub fn parse(&self) -> Result<NewHum, HumitError> {
+        let station_id = match &self.station_id {
+            Value::String(s) if !s.trim().is_empty() => s.trim().to_string(),
+            Value::Number(n) => n.to_string(),
+            _ => return Err(HumitError::missing_field("station_id")),
+        };
+        let track_id = match &self.track_id {
+            Value::Null => return Err(HumitError::missing_field("track_id")),
+            Value::String(s) if s.trim().is_empty() => {
+                return Err(HumitError::missing_field("track_id"))
+            }
+            Value::String(s) => track_id(s),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            HumitError::invalid(
+                codes::INVALID_TRACK_ID,
+                "track_id must be a Spotify track id",
+            )
+        })?;
+        let caption = match &self.caption {
+            Value::Null => String::new(),
+            Value::String(s) => s.trim().to_string(),
+            _ => {
+                return Err(HumitError::invalid(
+                    codes::INVALID_CAPTION,
+                    "caption must be a string",
+                ))
+            }
+        };
+        if caption.chars().count() > MAX_CAPTION {
+            return Err(HumitError::invalid(
+                codes::INVALID_CAPTION,
+                format!("caption must have at most {MAX_CAPTION} characters"),
+            ));
+        }
+        Ok(NewHum {
+            station_id,
+            track_id,
+            caption,
+        })
+    }
+}
+
+/// `POST /api/hums/`.
+#[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
+async fn post_hum(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<HumBody>,
+) -> Result<Response, HumitError> {
+    let hum = body.parse()?;
+    let followed = queries::stations_followed(&state.read_pool, caller.user_id())
+        .await
+        .map_err(db)?;
+    if followed < ONBOARDING_STATIONS {
+        return Err(HumitError::new(
+            StatusCode::FORBIDDEN,
+            codes::ONBOARDING_INCOMPLETE,
+            format!(
+                "Follow at least {ONBOARDING_STATIONS} stations before you hum (you follow {followed})"
+            ),
+        ));
+    }
+    ensure_exists(&state, &hum.station_id).await?;
+    let hum_id = uuid::Uuid::new_v4().simple().to_string();
+    let command = HumCommand::PostHum {
+        hum_id: hum_id.clone(),
+        user_id: caller.user_id().to_string(),
+        station_id: hum.station_id.clone(),
+        track_id: hum.track_id,
+        caption: hum.caption,
+        now: Utc::now(),
+    };
+    let position = state
+        .commands
+        .execute::<Hum>(&hum_id, command, &caller.ctx())
+        .await
+        .map_err(|e| command_error(e, |e: HumError| HumitError::internal(e)))?;
+    tracing::info!(%hum_id, station_id = %hum.station_id, "hum posted");
+    state.wait_for(position, &["social"]).await;
+    let row = queries::hum(&state.read_pool, &hum_id)
+        .await
+        .map_err(db)?
+        .ok_or_else(|| HumitError::internal("a stored hum is not in the read model yet"))?;
+    Ok(created(dto::hum(&row)))
+}
+
+/// `GET /api/stations/<station_id>/hums/?limit=&offset=`: newest first, without the hums of
+/// people the caller muted.
+#[tracing::instrument(skip_all, fields(user_id = %caller.user_id(), %station_id))]
+async fn station_hums(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(station_id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, HumitError> {
+    let page = PageRequest::from_query(&QueryParams::parse(query.as_deref()))?;
+    ensure_exists(&state, &station_id).await?;
+    let (count, rows) =
+        queries::station_hums(&state.read_pool, caller.user_id(), &station_id, page)
+            .await
+            .map_err(db)?;
+    let results = rows.iter().map(dto::hum).collect();
+    let path = format!("/api/stations/{station_id}/hums/");
+    Ok(ok(page.body(&state.public_url, &path, count, results)))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const TRACK: &str = "4uLU6hMCjMI75M1A2tKUQC";
+
+    #[test]
+    fn track_ids_come_bare_as_uris_or_as_links() {
+        assert_eq!(track_id(TRACK).as_deref(), Some(TRACK));
+        assert_eq!(
+            track_id(&format!("spotify:track:{TRACK}")).as_deref(),
+            Some(TRACK)
+        );
+        assert_eq!(
+            track_id(&format!("https://open.spotify.com/track/{TRACK}?si=abc")).as_deref(),
+            Some(TRACK)
+        );
+        assert_eq!(track_id("t-1").as_deref(), Some("t-1"));
+        assert_eq!(track_id("4uLU6hMCjMI75M1A2tKUQ!"), None);
+        assert_eq!(track_id(&"x".repeat(65)), None);
+        assert_eq!(track_id("a b"), None);
+    }
+
+    #[test]
+    fn hum_fields_are_checked() {
+        let parse = |v: Value| serde_json::from_value::<HumBody>(v).unwrap().parse();
+        let hum = parse(json!({"station_id": "s1", "track_id": TRACK})).unwrap();
+        assert_eq!(hum.caption, "");
+        assert_eq!(
+            parse(json!({"track_id": TRACK})).unwrap_err().code,
+            codes::MISSING_FIELD
+        );
+        assert_eq!(
+            parse(json!({"station_id": "s1", "track_id": "no spaces"}))
+                .unwrap_err()
+                .code,
+            codes::INVALID_TRACK_ID
+        );
+        assert_eq!(
+            parse(json!({"station_id": "s1", "track_id": TRACK, "caption": "c".repeat(281)}))
+                .unwrap_err()
+                .code,
+            codes::INVALID_CAPTION
+        );
+    }
+}

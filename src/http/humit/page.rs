@@ -1,0 +1,171 @@
+//! Pages in the humit dialect: `?limit=&offset=` in, `{"count", "next", "previous",
+//! "results"}` out, with absolute `next`/`previous` URLs built on the public URL.
+
+use serde_json::{json, Value};
+
+use super::error::{codes, HumitError};
+
+/// The page size when `limit` is absent.
+pub const DEFAULT_LIMIT: i64 = 20;
+/// The largest page size.
+pub const MAX_LIMIT: i64 = 100;
+/// The largest offset accepted.
+const MAX_OFFSET: i64 = 1_000_000_000;
+
+/// The query parameters of a request, decoded.
+#[derive(Debug, Clone, Default)]
+pub struct QueryParams(Vec<(String, String)>);
+
+impl QueryParams {
+    /// Decodes a raw query string.
+    pub fn parse(raw: Option<&str>) -> Self {
+        Self(
+            url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    /// The first value of `name`, trimmed; `None` when absent or blank. A trailing `/` is
+    /// dropped, as clients copy URLs like `?limit=50&offset=0/`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().trim_end_matches('/').trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The value of `name`, or 400 `MISSING_PARAMETER`.
+    ///
+    /// # Errors
+    /// When absent or blank.
+    pub fn require(&self, name: &str) -> Result<&str, HumitError> {
+        self.get(name)
+            .ok_or_else(|| HumitError::missing_parameter(name))
+    }
+}
+
+/// A requested page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    /// How many.
+    pub limit: i64,
+    /// From which index.
+    pub offset: i64,
+}
+
+impl PageRequest {
+    /// Reads `limit` (1..=100, default 20) and `offset` (≥ 0, default 0).
+    ///
+    /// # Errors
+    /// 400 `INVALID_LIMIT` / `INVALID_OFFSET`.
+    pub fn from_query(query: &QueryParams) -> Result<Self, HumitError> {
+        let limit = match query.get("limit") {
+            None => DEFAULT_LIMIT,
+            Some(raw) => raw
+                .parse::<i64>()
+                .ok()
+                .filter(|l| (1..=MAX_LIMIT).contains(l))
+                .ok_or_else(|| {
+                    HumitError::invalid(
+                        codes::INVALID_LIMIT,
+                        format!("limit must be an integer from 1 to {MAX_LIMIT}"),
+                    )
+                })?,
+        };
+        let offset = match query.get("offset") {
+            None => 0,
+            Some(raw) => raw
+                .parse::<i64>()
+                .ok()
+                .filter(|o| (0..=MAX_OFFSET).contains(o))
+                .ok_or_else(|| {
+                    HumitError::invalid(
+                        codes::INVALID_OFFSET,
+                        "offset must be a non-negative integer",
+                    )
+                })?,
+        };
+        Ok(Self { limit, offset })
+    }
+
+    fn url(&self, base: &str, path: &str, offset: i64) -> String {
+        format!("{base}{path}?limit={}&offset={offset}", self.limit)
+    }
+
+    /// The page body: `count` in all, absolute `next`/`previous` (or null), `results`.
+    /// `path` is the endpoint's path with its trailing slash (`/api/stations/discover/`).
+    pub fn body(&self, base: &str, path: &str, count: i64, results: Vec<Value>) -> Value {
+        let next = (self.offset + self.limit < count)
+            .then(|| self.url(base, path, self.offset + self.limit));
+        let previous = (self.offset > 0).then(|| {
+            let previous = (self.offset - self.limit).max(0).min(count.max(0));
+            self.url(base, path, previous)
+        });
+        json!({"count": count, "next": next, "previous": previous, "results": results})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(query: &str) -> Result<PageRequest, HumitError> {
+        PageRequest::from_query(&QueryParams::parse(Some(query)))
+    }
+
+    #[test]
+    fn limits_and_offsets_are_checked() {
+        assert_eq!(
+            page("").unwrap(),
+            PageRequest {
+                limit: 20,
+                offset: 0
+            }
+        );
+        assert_eq!(
+            page("limit=50&offset=0/").unwrap(),
+            PageRequest {
+                limit: 50,
+                offset: 0
+            }
+        );
+        assert_eq!(page("limit=0").unwrap_err().code, codes::INVALID_LIMIT);
+        assert_eq!(page("limit=101").unwrap_err().code, codes::INVALID_LIMIT);
+        assert_eq!(page("limit=x").unwrap_err().code, codes::INVALID_LIMIT);
+        assert_eq!(page("offset=-1").unwrap_err().code, codes::INVALID_OFFSET);
+        assert_eq!(page("offset=1.5").unwrap_err().code, codes::INVALID_OFFSET);
+    }
+
+    #[test]
+    fn next_and_previous_are_absolute_and_null_at_the_ends() {
+        let p = PageRequest {
+            limit: 20,
+            offset: 0,
+        };
+        let body = p.body("http://h", "/api/stations/discover/", 304, vec![]);
+        assert_eq!(
+            body["next"],
+            "http://h/api/stations/discover/?limit=20&offset=20"
+        );
+        assert!(body["previous"].is_null());
+        assert_eq!(body["count"], 304);
+        let p = PageRequest {
+            limit: 20,
+            offset: 300,
+        };
+        let body = p.body("http://h", "/api/stations/discover/", 304, vec![]);
+        assert!(body["next"].is_null());
+        assert_eq!(
+            body["previous"],
+            "http://h/api/stations/discover/?limit=20&offset=280"
+        );
+        let p = PageRequest {
+            limit: 20,
+            offset: 5,
+        };
+        let body = p.body("http://h", "/x/", 304, vec![]);
+        assert_eq!(body["previous"], "http://h/x/?limit=20&offset=0");
+    }
+}

@@ -1,0 +1,214 @@
+//! Queries on the read models (`rm_users`, `rm_user_stats`, `rm_stations`, follows, mutes,
+//! hums) behind the humit endpoints. Each takes the viewer, so `followed`/`muted` are theirs.
+
+use sqlx::PgPool;
+
+use super::dto::{HumRow, StationRow, UserRow};
+use super::page::PageRequest;
+
+/// The columns of a [`UserRow`]; `$1` is the viewer.
+const USER_SELECT: &str = "
+SELECT u.user_id, u.username, u.first_name, u.last_name, u.profile_picture, u.referral_code,
+       u.signup_stage, u.date_of_birth, u.favourite_artists, u.notification_id, u.playlist_id,
+       u.internal_username, u.country, u.tokens, u.date_joined,
+       COALESCE(s.followers, 0) AS followers, COALESCE(s.following, 0) AS following,
+       COALESCE(s.hums, 0) AS hums, COALESCE(s.stations, 0) AS stations,
+       EXISTS (SELECT 1 FROM rm_user_follows f
+               WHERE f.follower_id = $1 AND f.followee_id = u.user_id) AS followed,
+       EXISTS (SELECT 1 FROM rm_user_mutes m
+               WHERE m.user_id = $1 AND m.muted_user_id = u.user_id) AS muted
+FROM rm_users u
+LEFT JOIN rm_user_stats s ON s.user_id = u.user_id";
+
+/// Popularity: most followed first, then most hums, then the longest-standing.
+const USER_ORDER: &str =
+    "ORDER BY COALESCE(s.followers, 0) DESC, COALESCE(s.hums, 0) DESC, u.date_joined, u.user_id";
+
+/// People `$1` may want to follow: active, not themselves, not followed, not muted.
+const DISCOVER_FILTER: &str = "
+WHERE NOT u.disabled AND u.user_id <> $1
+  AND NOT EXISTS (SELECT 1 FROM rm_user_follows f WHERE f.follower_id = $1 AND f.followee_id = u.user_id)
+  AND NOT EXISTS (SELECT 1 FROM rm_user_mutes m WHERE m.user_id = $1 AND m.muted_user_id = u.user_id)";
+
+/// One user as `viewer` sees them; `None` when unknown or disabled.
+///
+/// # Errors
+/// Database errors.
+pub async fn user(
+    pool: &PgPool,
+    viewer: &str,
+    user_id: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{USER_SELECT} WHERE u.user_id = $2 AND NOT u.disabled"
+    ))
+    .bind(viewer)
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// A page of people to follow, by popularity, and how many there are.
+///
+/// # Errors
+/// Database errors.
+pub async fn discover_users(
+    pool: &PgPool,
+    viewer: &str,
+    page: PageRequest,
+) -> Result<(i64, Vec<UserRow>), sqlx::Error> {
+    let count: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM rm_users u {DISCOVER_FILTER}"
+    ))
+    .bind(viewer)
+    .fetch_one(pool)
+    .await?;
+    let rows = sqlx::query_as(&format!(
+        "{USER_SELECT} {DISCOVER_FILTER} {USER_ORDER} LIMIT $2 OFFSET $3"
+    ))
+    .bind(viewer)
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(pool)
+    .await?;
+    Ok((count, rows))
+}
+
+/// The most people an onboarding list holds besides the code's owner.
+pub const ONBOARD_MAX: i64 = 100;
+
+/// The owner of an invite code and the people they follow (never the viewer), owner first,
+/// then by popularity.
+///
+/// # Errors
+/// Database errors.
+pub async fn onboard(
+    pool: &PgPool,
+    viewer: &str,
+    owner: &str,
+) -> Result<Vec<UserRow>, sqlx::Error> {
+    let mut rows: Vec<UserRow> = Vec::new();
+    if owner != viewer {
+        rows.extend(user(pool, viewer, owner).await?);
+    }
+    let followed: Vec<UserRow> = sqlx::query_as(&format!(
+        "{USER_SELECT}
+         JOIN rm_user_follows o ON o.followee_id = u.user_id AND o.follower_id = $2
+         WHERE NOT u.disabled AND u.user_id <> $1
+         {USER_ORDER} LIMIT $3"
+    ))
+    .bind(viewer)
+    .bind(owner)
+    .bind(ONBOARD_MAX)
+    .fetch_all(pool)
+    .await?;
+    rows.extend(followed);
+    Ok(rows)
+}
+
+/// How many stations a user follows.
+///
+/// # Errors
+/// Database errors.
+pub async fn stations_followed(pool: &PgPool, user_id: &str) -> Result<i64, sqlx::Error> {
+    let n: Option<i64> =
+        sqlx::query_scalar("SELECT stations FROM rm_user_stats WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(n.unwrap_or(0))
+}
+
+const STATION_SELECT: &str = "
+SELECT st.station_id, st.name, st.description, st.image_url, st.created_at, st.followers,
+       st.hums,
+       EXISTS (SELECT 1 FROM rm_station_follows f
+               WHERE f.user_id = $1 AND f.station_id = st.station_id) AS followed
+FROM rm_stations st";
+
+/// One station as `viewer` sees it.
+///
+/// # Errors
+/// Database errors.
+pub async fn station(
+    pool: &PgPool,
+    viewer: &str,
+    station_id: &str,
+) -> Result<Option<StationRow>, sqlx::Error> {
+    sqlx::query_as(&format!("{STATION_SELECT} WHERE st.station_id = $2"))
+        .bind(viewer)
+        .bind(station_id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// A page of stations by popularity (followers, then hums, then the oldest), and the count.
+///
+/// # Errors
+/// Database errors.
+pub async fn discover_stations(
+    pool: &PgPool,
+    viewer: &str,
+    page: PageRequest,
+) -> Result<(i64, Vec<StationRow>), sqlx::Error> {
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_stations")
+        .fetch_one(pool)
+        .await?;
+    let rows = sqlx::query_as(&format!(
+        "{STATION_SELECT}
+         ORDER BY st.followers DESC, st.hums DESC, st.created_at, st.station_id
+         LIMIT $2 OFFSET $3"
+    ))
+    .bind(viewer)
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(pool)
+    .await?;
+    Ok((count, rows))
+}
+
+const HUM_SELECT: &str = "
+SELECT h.hum_id, h.station_id, h.track_id, h.caption, h.user_id, u.username AS user_handle,
+       h.posted_at
+FROM rm_hums h
+LEFT JOIN rm_users u ON u.user_id = h.user_id";
+
+/// One hum.
+///
+/// # Errors
+/// Database errors.
+pub async fn hum(pool: &PgPool, hum_id: &str) -> Result<Option<HumRow>, sqlx::Error> {
+    sqlx::query_as(&format!("{HUM_SELECT} WHERE h.hum_id = $1"))
+        .bind(hum_id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// A page of a station's hums, newest first, without those of people the viewer muted.
+///
+/// # Errors
+/// Database errors.
+pub async fn station_hums(
+    pool: &PgPool,
+    viewer: &str,
+    station_id: &str,
+    page: PageRequest,
+) -> Result<(i64, Vec<HumRow>), sqlx::Error> {
+    let filter = "WHERE h.station_id = $2
+      AND NOT EXISTS (SELECT 1 FROM rm_user_mutes m WHERE m.user_id = $1 AND m.muted_user_id = h.user_id)";
+    let count: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM rm_hums h {filter}"))
+        .bind(viewer)
+        .bind(station_id)
+        .fetch_one(pool)
+        .await?;
+    let rows = sqlx::query_as(&format!(
+        "{HUM_SELECT} {filter} ORDER BY h.posted_at DESC, h.hum_id LIMIT $3 OFFSET $4"
+    ))
+    .bind(viewer)
+    .bind(station_id)
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(pool)
+    .await?;
+    Ok((count, rows))
+}

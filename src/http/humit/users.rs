@@ -1,0 +1,77 @@
+//! The registration form's checks: is a handle free (`GET /api/users/username/`), whose is an
+//! invite code (`GET /api/users/referral_code/`). Both read the claims on the write side, so
+//! the answer is never stale.
+
+use aggregates::claim::ClaimKind;
+use axum::extract::{RawQuery, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use serde_json::json;
+
+use super::error::HumitError;
+use super::extract::Caller;
+use super::page::QueryParams;
+use super::{db, dto, ok, queries, validate};
+use crate::identity;
+use crate::state::AppState;
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/users/username", get(check_username))
+        .route("/api/users/referral_code", get(check_referral_code))
+}
+
+/// `GET /api/users/username/?username=`: `{}` when free (or already the caller's),
+/// 409 `DISPLAY_USERNAME_NOT_UNIQUE` when someone else has it.
+#[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
+async fn check_username(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Response, HumitError> {
+    let query = QueryParams::parse(query.as_deref());
+    let handle = validate::handle(query.require("username")?)?;
+    let owner = identity::owner_of(&state, ClaimKind::Username, &handle)
+        .await
+        .map_err(HumitError::internal)?;
+    match owner {
+        Some(owner) if owner != caller.user_id() => Err(HumitError::username_taken()),
+        _ => Ok(ok(json!({}))),
+    }
+}
+
+/// Whose an invite code is: the owner's user id, if the code is theirs.
+///
+/// # Errors
+/// Store failures.
+pub async fn referral_owner(state: &AppState, code: &str) -> Result<Option<String>, HumitError> {
+    identity::owner_of(state, aggregates::claim::ClaimKind::ReferralCode, code)
+        .await
+        .map_err(HumitError::internal)
+}
+
+/// `GET /api/users/referral_code/?code=`: the owner's public profile, or 404
+/// `USER_DOES_NOT_EXIST`.
+#[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
+async fn check_referral_code(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Response, HumitError> {
+    let query = QueryParams::parse(query.as_deref());
+    let code = query.require("code")?;
+    let well_formed = code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit());
+    if !well_formed {
+        return Err(HumitError::user_does_not_exist());
+    }
+    let owner = referral_owner(&state, code)
+        .await?
+        .ok_or_else(HumitError::user_does_not_exist)?;
+    let row = queries::user(&state.read_pool, caller.user_id(), &owner)
+        .await
+        .map_err(db)?
+        .ok_or_else(HumitError::user_does_not_exist)?;
+    Ok(ok(dto::public_profile(&row)))
+}

@@ -1,0 +1,169 @@
+//! Hums: onboarding first, then tracks shared to stations, counted and listed.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use super::{assert_error, keys, spawn, TRACK};
+
+#[tokio::test]
+async fn humming_needs_onboarding_then_counts_everywhere() {
+    let h = spawn().await;
+    let staff = h.staff("boss").await;
+    let s = h.registered("hummer", "Hummer").await;
+    let stations: Vec<String> = futures::future::join_all((0..3).map(|i| {
+        let (h, staff) = (&h, &staff);
+        async move { h.station(staff, &format!("S{i}")).await }
+    }))
+    .await;
+    let hum = json!({"station_id": stations[0], "track_id": TRACK, "caption": "on repeat"});
+    let (status, body) = h.post(&s.access, "/api/hums/", hum.clone()).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::FORBIDDEN,
+        "ONBOARDING_INCOMPLETE",
+    );
+    h.follow_stations(&s, &stations[..2]).await;
+    let (status, body) = h.post(&s.access, "/api/hums/", hum.clone()).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::FORBIDDEN,
+        "ONBOARDING_INCOMPLETE",
+    );
+    h.follow_stations(&s, &stations[2..]).await;
+    let (status, body) = h.post(&s.access, "/api/hums/", hum.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let posted = &body["data"];
+    assert_eq!(
+        keys(posted),
+        [
+            "caption",
+            "created_at",
+            "hum_id",
+            "station_id",
+            "track_id",
+            "user_handle",
+            "user_id"
+        ]
+    );
+    assert_eq!(posted["caption"], "on repeat");
+    assert_eq!(posted["track_id"], TRACK);
+    assert_eq!(posted["station_id"], stations[0].as_str());
+    assert_eq!(posted["user_id"], s.user_id.as_str());
+    assert_eq!(posted["user_handle"], "Hummer");
+    // A Spotify URI names the same track.
+    let (status, body) = h
+        .post(
+            &s.access,
+            "/api/hums/",
+            json!({"station_id": stations[0], "track_id": format!("spotify:track:{TRACK}")}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["data"]["track_id"], TRACK);
+    assert_eq!(body["data"]["caption"], "");
+    // Counted for the user and the station.
+    assert_eq!(h.profile(&s).await["number_of_hums"], 2);
+    let (_, body) = h.get(&s.access, "/api/stations/discover/").await;
+    let station = body["data"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|st| st["station_id"] == stations[0].as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(station["number_of_hums"], 2);
+    // Listed newest first, paged.
+    let (status, body) = h
+        .get(
+            &s.access,
+            &format!("/api/stations/{}/hums/?limit=1", stations[0]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["count"], 2);
+    assert_eq!(body["data"]["results"][0]["caption"], "");
+    assert_eq!(
+        body["data"]["next"],
+        format!(
+            "{}/api/stations/{}/hums/?limit=1&offset=1",
+            h.app.address, stations[0]
+        )
+        .as_str()
+    );
+    h.app.stop().await;
+}
+
+#[tokio::test]
+async fn bad_hums_are_refused_and_muted_people_are_not_listed() {
+    let h = spawn().await;
+    let staff = h.staff("boss").await;
+    let mut stations = Vec::new();
+    for i in 0..3 {
+        stations.push(h.station(&staff, &format!("S{i}")).await);
+    }
+    let loud = h.registered("loud", "Loud").await;
+    let listener = h.registered("listener", "Listener").await;
+    h.follow_stations(&loud, &stations).await;
+    for (body, status, code) in [
+        (
+            json!({"track_id": TRACK}),
+            StatusCode::BAD_REQUEST,
+            "MISSING_FIELD",
+        ),
+        (
+            json!({"station_id": stations[0]}),
+            StatusCode::BAD_REQUEST,
+            "MISSING_FIELD",
+        ),
+        (
+            json!({"station_id": stations[0], "track_id": "not a track"}),
+            StatusCode::BAD_REQUEST,
+            "INVALID_TRACK_ID",
+        ),
+        (
+            json!({"station_id": stations[0], "track_id": TRACK, "caption": "c".repeat(281)}),
+            StatusCode::BAD_REQUEST,
+            "INVALID_CAPTION",
+        ),
+        (
+            json!({"station_id": "nope", "track_id": TRACK}),
+            StatusCode::NOT_FOUND,
+            "STATION_DOES_NOT_EXIST",
+        ),
+    ] {
+        let (got, answer) = h.post(&loud.access, "/api/hums/", body).await;
+        assert_error(got, &answer, status, code);
+    }
+    let (status, _) = h
+        .post(
+            &loud.access,
+            "/api/hums/",
+            json!({"station_id": stations[1], "track_id": TRACK}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let path = format!("/api/stations/{}/hums/", stations[1]);
+    let (_, body) = h.get(&listener.access, &path).await;
+    assert_eq!(body["data"]["count"], 1);
+    let (status, _) = h
+        .post(
+            &listener.access,
+            &format!("/api/users/{}/mute/", loud.user_id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, body) = h.get(&listener.access, &path).await;
+    assert_eq!(body["data"]["count"], 0);
+    assert_eq!(body["data"]["results"], json!([]));
+    let (status, body) = h.get(&listener.access, "/api/stations/nope/hums/").await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::NOT_FOUND,
+        "STATION_DOES_NOT_EXIST",
+    );
+    h.app.stop().await;
+}

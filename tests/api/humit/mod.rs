@@ -1,0 +1,256 @@
+//! The humit app API, end to end: a humit process per test (real Postgres and RabbitMQ) with
+//! its Spotify pointed at an in-test server ([`spotify::FakeSpotify`]).
+
+#![allow(dead_code)]
+
+mod auth;
+mod hums;
+mod people;
+mod projection;
+mod registration;
+mod s3;
+mod seed;
+pub mod spotify;
+mod stations;
+mod uploads;
+
+use aggregates::user::{Privileges, Role, User, UserCommand};
+use humit::config::Config;
+use humit::startup::Mode;
+use humit::store::CommandContext;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_with, test_config, TestApp};
+use spotify::FakeSpotify;
+
+/// A humit process and its fake Spotify.
+pub struct Humit {
+    pub app: TestApp,
+    pub spotify: FakeSpotify,
+}
+
+/// A signed-up humit user.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub access: String,
+    pub refresh: String,
+    pub user_id: String,
+    pub spotify_id: String,
+    pub spotify_token: String,
+    pub referral_code: String,
+    pub handle: String,
+}
+
+/// Starts humit with a fake Spotify.
+pub async fn spawn() -> Humit {
+    spawn_configured(|_| {}).await
+}
+
+/// Starts humit with a fake Spotify, after `adjust` changed the configuration.
+pub async fn spawn_configured(adjust: impl FnOnce(&mut Config)) -> Humit {
+    let spotify = FakeSpotify::start().await;
+    let mut config = test_config();
+    config.spotify_api_url = spotify.url.clone();
+    adjust(&mut config);
+    let app = spawn_with(config, Mode::ALL).await;
+    Humit { app, spotify }
+}
+
+/// The seed's registration form, with a handle.
+pub fn form(handle: &str) -> Value {
+    json!({
+        "date_of_birth": "1994-4-26",
+        "display_username": handle,
+        "favourite_artists": "{\"data\":[]}",
+        "full_name": "Breakfree",
+        "notification_id": null,
+        "referral_code": null,
+    })
+}
+
+/// Asserts the humit error envelope, exactly.
+pub fn assert_error(status: StatusCode, body: &Value, expected: StatusCode, code: &str) {
+    assert_eq!(status, expected, "{body}");
+    assert_eq!(body["success"], false, "{body}");
+    assert_eq!(body["display_error"]["code"], code, "{body}");
+    assert_eq!(body["display_error"]["status"], "error", "{body}");
+    assert!(body["display_error"]["message"].is_string(), "{body}");
+    assert_eq!(body["errors"], json!([body["display_error"]]), "{body}");
+    assert_eq!(body["extra_data"], json!({}), "{body}");
+    let mut keys: Vec<&String> = body.as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(keys, ["display_error", "errors", "extra_data", "success"]);
+}
+
+/// The keys of an object, sorted.
+pub fn keys(v: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = v
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {v}"))
+        .keys()
+        .cloned()
+        .collect();
+    keys.sort();
+    keys
+}
+
+impl Humit {
+    /// Any request; answers the status and the JSON body (`null` when not JSON).
+    pub async fn call(
+        &self,
+        method: Method,
+        token: Option<&str>,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.app.client.request(method, self.app.url(path));
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("humit {token}"));
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, Some(token), path, None).await
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, Some(token), path, Some(body)).await
+    }
+
+    pub async fn delete(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        self.call(Method::DELETE, Some(token), path, None).await
+    }
+
+    /// Signs up through `/api/users/auth/signup/`; the raw answer.
+    pub async fn signup_raw(&self, access: &str, refresh: &str) -> (StatusCode, Value) {
+        self.call(
+            Method::POST,
+            None,
+            "/api/users/auth/signup/",
+            Some(json!({
+                "access_token": access,
+                "refresh_token": refresh,
+                "signup_method": "SPOTIFY",
+                "notification_id": null,
+            })),
+        )
+        .await
+    }
+
+    /// Grants a Spotify token for `spotify_id` and signs up with it.
+    pub async fn signup(&self, spotify_id: &str) -> Session {
+        let token = format!("sp-access-{spotify_id}-{}", uuid::Uuid::new_v4().simple());
+        self.spotify.grant(&token, spotify_id, Some("IN"));
+        let (status, body) = self
+            .signup_raw(&token, &format!("sp-refresh-{spotify_id}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let access = body["data"]["humit_access_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let refresh = body["data"]["humit_refresh_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (status, profile) = self.get(&access, "/api/users/profile/").await;
+        assert_eq!(status, StatusCode::OK, "{profile}");
+        Session {
+            access,
+            refresh,
+            user_id: profile["data"]["user_id"].as_str().unwrap().to_string(),
+            spotify_id: spotify_id.to_string(),
+            spotify_token: token,
+            referral_code: profile["data"]["referral_code"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+            handle: profile["data"]["user_handle"].as_str().unwrap().to_string(),
+        }
+    }
+
+    /// Signs up and submits the registration form with `handle`.
+    pub async fn registered(&self, spotify_id: &str, handle: &str) -> Session {
+        let mut session = self.signup(spotify_id).await;
+        let (status, body) = self
+            .post(&session.access, "/api/users/profile/", form(handle))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        session.handle = handle.to_string();
+        session
+    }
+
+    /// A signed-up user made staff.
+    pub async fn staff(&self, spotify_id: &str) -> Session {
+        let session = self.signup(spotify_id).await;
+        let position = self
+            .app
+            .state
+            .commands
+            .execute::<User>(
+                &session.user_id,
+                UserCommand::SetRole {
+                    role: Role::Staff,
+                    privileges: Privileges::new(),
+                    now: chrono::Utc::now(),
+                },
+                &CommandContext::system(),
+            )
+            .await
+            .unwrap();
+        self.app.state.sync_auth(position).await;
+        session
+    }
+
+    /// Creates a station as `staff`; answers its id.
+    pub async fn station(&self, staff: &Session, name: &str) -> String {
+        let (status, body) = self
+            .post(
+                &staff.access,
+                "/api/stations/",
+                json!({"name": name, "description": format!("{name} all day"), "image_url": "https://img.example/s.jpg"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["data"]["station_id"].as_str().unwrap().to_string()
+    }
+
+    /// Follows `stations` as `session`.
+    pub async fn follow_stations(&self, session: &Session, stations: &[String]) {
+        for station in stations {
+            let (status, body) = self
+                .post(
+                    &session.access,
+                    &format!("/api/stations/{station}/follow/"),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+    }
+
+    /// The caller's profile (`data`).
+    pub async fn profile(&self, session: &Session) -> Value {
+        let (status, body) = self.get(&session.access, "/api/users/profile/").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["data"].clone()
+    }
+}
+
+/// A small valid JPEG (a JPEG header is what humit checks).
+pub fn jpeg(size: usize) -> Vec<u8> {
+    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    bytes.resize(size.max(4), 0x42);
+    bytes
+}
+
+/// A Spotify-shaped track id.
+pub const TRACK: &str = "4uLU6hMCjMI75M1A2tKUQC";

@@ -1,0 +1,444 @@
+//! The registration form and its checks: handles, invite codes, the profile, the playlist,
+//! referral credits, and one winner among 50 people claiming one handle.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use super::{assert_error, form, keys, spawn};
+
+#[tokio::test]
+async fn a_handle_is_free_taken_or_invalid() {
+    let h = spawn().await;
+    let alice = h.registered("alice", "Rohit").await;
+    let bob = h.signup("bob").await;
+    let (status, body) = h
+        .get(&bob.access, "/api/users/username/?username=Free_Name")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({"data": {}, "success": true}));
+    // Taken, whatever the case: the seed's envelope, word for word.
+    for probe in ["Rohit", "rohit", "ROHIT"] {
+        let (status, body) = h
+            .get(
+                &bob.access,
+                &format!("/api/users/username/?username={probe}"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        let error = json!({
+            "code": "DISPLAY_USERNAME_NOT_UNIQUE",
+            "message": "Your User handle is not unique. Please choose another handle",
+            "status": "error"
+        });
+        assert_eq!(
+            body,
+            json!({"display_error": error, "errors": [error], "extra_data": {}, "success": false})
+        );
+    }
+    // One's own handle is free for oneself.
+    let (status, _) = h
+        .get(&alice.access, "/api/users/username/?username=rohit")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = h
+        .get(&bob.access, "/api/users/username/?username=no spaces")
+        .await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "INVALID_USERNAME");
+    let (status, body) = h.get(&bob.access, "/api/users/username/").await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "MISSING_PARAMETER");
+    h.app.stop().await;
+}
+
+#[tokio::test]
+async fn an_invite_code_shows_its_owner_or_user_does_not_exist() {
+    let h = spawn().await;
+    let owner = h.registered("owner", "Breakfree").await;
+    let viewer = h.signup("viewer").await;
+    let (status, body) = h
+        .get(
+            &viewer.access,
+            &format!("/api/users/referral_code/?code={}", owner.referral_code),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["success"], true);
+    let data = &body["data"];
+    assert_eq!(
+        keys(data),
+        [
+            "bio",
+            "country_name",
+            "favourite_artists",
+            "first_name",
+            "followed",
+            "last_name",
+            "muted",
+            "notification_id",
+            "number_of_followers",
+            "number_of_following",
+            "number_of_hums",
+            "profile_pic_url",
+            "referral_code",
+            "tokens",
+            "user_handle",
+            "user_id"
+        ]
+    );
+    assert!(data["bio"].is_null());
+    assert!(data["muted"].is_null());
+    assert_eq!(data["followed"], false);
+    assert_eq!(data["country_name"], "IN");
+    assert_eq!(data["favourite_artists"], json!({"data": []}));
+    assert_eq!(data["first_name"], "Breakfree");
+    assert_eq!(data["last_name"], " ");
+    assert_eq!(data["notification_id"], "");
+    assert_eq!(data["number_of_followers"], 0);
+    assert_eq!(data["profile_pic_url"], "");
+    assert_eq!(data["referral_code"], owner.referral_code.as_str());
+    assert_eq!(data["tokens"], 0);
+    assert_eq!(data["user_handle"], "Breakfree");
+    assert_eq!(data["user_id"], owner.user_id.as_str());
+    // Unknown (or malformed): the seed's envelope, word for word.
+    let unknown = if owner.referral_code == "999999" {
+        "999998"
+    } else {
+        "999999"
+    };
+    for code in [unknown, "12", "abcdef"] {
+        let (status, body) = h
+            .get(
+                &viewer.access,
+                &format!("/api/users/referral_code/?code={code}"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let error = json!({"code": "USER_DOES_NOT_EXIST", "message": "User Does Not Exist", "status": "error"});
+        assert_eq!(
+            body,
+            json!({"display_error": error, "errors": [error], "extra_data": {}, "success": false})
+        );
+    }
+    let (status, body) = h.get(&viewer.access, "/api/users/referral_code/").await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "MISSING_PARAMETER");
+    h.app.stop().await;
+}
+
+fn assert_profile_shape(p: &Value) {
+    assert_eq!(
+        keys(p),
+        [
+            "bio",
+            "country_name",
+            "date_of_birth",
+            "favourite_artists",
+            "first_name",
+            "internal_username",
+            "last_name",
+            "notification_id",
+            "number_of_followers",
+            "number_of_following",
+            "number_of_hums",
+            "onboarding_done",
+            "playlist_id",
+            "profile_pic_url",
+            "referral_code",
+            "signup_done",
+            "signup_stage",
+            "tokens",
+            "user_handle",
+            "user_id"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_registration_form_creates_the_profile_the_playlist_and_credits_the_referrer() {
+    let h = spawn().await;
+    let referrer = h.registered("referrer", "Inviter").await;
+    let s = h.signup("newbie").await;
+    let provisional = s.handle.clone();
+    let mut body = form("Ftujklloo");
+    body["referral_code"] = json!(referrer.referral_code.parse::<u64>().unwrap());
+    body["favourite_artists"] = json!("{\"data\":[\"Array\"]}");
+    let (status, answer) = h.post(&s.access, "/api/users/profile/", body).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["success"], true);
+    let p = &answer["data"];
+    assert_profile_shape(p);
+    assert!(p["bio"].is_null());
+    assert_eq!(p["country_name"], "IN");
+    assert_eq!(p["date_of_birth"], "1994-04-26");
+    assert_eq!(p["favourite_artists"], json!({"data": ["Array"]}));
+    assert_eq!(p["first_name"], "Breakfree");
+    assert_eq!(p["last_name"], " ");
+    let internal = p["internal_username"].as_str().unwrap();
+    assert!(
+        internal.starts_with("breakfree") && internal.len() == 15,
+        "{internal}"
+    );
+    assert_eq!(p["notification_id"], "");
+    assert_eq!(p["number_of_followers"], 0);
+    assert_eq!(p["number_of_following"], 0);
+    assert_eq!(p["number_of_hums"], 0);
+    assert_eq!(p["profile_pic_url"], "");
+    assert_eq!(p["referral_code"], s.referral_code.as_str());
+    assert_eq!(p["signup_done"], true);
+    assert_eq!(p["signup_stage"], 1);
+    assert_eq!(p["tokens"], 0);
+    assert_eq!(p["user_handle"], "Ftujklloo");
+    assert_eq!(p["user_id"], s.user_id.as_str());
+    assert_eq!(p["onboarding_done"], false);
+    // The playlist was created on Spotify, for this Spotify user, and its id kept.
+    let playlists = h.spotify.playlists();
+    let mine: Vec<_> = playlists.iter().filter(|p| p.owner == "newbie").collect();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].name, "humit");
+    assert_eq!(p["playlist_id"], mine[0].id.as_str());
+    // GET answers the same.
+    let (status, again) = h.get(&s.access, "/api/users/profile/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again, answer);
+    // The referrer was credited.
+    let (_, referrer_profile) = h.get(&referrer.access, "/api/users/profile/").await;
+    assert_eq!(referrer_profile["data"]["tokens"], 1);
+    // The provisional handle is free again; the new one is not.
+    let other = h.signup("other").await;
+    let (status, _) = h
+        .get(
+            &other.access,
+            &format!("/api/users/username/?username={provisional}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = h
+        .get(&other.access, "/api/users/username/?username=ftujklloo")
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    // Signing up again now answers stage 1.
+    let (_, signup) = h.signup_raw(&s.spotify_token, "sp-refresh-again").await;
+    assert_eq!(signup["data"]["signup_stage"], 1);
+    h.app.stop().await;
+}
+
+#[tokio::test]
+async fn each_bad_field_of_the_form_is_refused_with_its_code() {
+    let h = spawn().await;
+    h.registered("taken", "TakenHandle").await;
+    let s = h.signup("formfiller").await;
+    let cases: Vec<(&str, Value, StatusCode, &str)> = vec![
+        (
+            "date_of_birth",
+            json!("26/04/1994"),
+            StatusCode::BAD_REQUEST,
+            "INVALID_DATE_OF_BIRTH",
+        ),
+        (
+            "date_of_birth",
+            json!("2030-01-01"),
+            StatusCode::BAD_REQUEST,
+            "INVALID_DATE_OF_BIRTH",
+        ),
+        (
+            "date_of_birth",
+            Value::Null,
+            StatusCode::BAD_REQUEST,
+            "MISSING_FIELD",
+        ),
+        (
+            "display_username",
+            json!("x"),
+            StatusCode::BAD_REQUEST,
+            "INVALID_USERNAME",
+        ),
+        (
+            "display_username",
+            json!("takenhandle"),
+            StatusCode::CONFLICT,
+            "DISPLAY_USERNAME_NOT_UNIQUE",
+        ),
+        (
+            "favourite_artists",
+            json!("not json"),
+            StatusCode::BAD_REQUEST,
+            "INVALID_FAVOURITE_ARTISTS",
+        ),
+        (
+            "full_name",
+            json!(""),
+            StatusCode::BAD_REQUEST,
+            "MISSING_FIELD",
+        ),
+        (
+            "full_name",
+            json!("x".repeat(101)),
+            StatusCode::BAD_REQUEST,
+            "INVALID_FULL_NAME",
+        ),
+        (
+            "notification_id",
+            json!(["x"]),
+            StatusCode::BAD_REQUEST,
+            "INVALID_NOTIFICATION_ID",
+        ),
+        (
+            "referral_code",
+            json!("12"),
+            StatusCode::BAD_REQUEST,
+            "INVALID_REFERRAL_CODE",
+        ),
+        (
+            "referral_code",
+            json!(s.referral_code),
+            StatusCode::BAD_REQUEST,
+            "INVALID_REFERRAL_CODE",
+        ),
+    ];
+    for (field, value, expected, code) in cases {
+        let mut body = form("Fresh_Handle");
+        body[field] = value;
+        let (status, answer) = h.post(&s.access, "/api/users/profile/", body).await;
+        assert_error(status, &answer, expected, code);
+    }
+    // An invite code nobody has.
+    let mut unknown = None;
+    for candidate in 100_000..100_100u32 {
+        let owner = humit::identity::owner_of(
+            &h.app.state,
+            aggregates::claim::ClaimKind::ReferralCode,
+            &candidate.to_string(),
+        )
+        .await
+        .unwrap();
+        if owner.is_none() {
+            unknown = Some(candidate);
+            break;
+        }
+    }
+    let mut body = form("Fresh_Handle");
+    body["referral_code"] = json!(unknown.unwrap());
+    let (status, answer) = h.post(&s.access, "/api/users/profile/", body).await;
+    assert_error(
+        status,
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "INVALID_REFERRAL_CODE",
+    );
+    // Nothing was registered and no handle kept by the refusals.
+    assert_eq!(h.profile(&s).await["signup_stage"], 0);
+    let (status, _) = h
+        .get(&s.access, "/api/users/username/?username=Fresh_Handle")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // A body that is not JSON.
+    let response = h
+        .app
+        .client
+        .post(h.app.url("/api/users/profile/"))
+        .header("Authorization", format!("humit {}", s.access))
+        .body("date_of_birth=1994-4-26")
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let answer: Value = response.json().await.unwrap();
+    assert_error(
+        status,
+        &answer,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "UNSUPPORTED_MEDIA_TYPE",
+    );
+    h.app.stop().await;
+}
+
+#[tokio::test]
+async fn the_form_is_submitted_once() {
+    let h = spawn().await;
+    let s = h.registered("once", "OnlyOnce").await;
+    let (status, body) = h
+        .post(&s.access, "/api/users/profile/", form("Twice"))
+        .await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::CONFLICT,
+        "PROFILE_ALREADY_REGISTERED",
+    );
+    assert_eq!(h.profile(&s).await["user_handle"], "OnlyOnce");
+    // The handle tried the second time was not kept.
+    let other = h.signup("other").await;
+    let (status, _) = h
+        .get(&other.access, "/api/users/username/?username=Twice")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    h.app.stop().await;
+}
+
+#[tokio::test]
+async fn an_expired_spotify_token_fails_the_form_and_gives_the_handle_back() {
+    let h = spawn().await;
+    let s = h.signup("expiring").await;
+    h.spotify.expire(&s.spotify_token);
+    let (status, body) = h
+        .post(&s.access, "/api/users/profile/", form("Wanted"))
+        .await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNAUTHORIZED,
+        "SPOTIFY_TOKEN_INVALID",
+    );
+    assert_eq!(h.profile(&s).await["signup_stage"], 0);
+    let other = h.registered("other", "Wanted").await;
+    assert_eq!(h.profile(&other).await["user_handle"], "Wanted");
+    h.app.stop().await;
+}
+
+#[tokio::test]
+async fn of_50_people_claiming_one_handle_exactly_one_wins() {
+    let h = spawn().await;
+    let mut sessions = Vec::new();
+    for i in 0..50 {
+        sessions.push(h.signup(&format!("racer{i}")).await);
+    }
+    let attempts = sessions.iter().map(|s| {
+        let h = &h;
+        async move {
+            h.post(&s.access, "/api/users/profile/", form("TheOne"))
+                .await
+        }
+    });
+    let results = futures::future::join_all(attempts).await;
+    let winners: Vec<_> = results
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::OK)
+        .collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    for (status, body) in &results {
+        if *status != StatusCode::OK {
+            assert_error(
+                *status,
+                body,
+                StatusCode::CONFLICT,
+                "DISPLAY_USERNAME_NOT_UNIQUE",
+            );
+        }
+    }
+    let winner = &winners[0].1["data"]["user_id"];
+    h.app.settle().await;
+    let holders: Vec<String> =
+        sqlx::query_scalar("SELECT user_id FROM rm_users WHERE lower(username) = 'theone'")
+            .fetch_all(&h.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(holders, [winner.as_str().unwrap().to_string()]);
+    // The 49 others can still register with handles of their own.
+    let loser = sessions
+        .iter()
+        .find(|s| s.user_id != winner.as_str().unwrap())
+        .unwrap();
+    let (status, body) = h
+        .post(&loser.access, "/api/users/profile/", form("Second"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    h.app.stop().await;
+}

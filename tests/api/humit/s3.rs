@@ -1,0 +1,194 @@
+//! Profile picture uploads to S3, end to end against a local S3-compatible server:
+//! `moto_server` (PyPI `moto[server]`), started here as a child process and killed at the end.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::Once;
+use std::time::Duration;
+
+use humit::adapters::storage::S3Store;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use super::{jpeg, spawn_configured};
+
+const BUCKET: &str = "humit-test-pics";
+
+/// A running `moto_server`, killed on drop.
+struct Moto {
+    child: Child,
+    endpoint: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Moto {
+    async fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "the S3 test needs `moto_server` on PATH (install it with \
+                     `pip install 'moto[server]'`): {e}"
+                )
+            });
+        let moto = Self {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        let client = reqwest::Client::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if client
+                .get(format!("{}/moto-api/", moto.endpoint))
+                .send()
+                .await
+                .is_ok()
+            {
+                return moto;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "moto_server did not start on {}",
+                moto.endpoint
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// The app reads S3 credentials from the standard AWS variables; moto accepts any.
+fn aws_credentials() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        std::env::set_var("AWS_ACCESS_KEY_ID", "humit-test-key");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "humit-test-secret");
+    });
+}
+
+#[tokio::test]
+async fn a_presigned_s3_upload_becomes_the_profile_picture() {
+    aws_credentials();
+    let moto = Moto::start().await;
+    let admin = S3Store::with_credentials(
+        BUCKET,
+        Some(&moto.endpoint),
+        "us-east-1",
+        "humit-test-key",
+        "humit-test-secret",
+    );
+    admin
+        .client()
+        .create_bucket()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .expect("bucket created on moto");
+    let endpoint = moto.endpoint.clone();
+    let h = spawn_configured(move |c| {
+        c.s3_bucket = Some(BUCKET.into());
+        c.s3_endpoint = Some(endpoint);
+        c.s3_region = "us-east-1".into();
+    })
+    .await;
+    let s = h.signup("cloudy").await;
+    let (status, body) = h
+        .post(
+            &s.access,
+            "/api/users/files/upload/",
+            json!({"file_type": "profile"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id = body["data"]["id"].as_str().unwrap().to_string();
+    let url = body["data"]["upload_url"].as_str().unwrap().to_string();
+    let key = format!("profile_images/{}/{id}.jpg", s.user_id);
+    // Path-style on the configured endpoint, signed for image/jpeg, at most five minutes.
+    let parsed = url::Url::parse(&url).unwrap();
+    assert_eq!(
+        format!("{}://{}", parsed.scheme(), parsed.host_str().unwrap()),
+        "http://127.0.0.1"
+    );
+    assert_eq!(parsed.path(), format!("/{BUCKET}/{key}"));
+    let q: HashMap<String, String> = parsed.query_pairs().into_owned().collect();
+    assert!(q["X-Amz-Expires"].parse::<u64>().unwrap() <= 300);
+    assert!(q["X-Amz-SignedHeaders"]
+        .split(';')
+        .any(|h| h == "content-type"));
+    // Nothing uploaded yet: no picture.
+    assert_eq!(h.profile(&s).await["profile_pic_url"], "");
+    // The client uploads straight to S3.
+    let bytes = jpeg(4096);
+    let put = h
+        .app
+        .client
+        .put(&url)
+        .header("content-type", "image/jpeg")
+        .body(bytes.clone())
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success(), "{}", put.text().await.unwrap());
+    // humit sees it on the next profile read and makes it the picture.
+    let expected = format!("{}/{BUCKET}/{key}", moto.endpoint);
+    assert_eq!(h.profile(&s).await["profile_pic_url"], expected.as_str());
+    let stored = admin
+        .client()
+        .get_object()
+        .bucket(BUCKET)
+        .key(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.content_type(), Some("image/jpeg"));
+    assert_eq!(
+        stored.body.collect().await.unwrap().into_bytes().to_vec(),
+        bytes
+    );
+
+    // An object of another type is refused (and removed), whatever the store let through.
+    let (_, body) = h
+        .post(
+            &s.access,
+            "/api/users/files/upload/",
+            json!({"file_type": "profile"}),
+        )
+        .await;
+    let bad_id = body["data"]["id"].as_str().unwrap().to_string();
+    let bad_key = format!("profile_images/{}/{bad_id}.jpg", s.user_id);
+    admin
+        .client()
+        .put_object()
+        .bucket(BUCKET)
+        .key(&bad_key)
+        .content_type("image/png")
+        .body(b"\x89PNG....".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(h.profile(&s).await["profile_pic_url"], expected.as_str());
+    assert!(admin
+        .client()
+        .head_object()
+        .bucket(BUCKET)
+        .key(&bad_key)
+        .send()
+        .await
+        .is_err());
+    h.app.stop().await;
+    drop(moto);
+}
