@@ -5,10 +5,12 @@
 //! - [`projector`]: the projection runtime: a durable queue per projection, manual acks,
 //!   idempotent apply under a checkpoint, dead letters, catch-up and rebuild from the log.
 //! - [`consistency`]: read-your-writes: wait until named projections reach a position.
+//! - [`maintenance`]: rebuilds with recorded progress, and re-driving dead letters.
 //! - [`broker`]: connecting to RabbitMQ and declaring the topology.
 
 pub mod broker;
 pub mod consistency;
+pub mod maintenance;
 pub mod projector;
 pub mod relay;
 

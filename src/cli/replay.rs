@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::bus::projector;
+use crate::bus::maintenance;
 use crate::config::Config;
 
 /// Rebuilds `name`.
@@ -32,7 +32,11 @@ pub async fn run(config: &Config, name: &str) -> anyhow::Result<()> {
     );
     bar.set_message(format!("rebuilding {name}"));
     bar.enable_steady_tick(Duration::from_millis(200));
-    let position = projector::rebuild(&pool, projection.as_ref(), |p| {
+    anyhow::ensure!(
+        maintenance::claim_rebuild(&pool, name).await?,
+        "a rebuild of {name} is already running"
+    );
+    let position = maintenance::run_rebuild(&pool, projection.as_ref(), |p| {
         bar.set_length(p.total as u64);
         bar.set_position(p.done as u64);
     })

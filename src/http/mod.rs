@@ -2,6 +2,7 @@
 //!
 //! - [`humit`]: the humit app API under `/api/` (`Authorization: humit <token>`, envelopes).
 //! - [`techfesia`]: the Techfesia user API under `/auth/` and `/users` (Bearer JWTs, bare bodies).
+//! - [`admin`]: the admin API and console under `/admin/` (superusers).
 //! - [`health`]: `/health`, `/ready`, `/metrics`.
 //! - [`openapi`]: `/openapi.json` (OpenAPI 3.1, generated with utoipa) and `/docs`.
 //! - [`extract`]: the JSON body extractor whose rejections come out in the dialect's envelope.
@@ -10,6 +11,7 @@
 //! routing, so `/users/` and `/users` reach the same handler. Unknown paths answer 404 and
 //! known paths with another method 405, each in the envelope of the dialect the path belongs to.
 
+pub mod admin;
 pub mod extract;
 pub mod health;
 pub mod humit;
@@ -43,6 +45,7 @@ pub fn app(state: AppState) -> NormalizePath<Router> {
         .merge(health::router())
         .merge(techfesia::router())
         .merge(humit::router())
+        .merge(admin::router())
         .merge(openapi::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod admin;
 mod core;
 mod humit;
 mod techfesia;

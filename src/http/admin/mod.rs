@@ -1,0 +1,140 @@
+//! The admin API and console (`/admin/...`), for superusers: the audit trail, time travel over
+//! aggregates, projection status, rebuilds with progress, dead letters.
+//!
+//! Authentication is the Techfesia bearer access token of a superuser. Errors are
+//! `{"error": {"code", "message"}}` with a 4xx/5xx status.
+
+mod console;
+mod events;
+mod projections;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+
+use aggregates::user::Role;
+
+use crate::auth::{jwt, Principal, TokenKind};
+use crate::state::AppState;
+
+/// Every admin route.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(console::page))
+        .route("/admin/events", get(events::list))
+        .route(
+            "/admin/aggregates/{aggregate_type}/{aggregate_id}/events",
+            get(events::history),
+        )
+        .route(
+            "/admin/aggregates/{aggregate_type}/{aggregate_id}/state",
+            get(events::state_at),
+        )
+        .route("/admin/projections", get(projections::list))
+        .route(
+            "/admin/projections/{name}/rebuild",
+            post(projections::rebuild),
+        )
+        .route(
+            "/admin/projections/{name}/dead-letters",
+            get(projections::dead_letters),
+        )
+        .route(
+            "/admin/projections/{name}/dead-letters/redrive",
+            post(projections::redrive),
+        )
+}
+
+/// An admin API error.
+#[derive(Debug)]
+pub struct AdminError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl AdminError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", message)
+    }
+    fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", message)
+    }
+    fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "admin request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_ERROR",
+            "internal error",
+        )
+    }
+}
+
+impl From<sqlx::Error> for AdminError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl From<crate::bus::BusError> for AdminError {
+    fn from(e: crate::bus::BusError) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": {"code": self.code, "message": self.message}});
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// A signed-in superuser.
+pub struct Superuser(pub Principal);
+
+impl FromRequestParts<AppState> for Superuser {
+    type Rejection = AdminError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AdminError> {
+        let unauthorized = || {
+            AdminError::new(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHORIZED",
+                "a superuser's bearer token is required",
+            )
+        };
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(unauthorized)?;
+        let claims = state
+            .tokens
+            .verify(token.trim(), TokenKind::Access, jwt::TECHFESIA)
+            .map_err(|_| unauthorized())?;
+        let principal = state
+            .registry
+            .authenticate(&claims)
+            .map_err(|_| unauthorized())?;
+        if principal.role != Role::Superuser {
+            return Err(AdminError::new(
+                StatusCode::FORBIDDEN,
+                "FORBIDDEN",
+                "superusers only",
+            ));
+        }
+        Ok(Self(principal))
+    }
+}
