@@ -21,6 +21,12 @@ use crate::config::Config;
 use crate::state::AppState;
 use crate::store::{db, CommandBus};
 
+/// Password reset mails per (account, client) per window (the account as a whole gets ten
+/// times as many, from all clients together).
+const RESET_MAILS_PER_WINDOW: u32 = 3;
+/// The password reset mail window (seconds).
+const RESET_WINDOW_SECS: u64 = 15 * 60;
+
 /// What a process runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mode {
@@ -153,6 +159,10 @@ impl Application {
             spotify,
             storage,
             local_files,
+            reset_limiter: Arc::new(LoginLimiter::new(
+                RESET_MAILS_PER_WINDOW,
+                std::time::Duration::from_secs(RESET_WINDOW_SECS),
+            )),
             limiter: Arc::new(LoginLimiter::new(
                 config.login_max_failures,
                 std::time::Duration::from_secs(config.login_window_secs),

@@ -36,6 +36,8 @@ pub struct AppState {
     pub hasher: Arc<Argon2Hasher>,
     /// Failed-login limits.
     pub limiter: Arc<LoginLimiter>,
+    /// Password reset mail limits (per account and client), against mail bombing.
+    pub reset_limiter: Arc<LoginLimiter>,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
     /// Outgoing HTTP (Spotify, OAuth providers).

@@ -581,7 +581,7 @@ async fn send_reset(
 
 /// Asks for a password reset mail, by `email` or `username`. Always 202 with the same body,
 /// whether or not an account matches; the mail carries a link with `resetToken=<token>`,
-/// valid once for 30 minutes.
+/// valid once for 30 minutes. At most three mails per account and client per 15 minutes.
 #[utoipa::path(
     post, path = "/auth/password/reset/", tag = "passwords",
     request_body = ResetRequest,
@@ -594,6 +594,7 @@ async fn send_reset(
 pub async fn request_reset(
     State(state): State<AppState>,
     headers: HeaderMap,
+    ClientIp(ip): ClientIp,
     Json(body): Json<ResetRequest>,
 ) -> Result<(StatusCode, axum::Json<MessageDto>), TfError> {
     let email = present(&body.email).map(|e| e.trim().to_string());
@@ -605,7 +606,23 @@ pub async fn request_reset(
             "missing required field (or give username)",
         ));
     }
-    tokio::spawn(send_reset(state, email, username, anonymous(&headers)));
+    // Bounded per account and client; past the bound nothing is sent, and the answer is the
+    // same, so it tells nothing either.
+    let key = format!(
+        "reset:{}",
+        email
+            .as_deref()
+            .or(username.as_deref())
+            .unwrap_or_default()
+            .to_lowercase()
+    );
+    match state.reset_limiter.check(&key, ip) {
+        Ok(()) => {
+            state.reset_limiter.failed(&key, ip);
+            tokio::spawn(send_reset(state, email, username, anonymous(&headers)));
+        }
+        Err(_) => tracing::info!("password reset mails throttled"),
+    }
     Ok((
         StatusCode::ACCEPTED,
         axum::Json(MessageDto::new(RESET_ACCEPTED)),

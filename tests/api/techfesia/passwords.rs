@@ -321,3 +321,27 @@ async fn reset_mail_goes_through_smtp_when_configured() {
     assert_eq!(a.status, 200, "{a:?}");
     tf.app.stop().await;
 }
+
+#[tokio::test]
+async fn reset_mails_are_bounded_per_account_and_client() {
+    let tf = spawn().await;
+    tf.create_user("test_user_001", "Hello World").await;
+    for _ in 0..5 {
+        let a = tf
+            .post(
+                "/auth/password/reset/",
+                None,
+                json!({"username": "test_user_001"}),
+            )
+            .await;
+        // The answer never changes.
+        assert_eq!((a.status, a.body), (202, json!({"message": RESET_BODY})));
+    }
+    eventually(Duration::from_secs(10), || async {
+        outbox_tokens(&tf).len() == 3
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(outbox_tokens(&tf).len(), 3);
+    tf.app.stop().await;
+}
