@@ -329,3 +329,50 @@ async fn an_oauth_only_account_creates_a_password() {
     tf.login(&username, "Hello World").await;
     tf.app.stop().await;
 }
+
+#[tokio::test]
+async fn a_humit_spotify_account_is_the_same_person_in_techfesia() {
+    let tf = spawn().await;
+    // Signed up through the humit app with Spotify.
+    let a = tf
+        .post(
+            "/api/users/auth/signup/",
+            None,
+            json!({"access_token": "sp-erin", "refresh_token": "sp-refresh-erin",
+                   "signup_method": "SPOTIFY", "notification_id": null}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{a:?}");
+    // Techfesia's Spotify sign-in finds that account: one identity, two dialects.
+    let a = tf
+        .post(
+            "/auth/o-auth/spotify/",
+            None,
+            json!({"accessToken": "sp-erin"}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{a:?}");
+    let username = a.body["username"].as_str().unwrap().to_string();
+    let access = a.body["access"].as_str().unwrap().to_string();
+    let root = tf.root().await;
+    let all = tf.get("/users", Some(&root)).await;
+    assert_eq!(all.body["users"].as_array().unwrap().len(), 2, "{all:?}");
+    let modes = tf
+        .get(&format!("/users/{username}/auth_modes"), Some(&access))
+        .await;
+    assert_eq!(
+        modes.body,
+        json!({"password": false, "o-auth": ["spotify"]})
+    );
+    // Exactly what "create password" is for.
+    let a = tf
+        .post(
+            &format!("/users/{username}/password/"),
+            Some(&access),
+            json!({"password": "Hello World"}),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{a:?}");
+    tf.login(&username, "Hello World").await;
+    tf.app.stop().await;
+}
