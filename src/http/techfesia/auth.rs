@@ -442,10 +442,12 @@ pub async fn oauth(
         }
         // Signing into the linked account (the picture is refreshed on the way).
         (None, Some(owner)) => {
-            match link(&state, &owner, &profile, false, &ctx).await {
-                Ok(_) => {}
-                Err(_) => return Err(TfError::bad_credentials()),
+            // A disabled account answers like a wrong login: it reveals nothing.
+            let user = identity::load_user(&state, &owner).await?;
+            if !user.exists() || user.is_disabled() {
+                return Err(TfError::bad_credentials());
             }
+            link(&state, &owner, &profile, false, &ctx).await?;
             owner
         }
         // A new identity: a new account.
