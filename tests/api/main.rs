@@ -7,3 +7,4 @@ mod admin;
 mod core;
 mod humit;
 mod techfesia;
+mod stream;
