@@ -17,8 +17,8 @@ use std::time::Duration;
 use clap::Parser;
 use futures::StreamExt;
 use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicQosOptions, ExchangeDeclareOptions, QueueBindOptions,
-    QueueDeclareOptions,
+    BasicAckOptions, BasicConsumeOptions, BasicQosOptions, ExchangeDeclareOptions,
+    QueueBindOptions, QueueDeclareOptions,
 };
 use lapin::types::FieldTable;
 use lapin::{Connection, ConnectionProperties, ExchangeKind};
@@ -27,7 +27,11 @@ use serde_json::{json, Value};
 #[derive(Debug, Parser)]
 struct Args {
     /// RabbitMQ.
-    #[arg(long, env = "AMQP_URL", default_value = "amqp://guest:guest@127.0.0.1:5672/%2f")]
+    #[arg(
+        long,
+        env = "AMQP_URL",
+        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f"
+    )]
     amqp_url: String,
     /// humit's exchange.
     #[arg(long, env = "HUMIT_EXCHANGE", default_value = "humit.events")]
@@ -51,14 +55,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let conn = Connection::connect(&args.amqp_url, ConnectionProperties::default()).await?;
     let channel = conn.create_channel().await?;
-    let durable = ExchangeDeclareOptions { durable: true, ..Default::default() };
+    let durable = ExchangeDeclareOptions {
+        durable: true,
+        ..Default::default()
+    };
     channel
-        .exchange_declare(args.exchange.as_str().into(), ExchangeKind::Topic, durable, FieldTable::default())
+        .exchange_declare(
+            args.exchange.as_str().into(),
+            ExchangeKind::Topic,
+            durable,
+            FieldTable::default(),
+        )
         .await?;
     channel
         .queue_declare(
             args.queue.as_str().into(),
-            QueueDeclareOptions { durable: true, ..Default::default() },
+            QueueDeclareOptions {
+                durable: true,
+                ..Default::default()
+            },
             FieldTable::default(),
         )
         .await?;
@@ -80,7 +95,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             FieldTable::default(),
         )
         .await?;
-    eprintln!("subscribed to {} with {:?} on queue {}", args.exchange, args.pattern, args.queue);
+    eprintln!(
+        "subscribed to {} with {:?} on queue {}",
+        args.exchange, args.pattern, args.queue
+    );
 
     let mut seen: HashSet<String> = HashSet::new();
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
@@ -103,16 +121,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let event: Value = serde_json::from_slice(&delivery.data)?;
         let id = event["event_id"].as_str().unwrap_or_default().to_string();
         if seen.insert(id) {
-            let kind = format!("{}.{}", event["aggregate_type"].as_str().unwrap_or("?"), event["event_type"].as_str().unwrap_or("?"));
+            let kind = format!(
+                "{}.{}",
+                event["aggregate_type"].as_str().unwrap_or("?"),
+                event["event_type"].as_str().unwrap_or("?")
+            );
             *counts.entry(kind.clone()).or_default() += 1;
             last_position = event["position"].as_i64().unwrap_or(last_position);
-            println!("{}", json!({"position": last_position, "event": kind, "distinct": seen.len(), "counts": counts}));
+            println!(
+                "{}",
+                json!({"position": last_position, "event": kind, "distinct": seen.len(), "counts": counts})
+            );
         } else {
             duplicates += 1;
         }
         delivery.ack(BasicAckOptions::default()).await?;
     }
-    println!("{}", json!({"summary": {"distinct": seen.len(), "duplicates": duplicates, "last_position": last_position, "counts": counts}}));
+    println!(
+        "{}",
+        json!({"summary": {"distinct": seen.len(), "duplicates": duplicates, "last_position": last_position, "counts": counts}})
+    );
     let _ = conn.close(200, "done".into()).await;
     Ok(())
 }

@@ -138,6 +138,11 @@ macro_rules! domain_event {
                 $version.to_string()
             }
         }
+
+        impl $ty {
+            /// Every event type of this enum (the variant names).
+            pub const EVENT_TYPES: &'static [&'static str] = &[$(stringify!($variant)),*];
+        }
     };
 }
 

@@ -5,7 +5,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use aggregates::station::{Station, StationCommand};
-use aggregates::user::{Role, User, UserCommand, UserDetails};
+use aggregates::user::{Role, User, UserCommand, UserDetails, UserEvent};
 use humit::auth::jwt;
 use humit::identity::{self, NewUser};
 use humit::store::{log, CommandContext};
@@ -53,8 +53,22 @@ async fn the_example_subscriber_counts_every_event_once() {
     let app = spawn_app().await;
     let queue = format!("{}.analytics", app.config.exchange);
     let mut child = tokio::process::Command::new(example_binary())
-        .args(["--amqp-url", &app.config.amqp_url, "--exchange", &app.config.exchange])
-        .args(["--queue", &queue, "--pattern", "Station.#", "--max-events", "10", "--idle-secs", "30"])
+        .args([
+            "--amqp-url",
+            &app.config.amqp_url,
+            "--exchange",
+            &app.config.exchange,
+        ])
+        .args([
+            "--queue",
+            &queue,
+            "--pattern",
+            "Station.#",
+            "--max-events",
+            "10",
+            "--idle-secs",
+            "30",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -62,15 +76,23 @@ async fn the_example_subscriber_counts_every_event_once() {
         .expect("example starts");
     let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
     let ready = tokio::time::timeout(Duration::from_secs(20), stderr.next_line()).await;
-    assert!(matches!(&ready, Ok(Ok(Some(line))) if line.starts_with("subscribed")), "{ready:?}");
+    assert!(
+        matches!(&ready, Ok(Ok(Some(line))) if line.starts_with("subscribed")),
+        "{ready:?}"
+    );
 
     let first = create_station(&app, "s0").await;
     for i in 1..5 {
         create_station(&app, &format!("s{i}")).await;
     }
     // A redelivered copy of the first event: the subscriber de-duplicates it by event id.
-    let copy = log::read_after(&app.pool, first - 1, 1).await.unwrap().remove(0);
-    let conn = humit::bus::broker::connect(&app.config.amqp_url).await.unwrap();
+    let copy = log::read_after(&app.pool, first - 1, 1)
+        .await
+        .unwrap()
+        .remove(0);
+    let conn = humit::bus::broker::connect(&app.config.amqp_url)
+        .await
+        .unwrap();
     let channel = conn.create_channel().await.unwrap();
     channel
         .basic_publish(
@@ -96,7 +118,9 @@ async fn the_example_subscriber_counts_every_event_once() {
     assert_eq!(summary["summary"]["distinct"], 10, "{stdout}");
     assert_eq!(summary["summary"]["duplicates"], 1, "{stdout}");
     assert_eq!(summary["summary"]["counts"]["Station.StationCreated"], 10);
-    let _ = channel.queue_delete(queue.as_str().into(), Default::default()).await;
+    let _ = channel
+        .queue_delete(queue.as_str().into(), Default::default())
+        .await;
     app.stop().await;
 }
 
@@ -114,26 +138,43 @@ async fn no_secret_ever_travels_on_the_exchange() {
         },
         password: Some(password.into()),
         identity: None,
-        spotify_tokens: Some(("spotify-access-XYZ".into(), "spotify-refresh-XYZ".into(), Some("IN".into()))),
+        spotify_tokens: Some((
+            "spotify-access-XYZ".into(),
+            "spotify-refresh-XYZ".into(),
+            Some("IN".into()),
+        )),
         role: Role::Normal,
     };
     let (user_id, _) = identity::register(&app.state, new, &ctx).await.unwrap();
-    let (pair, _) = identity::log_in(&app.state, &user_id, password, jwt::TECHFESIA, &ctx).await.unwrap();
+    let (pair, _) = identity::log_in(&app.state, &user_id, password, jwt::TECHFESIA, &ctx)
+        .await
+        .unwrap();
     let reset = UserCommand::RequestPasswordReset {
         token_hash: "reset-token-hash-0123456789".into(),
         now: chrono::Utc::now(),
     };
-    app.state.commands.execute::<User>(&user_id, reset, &ctx).await.unwrap();
+    app.state
+        .commands
+        .execute::<User>(&user_id, reset, &ctx)
+        .await
+        .unwrap();
     let change = UserCommand::ChangePassword {
         old_password: password.into(),
         new_password: "another-secret-pass".into(),
         now: chrono::Utc::now(),
     };
-    app.state.commands.execute::<User>(&user_id, change, &ctx).await.unwrap();
+    app.state
+        .commands
+        .execute::<User>(&user_id, change, &ctx)
+        .await
+        .unwrap();
     let head = log::head(&app.pool).await.unwrap();
 
     let mut received = Vec::new();
-    while received.last().map_or(true, |e: &projections::Envelope| e.position < head) {
+    while received
+        .last()
+        .map_or(true, |e: &projections::Envelope| e.position < head)
+    {
         received.extend(subscriber.take(1, Duration::from_secs(30)).await);
     }
     let raw = serde_json::to_string(&received).unwrap();
@@ -162,6 +203,37 @@ async fn no_secret_ever_travels_on_the_exchange() {
         }
     }
     received.iter().for_each(|e| check(&e.payload));
-    assert!(raw.contains("\"$secret\":null"), "secret fields are present, redacted");
+    assert!(
+        raw.contains("\"$secret\":null"),
+        "secret fields are present, redacted"
+    );
     app.stop().await;
+}
+
+#[test]
+fn docs_events_md_lists_every_event_type() {
+    use aggregates::claim::{Claim, ClaimEvent};
+    use aggregates::social::{
+        Hum, HumEvent, Mute, MuteEvent, StationFollow, StationFollowEvent, UserFollow,
+        UserFollowEvent,
+    };
+    use aggregates::station::StationEvent;
+    use cqrs_es::Aggregate;
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/events.md")).unwrap();
+    let all: [(&str, &[&str]); 7] = [
+        (User::TYPE, UserEvent::EVENT_TYPES),
+        (Claim::TYPE, ClaimEvent::EVENT_TYPES),
+        (Station::TYPE, StationEvent::EVENT_TYPES),
+        (StationFollow::TYPE, StationFollowEvent::EVENT_TYPES),
+        (UserFollow::TYPE, UserFollowEvent::EVENT_TYPES),
+        (Mute::TYPE, MuteEvent::EVENT_TYPES),
+        (Hum::TYPE, HumEvent::EVENT_TYPES),
+    ];
+    for (aggregate, types) in all {
+        for event in types {
+            let key = format!("`{aggregate}.{event}`");
+            assert!(doc.contains(&key), "docs/events.md does not document {key}");
+        }
+    }
 }
