@@ -49,8 +49,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     // Techfesia dialect (`src/http/techfesia/`).
     doc.merge(TechfesiaApi::openapi());
-    // humit dialect (`src/http/humit/`): merge its `#[derive(OpenApi)]` here, e.g.
-    // `doc.merge(super::humit::HumitApi::openapi());`
+    // humit dialect (`src/http/humit/`).
+    doc.merge(super::humit::HumitApi::openapi());
     doc
 }
 

@@ -138,7 +138,7 @@ impl User {
             .iter()
             .map(|(id, upload)| (id.as_str(), upload))
             .collect();
-        pending.sort_by(|a, b| b.1.started_at.cmp(&a.1.started_at));
+        pending.sort_by_key(|(_, upload)| std::cmp::Reverse(upload.started_at));
         pending
     }
 

@@ -14,10 +14,13 @@ use axum::routing::post;
 use axum::Router;
 use rand::Rng;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
+use utoipa::ToSchema;
 
+use super::dto::to_value;
 use super::error::{codes, HumitError, Json};
 use super::extract::RefreshCaller;
+use super::openapi::{AccessData, AccessEnvelope, HumitErrorBody, SignupData, SignupEnvelope};
 use super::{command_error, ok};
 use crate::adapters::spotify::{SpotifyError, SpotifyProfile};
 use crate::auth::jwt;
@@ -38,12 +41,20 @@ const MAX_TOKEN_LEN: usize = 4096;
 pub const MAX_NOTIFICATION_ID_LEN: usize = 512;
 
 /// `POST /api/users/auth/signup/` as sent.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct SignupBody {
+    /// The Spotify access token.
+    #[schema(value_type = String)]
     access_token: Option<String>,
+    /// The Spotify refresh token.
+    #[schema(value_type = String)]
     refresh_token: Option<String>,
+    /// `SPOTIFY` (the default).
+    #[schema(example = "SPOTIFY")]
     signup_method: Option<String>,
+    /// Push notification id, or null.
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     notification_id: Value,
 }
 
@@ -212,9 +223,21 @@ async fn find_or_register(
     Err(HumitError::concurrent())
 }
 
-/// `POST /api/users/auth/signup/`.
+/// Sign-up with Spotify tokens: Spotify says who they belong to; the user is created at
+/// `signup_stage` 0, or found.
+#[utoipa::path(
+    post, path = "/api/users/auth/signup/", tag = "humit: auth",
+    request_body = SignupBody,
+    responses(
+        (status = 200, description = "Signed in", body = SignupEnvelope),
+        (status = 400, description = "MISSING_FIELD, INVALID_SIGNUP_METHOD, INVALID_TOKEN_FIELD, INVALID_NOTIFICATION_ID, INVALID_JSON, INVALID_INPUT", body = HumitErrorBody),
+        (status = 401, description = "SPOTIFY_TOKEN_INVALID: Spotify refused the token", body = HumitErrorBody),
+        (status = 403, description = "ACCOUNT_DISABLED", body = HumitErrorBody),
+        (status = 502, description = "SPOTIFY_UNAVAILABLE", body = HumitErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all)]
-async fn signup(
+pub async fn signup(
     State(state): State<AppState>,
     headers: HeaderMap,
     Json(body): Json<SignupBody>,
@@ -271,27 +294,38 @@ async fn signup(
         .map_err(HumitError::internal)?;
     let signup_stage = i32::from(user.profile_registered());
     tracing::info!(%user_id, created, signup_stage, "humit sign-up");
-    Ok(ok(json!({
-        "humit_access_token": pair.access,
-        "humit_refresh_token": pair.refresh,
-        "signup_stage": signup_stage,
-        "spotify_access_token": signup.access_token,
-        "spotify_refresh_token": signup.refresh_token,
+    Ok(ok(to_value(&SignupData {
+        humit_access_token: pair.access,
+        humit_refresh_token: pair.refresh,
+        signup_stage,
+        spotify_access_token: signup.access_token,
+        spotify_refresh_token: signup.refresh_token,
     })))
 }
 
-/// `POST /api/users/auth/token-refresh/` with `Authorization: humit <refresh token>`.
+/// A new access token from `Authorization: humit <refresh token>`.
+#[utoipa::path(
+    post, path = "/api/users/auth/token-refresh/", tag = "humit: auth",
+    security(("humit" = [])),
+    responses(
+        (status = 200, description = "A new access token (3600 s)", body = AccessEnvelope),
+        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID (not a live refresh token)", body = HumitErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %caller.0.user_id))]
-async fn refresh(State(state): State<AppState>, caller: RefreshCaller) -> Response {
+pub async fn refresh(State(state): State<AppState>, caller: RefreshCaller) -> Response {
     let principal = caller.0;
-    let access = state
-        .tokens
-        .access(&principal.user_id, &principal.session_id, jwt::HUMIT);
-    ok(json!({ "humit_access_token": access }))
+    let humit_access_token =
+        state
+            .tokens
+            .access(&principal.user_id, &principal.session_id, jwt::HUMIT);
+    ok(to_value(&AccessData { humit_access_token }))
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]

@@ -5,7 +5,9 @@
 //! with microseconds and `Z`.
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use serde::Serialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 /// How many stations a user follows before onboarding is complete.
 pub const ONBOARDING_STATIONS: i64 = 3;
@@ -77,103 +79,265 @@ fn favourite_artists(row: &UserRow) -> Value {
 }
 
 /// `true` when muted, else null (the seed shows `"muted": null` for someone not muted).
-fn muted(row: &UserRow) -> Value {
-    if row.muted {
-        Value::Bool(true)
-    } else {
-        Value::Null
-    }
+fn muted(row: &UserRow) -> Option<bool> {
+    row.muted.then_some(true)
 }
 
 /// The caller's own profile (`GET`/`POST /api/users/profile/`).
-pub fn self_profile(row: &UserRow) -> Value {
-    json!({
-        "bio": null,
-        "country_name": row.country.clone().unwrap_or_default(),
-        "date_of_birth": row.date_of_birth.map(|d| d.format("%Y-%m-%d").to_string()),
-        "favourite_artists": favourite_artists(row),
-        "first_name": row.first_name,
-        "internal_username": row.internal_username.clone().unwrap_or_default(),
-        "last_name": row.last_name,
-        "notification_id": row.notification_id.clone().unwrap_or_default(),
-        "number_of_followers": row.followers,
-        "number_of_following": row.following,
-        "number_of_hums": row.hums,
-        "onboarding_done": row.stations >= ONBOARDING_STATIONS,
-        "playlist_id": row.playlist_id.clone().unwrap_or_default(),
-        "profile_pic_url": row.profile_picture,
-        "referral_code": row.referral_code,
-        "signup_done": row.signup_stage >= 1,
-        "signup_stage": row.signup_stage,
-        "tokens": row.tokens,
-        "user_handle": row.username,
-        "user_id": row.user_id,
-    })
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SelfProfile {
+    /// Always null (humit has no bios yet).
+    #[schema(value_type = Option<String>)]
+    pub bio: Option<String>,
+    /// ISO country code Spotify reports (`""` when unknown).
+    #[schema(example = "IN")]
+    pub country_name: String,
+    /// `YYYY-MM-DD`; null before registration.
+    #[schema(example = "1994-04-26")]
+    pub date_of_birth: Option<String>,
+    /// As given in the form, parsed (`{}` before registration).
+    #[schema(value_type = Object, example = json!({"data": []}))]
+    pub favourite_artists: Value,
+    /// The first word of `full_name`.
+    pub first_name: String,
+    /// The first name's letters and six digits (`""` before registration).
+    #[schema(example = "breakfree453280")]
+    pub internal_username: String,
+    /// The rest of `full_name` (`" "` for a one-word name).
+    pub last_name: String,
+    /// The push notification id (`""` when none).
+    pub notification_id: String,
+    /// People following this user.
+    pub number_of_followers: i64,
+    /// People this user follows.
+    pub number_of_following: i64,
+    /// Hums posted.
+    pub number_of_hums: i64,
+    /// Whether the user follows at least 3 stations (needed to hum).
+    pub onboarding_done: bool,
+    /// The humit playlist on Spotify (`""` before registration).
+    pub playlist_id: String,
+    /// The uploaded picture (`""` when none).
+    pub profile_pic_url: String,
+    /// Six digits, the user's invite code.
+    #[schema(example = "255539")]
+    pub referral_code: String,
+    /// Whether the registration form was submitted.
+    pub signup_done: bool,
+    /// 0 before registration, 1 after.
+    pub signup_stage: i32,
+    /// Referral credits.
+    pub tokens: i32,
+    /// The unique handle.
+    pub user_handle: String,
+    /// Opaque id.
+    pub user_id: String,
 }
 
 /// Someone else's profile (invite code lookup, people discovery, follow and mute answers).
-pub fn public_profile(row: &UserRow) -> Value {
-    json!({
-        "bio": null,
-        "country_name": row.country.clone().unwrap_or_default(),
-        "favourite_artists": favourite_artists(row),
-        "first_name": row.first_name,
-        "followed": row.followed,
-        "last_name": row.last_name,
-        "muted": muted(row),
-        "notification_id": row.notification_id.clone().unwrap_or_default(),
-        "number_of_followers": row.followers,
-        "number_of_following": row.following,
-        "number_of_hums": row.hums,
-        "profile_pic_url": row.profile_picture,
-        "referral_code": row.referral_code,
-        "tokens": row.tokens,
-        "user_handle": row.username,
-        "user_id": row.user_id,
-    })
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct PublicProfile {
+    /// Always null.
+    #[schema(value_type = Option<String>)]
+    pub bio: Option<String>,
+    /// ISO country code (`""` when unknown).
+    pub country_name: String,
+    /// Favourite artists (`{}` when none).
+    #[schema(value_type = Object)]
+    pub favourite_artists: Value,
+    /// First name.
+    pub first_name: String,
+    /// Whether the caller follows them.
+    pub followed: bool,
+    /// Last name.
+    pub last_name: String,
+    /// `true` when the caller muted them, else null.
+    pub muted: Option<bool>,
+    /// Push notification id (`""` when none).
+    pub notification_id: String,
+    /// Followers.
+    pub number_of_followers: i64,
+    /// Following.
+    pub number_of_following: i64,
+    /// Hums posted.
+    pub number_of_hums: i64,
+    /// Picture (`""` when none).
+    pub profile_pic_url: String,
+    /// Their invite code.
+    pub referral_code: String,
+    /// Referral credits.
+    pub tokens: i32,
+    /// Handle.
+    pub user_handle: String,
+    /// Opaque id.
+    pub user_id: String,
 }
 
 /// An entry of `GET /api/users/onboard/`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct OnboardEntry {
+    /// Always null.
+    #[schema(value_type = Option<String>)]
+    pub bio: Option<String>,
+    /// ISO country code (`""` when unknown).
+    pub country_name: String,
+    /// Favourite artists (`{}` when none).
+    #[schema(value_type = Object)]
+    pub favourite_artists: Value,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// When they joined, RFC 3339 with microseconds.
+    #[schema(example = "2020-02-09T16:02:05.931031Z")]
+    pub member_since: String,
+    /// `true` when the caller muted them, else null.
+    pub muted: Option<bool>,
+    /// Hums posted.
+    pub number_of_hums: i64,
+    /// Picture (`""` when none).
+    pub profile_pic_url: String,
+    /// Handle.
+    pub user_handle: String,
+    /// Opaque id.
+    pub user_id: String,
+}
+
+/// A station.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct StationDto {
+    /// When it was created, RFC 3339 with microseconds.
+    pub created_at: String,
+    /// Description.
+    pub description: String,
+    /// Whether the caller follows it.
+    pub followed: bool,
+    /// Cover image (`""` when none).
+    pub image_url: String,
+    /// Display name.
+    pub name: String,
+    /// Followers.
+    pub number_of_followers: i64,
+    /// Hums posted to it.
+    pub number_of_hums: i64,
+    /// Opaque id.
+    pub station_id: String,
+}
+
+/// A hum: a track shared to a station.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct HumDto {
+    /// The note (`""` when none).
+    pub caption: String,
+    /// When it was posted, RFC 3339 with microseconds.
+    pub created_at: String,
+    /// Opaque id.
+    pub hum_id: String,
+    /// The station.
+    pub station_id: String,
+    /// The Spotify track id.
+    #[schema(example = "4uLU6hMCjMI75M1A2tKUQC")]
+    pub track_id: String,
+    /// The author's handle.
+    pub user_handle: String,
+    /// The author.
+    pub user_id: String,
+}
+
+/// Serializes a response shape (plain structs of strings, numbers and JSON values).
+pub fn to_value<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+/// The caller's own profile.
+pub fn self_profile(row: &UserRow) -> Value {
+    to_value(&SelfProfile {
+        bio: None,
+        country_name: row.country.clone().unwrap_or_default(),
+        date_of_birth: row.date_of_birth.map(|d| d.format("%Y-%m-%d").to_string()),
+        favourite_artists: favourite_artists(row),
+        first_name: row.first_name.clone(),
+        internal_username: row.internal_username.clone().unwrap_or_default(),
+        last_name: row.last_name.clone(),
+        notification_id: row.notification_id.clone().unwrap_or_default(),
+        number_of_followers: row.followers,
+        number_of_following: row.following,
+        number_of_hums: row.hums,
+        onboarding_done: row.stations >= ONBOARDING_STATIONS,
+        playlist_id: row.playlist_id.clone().unwrap_or_default(),
+        profile_pic_url: row.profile_picture.clone(),
+        referral_code: row.referral_code.clone(),
+        signup_done: row.signup_stage >= 1,
+        signup_stage: row.signup_stage,
+        tokens: row.tokens,
+        user_handle: row.username.clone(),
+        user_id: row.user_id.clone(),
+    })
+}
+
+/// Someone else's profile.
+pub fn public_profile(row: &UserRow) -> Value {
+    to_value(&PublicProfile {
+        bio: None,
+        country_name: row.country.clone().unwrap_or_default(),
+        favourite_artists: favourite_artists(row),
+        first_name: row.first_name.clone(),
+        followed: row.followed,
+        last_name: row.last_name.clone(),
+        muted: muted(row),
+        notification_id: row.notification_id.clone().unwrap_or_default(),
+        number_of_followers: row.followers,
+        number_of_following: row.following,
+        number_of_hums: row.hums,
+        profile_pic_url: row.profile_picture.clone(),
+        referral_code: row.referral_code.clone(),
+        tokens: row.tokens,
+        user_handle: row.username.clone(),
+        user_id: row.user_id.clone(),
+    })
+}
+
+/// An onboarding entry.
 pub fn onboard_profile(row: &UserRow) -> Value {
-    json!({
-        "bio": null,
-        "country_name": row.country.clone().unwrap_or_default(),
-        "favourite_artists": favourite_artists(row),
-        "first_name": row.first_name,
-        "last_name": row.last_name,
-        "member_since": timestamp(row.date_joined),
-        "muted": muted(row),
-        "number_of_hums": row.hums,
-        "profile_pic_url": row.profile_picture,
-        "user_handle": row.username,
-        "user_id": row.user_id,
+    to_value(&OnboardEntry {
+        bio: None,
+        country_name: row.country.clone().unwrap_or_default(),
+        favourite_artists: favourite_artists(row),
+        first_name: row.first_name.clone(),
+        last_name: row.last_name.clone(),
+        member_since: timestamp(row.date_joined),
+        muted: muted(row),
+        number_of_hums: row.hums,
+        profile_pic_url: row.profile_picture.clone(),
+        user_handle: row.username.clone(),
+        user_id: row.user_id.clone(),
     })
 }
 
 /// A station.
 pub fn station(row: &StationRow) -> Value {
-    json!({
-        "created_at": timestamp(row.created_at),
-        "description": row.description,
-        "followed": row.followed,
-        "image_url": row.image_url,
-        "name": row.name,
-        "number_of_followers": row.followers,
-        "number_of_hums": row.hums,
-        "station_id": row.station_id,
+    to_value(&StationDto {
+        created_at: timestamp(row.created_at),
+        description: row.description.clone(),
+        followed: row.followed,
+        image_url: row.image_url.clone(),
+        name: row.name.clone(),
+        number_of_followers: row.followers,
+        number_of_hums: row.hums,
+        station_id: row.station_id.clone(),
     })
 }
 
 /// A hum.
 pub fn hum(row: &HumRow) -> Value {
-    json!({
-        "caption": row.caption,
-        "created_at": timestamp(row.posted_at),
-        "hum_id": row.hum_id,
-        "station_id": row.station_id,
-        "track_id": row.track_id,
-        "user_handle": row.user_handle.clone().unwrap_or_default(),
-        "user_id": row.user_id,
+    to_value(&HumDto {
+        caption: row.caption.clone(),
+        created_at: timestamp(row.posted_at),
+        hum_id: row.hum_id.clone(),
+        station_id: row.station_id.clone(),
+        track_id: row.track_id.clone(),
+        user_handle: row.user_handle.clone().unwrap_or_default(),
+        user_id: row.user_id.clone(),
     })
 }
 

@@ -14,10 +14,12 @@ use axum::Router;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::dto::ONBOARDING_STATIONS;
 use super::error::{codes, HumitError, Json};
 use super::extract::Caller;
+use super::openapi::{HumEnvelope, HumPageEnvelope, HumitErrorBody};
 use super::page::{PageRequest, QueryParams};
 use super::stations::ensure_exists;
 use super::{command_error, created, db, dto, ok, queries};
@@ -34,13 +36,19 @@ pub fn router() -> Router<AppState> {
 pub const MAX_CAPTION: usize = 280;
 
 /// `POST /api/hums/` as sent.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct HumBody {
+    /// The station.
     #[serde(default)]
+    #[schema(value_type = String)]
     station_id: Value,
+    /// A Spotify track id, `spotify:track:<id>` or an `open.spotify.com/track/` link.
     #[serde(default)]
+    #[schema(value_type = String, example = "4uLU6hMCjMI75M1A2tKUQC")]
     track_id: Value,
+    /// Up to 280 characters.
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     caption: Value,
 }
 
@@ -123,9 +131,21 @@ impl HumBody {
     }
 }
 
-/// `POST /api/hums/`.
+/// Shares a track to a station. Needs onboarding done (3 stations followed).
+#[utoipa::path(
+    post, path = "/api/hums/", tag = "humit: hums",
+    security(("humit" = [])),
+    request_body = HumBody,
+    responses(
+        (status = 201, description = "Posted", body = HumEnvelope),
+        (status = 400, description = "MISSING_FIELD, INVALID_TRACK_ID, INVALID_CAPTION", body = HumitErrorBody),
+        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        (status = 403, description = "ONBOARDING_INCOMPLETE", body = HumitErrorBody),
+        (status = 404, description = "STATION_DOES_NOT_EXIST", body = HumitErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
-async fn post_hum(
+pub async fn post_hum(
     State(state): State<AppState>,
     caller: Caller,
     Json(body): Json<HumBody>,
@@ -167,10 +187,24 @@ async fn post_hum(
     Ok(created(dto::hum(&row)))
 }
 
-/// `GET /api/stations/<station_id>/hums/?limit=&offset=`: newest first, without the hums of
-/// people the caller muted.
+/// A station's hums, newest first, without those of people the caller muted.
+#[utoipa::path(
+    get, path = "/api/stations/{station_id}/hums/", tag = "humit: stations",
+    security(("humit" = [])),
+    params(
+        ("station_id" = String, Path),
+        ("limit" = Option<i64>, Query, description = "1 to 100, default 20"),
+        ("offset" = Option<i64>, Query, description = "From 0, default 0"),
+    ),
+    responses(
+        (status = 200, description = "A page", body = HumPageEnvelope),
+        (status = 400, description = "INVALID_LIMIT, INVALID_OFFSET", body = HumitErrorBody),
+        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        (status = 404, description = "STATION_DOES_NOT_EXIST", body = HumitErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id(), %station_id))]
-async fn station_hums(
+pub async fn station_hums(
     State(state): State<AppState>,
     caller: Caller,
     Path(station_id): Path<String>,

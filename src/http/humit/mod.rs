@@ -14,12 +14,14 @@
 //! - [`hums`]: post a hum.
 //!
 //! Errors: [`HumitError`], with the codes in [`error::codes`] (`docs/humit-errors.md`).
+//! OpenAPI: [`HumitApi`], merged into `/openapi.json`.
 
 pub mod auth;
 pub mod dto;
 mod error;
 pub mod extract;
 pub mod hums;
+pub mod openapi;
 pub mod page;
 pub mod people;
 pub mod profile;
@@ -30,6 +32,7 @@ pub mod users;
 pub mod validate;
 
 pub use error::{codes, ok, Humit, HumitError, Json};
+pub use openapi::HumitApi;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

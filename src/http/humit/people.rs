@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use super::error::{codes, HumitError};
 use super::extract::Caller;
+use super::openapi::{HumitErrorBody, OnboardEnvelope, PeoplePageEnvelope, PublicProfileEnvelope};
 use super::page::{PageRequest, QueryParams};
 use super::users::referral_owner;
 use super::{command_error, db, dto, ok, queries};
@@ -31,10 +32,22 @@ pub fn router() -> Router<AppState> {
         .route("/api/users/{user_id}/mute", post(mute).delete(unmute))
 }
 
-/// `GET /api/users/discover/?limit=&offset=`: people to follow (not the caller, not followed
-/// or muted already, not disabled), most followed first.
+/// People to follow (not the caller, not followed or muted already), most followed first.
+#[utoipa::path(
+    get, path = "/api/users/discover/", tag = "humit: people",
+    security(("humit" = [])),
+    params(
+        ("limit" = Option<i64>, Query, description = "1 to 100, default 20"),
+        ("offset" = Option<i64>, Query, description = "From 0, default 0"),
+    ),
+    responses(
+        (status = 200, description = "A page", body = PeoplePageEnvelope),
+        (status = 400, description = "INVALID_LIMIT, INVALID_OFFSET", body = HumitErrorBody),
+        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
-async fn discover(
+pub async fn discover(
     State(state): State<AppState>,
     caller: Caller,
     RawQuery(query): RawQuery,
@@ -52,9 +65,21 @@ async fn discover(
     )))
 }
 
-/// `GET /api/users/onboard/?code=`: the invite code's owner and the people they follow.
+/// People recommended through an invite code: its owner, then the people they follow (at
+/// most 100, most followed first; never the caller).
+#[utoipa::path(
+    get, path = "/api/users/onboard/", tag = "humit: people",
+    security(("humit" = [])),
+    params(("code" = String, Query, description = "The six-digit invite code", example = "598631")),
+    responses(
+        (status = 200, description = "The list", body = OnboardEnvelope),
+        (status = 400, description = "MISSING_PARAMETER", body = HumitErrorBody),
+        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        (status = 404, description = "USER_DOES_NOT_EXIST", body = HumitErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
-async fn onboard(
+pub async fn onboard(
     State(state): State<AppState>,
     caller: Caller,
     RawQuery(query): RawQuery,
@@ -151,9 +176,20 @@ fn cannot_mute_self() -> HumitError {
     HumitError::invalid(codes::CANNOT_MUTE_SELF, "You cannot mute yourself")
 }
 
-/// `POST /api/users/<user_id>/follow/`.
+/// Follows someone (again: no change).
+#[utoipa::path(
+    post, path = "/api/users/{user_id}/follow/", tag = "humit: people",
+    security(("humit" = [])),
+    params(("user_id" = String, Path)),
+    responses(
+        (status = 200, description = "Their profile, followed", body = PublicProfileEnvelope),
+        (status = 400, description = "CANNOT_FOLLOW_SELF", body = HumitErrorBody),
+        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        (status = 404, description = "USER_DOES_NOT_EXIST", body = HumitErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id(), %target))]
-async fn follow(
+pub async fn follow(
     State(state): State<AppState>,
     caller: Caller,
     Path(target): Path<String>,
@@ -161,9 +197,20 @@ async fn follow(
     set_relation::<UserFollow>(&state, &caller, &target, true, cannot_follow_self()).await
 }
 
-/// `DELETE /api/users/<user_id>/follow/`.
+/// Unfollows someone (when not following: no change).
+#[utoipa::path(
+    delete, path = "/api/users/{user_id}/follow/", tag = "humit: people",
+    security(("humit" = [])),
+    params(("user_id" = String, Path)),
+    responses(
+        (status = 200, description = "Their profile, not followed", body = PublicProfileEnvelope),
+        (status = 400, description = "CANNOT_FOLLOW_SELF", body = HumitErrorBody),
+        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        (status = 404, description = "USER_DOES_NOT_EXIST", body = HumitErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id(), %target))]
-async fn unfollow(
+pub async fn unfollow(
     State(state): State<AppState>,
     caller: Caller,
     Path(target): Path<String>,
@@ -171,9 +218,20 @@ async fn unfollow(
     set_relation::<UserFollow>(&state, &caller, &target, false, cannot_follow_self()).await
 }
 
-/// `POST /api/users/<user_id>/mute/`.
+/// Mutes someone: their hums no longer show to the caller, nor they in discovery.
+#[utoipa::path(
+    post, path = "/api/users/{user_id}/mute/", tag = "humit: people",
+    security(("humit" = [])),
+    params(("user_id" = String, Path)),
+    responses(
+        (status = 200, description = "Their profile, muted: true", body = PublicProfileEnvelope),
+        (status = 400, description = "CANNOT_MUTE_SELF", body = HumitErrorBody),
+        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        (status = 404, description = "USER_DOES_NOT_EXIST", body = HumitErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id(), %target))]
-async fn mute(
+pub async fn mute(
     State(state): State<AppState>,
     caller: Caller,
     Path(target): Path<String>,
@@ -181,9 +239,20 @@ async fn mute(
     set_relation::<Mute>(&state, &caller, &target, true, cannot_mute_self()).await
 }
 
-/// `DELETE /api/users/<user_id>/mute/`.
+/// Unmutes someone.
+#[utoipa::path(
+    delete, path = "/api/users/{user_id}/mute/", tag = "humit: people",
+    security(("humit" = [])),
+    params(("user_id" = String, Path)),
+    responses(
+        (status = 200, description = "Their profile, muted: null", body = PublicProfileEnvelope),
+        (status = 400, description = "CANNOT_MUTE_SELF", body = HumitErrorBody),
+        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        (status = 404, description = "USER_DOES_NOT_EXIST", body = HumitErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id(), %target))]
-async fn unmute(
+pub async fn unmute(
     State(state): State<AppState>,
     caller: Caller,
     Path(target): Path<String>,

@@ -15,10 +15,12 @@ use chrono::{NaiveDate, Utc};
 use rand::Rng;
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::auth::{notification_id, spotify_error};
 use super::error::{codes, HumitError, Json};
 use super::extract::Caller;
+use super::openapi::{HumitErrorBody, ProfileEnvelope};
 use super::users::referral_owner;
 use super::{command_error, db, dto, ok, queries, uploads, validate};
 use crate::identity;
@@ -32,19 +34,31 @@ pub fn router() -> Router<AppState> {
 
 /// The registration form as sent. Every field is read loosely here and checked in
 /// [`RegistrationBody::parse`], so each bad field gets its own code.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct RegistrationBody {
+    /// `YYYY-M-D` (zero padding optional); age 13 to 120.
     #[serde(default)]
+    #[schema(value_type = String, example = "1994-4-26")]
     date_of_birth: Value,
+    /// The handle: 3 to 30 letters, digits, `_` and `.`; unique.
     #[serde(default)]
+    #[schema(value_type = String, example = "Ftujklloo")]
     display_username: Value,
+    /// A JSON string holding an object (`{"data": [...]}`), as Spotify gave it.
     #[serde(default)]
+    #[schema(value_type = String, example = "{\"data\":[]}")]
     favourite_artists: Value,
+    /// Split into `first_name` (first word) and `last_name` (the rest).
     #[serde(default)]
+    #[schema(value_type = String, example = "Breakfree")]
     full_name: Value,
+    /// Push notification id, or null.
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     notification_id: Value,
+    /// An invite code (number or string), or null.
     #[serde(default)]
+    #[schema(value_type = Option<u64>, example = 598631)]
     referral_code: Value,
 }
 
@@ -292,9 +306,22 @@ async fn answer(
     Ok(ok(dto::self_profile(&row)))
 }
 
-/// `POST /api/users/profile/`: the registration form.
+/// The registration form: claims the handle, creates the humit playlist on Spotify, sets
+/// `signup_stage` 1 and credits the invite code's owner.
+#[utoipa::path(
+    post, path = "/api/users/profile/", tag = "humit: registration",
+    security(("humit" = [])),
+    request_body = RegistrationBody,
+    responses(
+        (status = 200, description = "Registered: the caller's profile", body = ProfileEnvelope),
+        (status = 400, description = "MISSING_FIELD, INVALID_DATE_OF_BIRTH, INVALID_USERNAME, INVALID_FAVOURITE_ARTISTS, INVALID_FULL_NAME, INVALID_NOTIFICATION_ID, INVALID_REFERRAL_CODE", body = HumitErrorBody),
+        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID, SPOTIFY_TOKEN_INVALID", body = HumitErrorBody),
+        (status = 409, description = "DISPLAY_USERNAME_NOT_UNIQUE, PROFILE_ALREADY_REGISTERED", body = HumitErrorBody),
+        (status = 502, description = "SPOTIFY_UNAVAILABLE", body = HumitErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
-async fn register(
+pub async fn register(
     State(state): State<AppState>,
     caller: Caller,
     Json(body): Json<RegistrationBody>,
@@ -304,9 +331,17 @@ async fn register(
     answer(&state, &caller, position).await
 }
 
-/// `GET /api/users/profile/`: the caller's profile.
+/// The caller's profile (an upload that arrived becomes `profile_pic_url` first).
+#[utoipa::path(
+    get, path = "/api/users/profile/", tag = "humit: registration",
+    security(("humit" = [])),
+    responses(
+        (status = 200, description = "The caller's profile", body = ProfileEnvelope),
+        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
-async fn show(State(state): State<AppState>, caller: Caller) -> Result<Response, HumitError> {
+pub async fn show(State(state): State<AppState>, caller: Caller) -> Result<Response, HumitError> {
     answer(&state, &caller, None).await
 }
 

@@ -14,9 +14,11 @@ use axum::Router;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::error::{codes, HumitError, Json};
 use super::extract::Caller;
+use super::openapi::{HumitErrorBody, StationEnvelope, StationPageEnvelope};
 use super::page::{PageRequest, QueryParams};
 use super::{command_error, created, db, dto, ok, queries};
 use crate::state::AppState;
@@ -38,13 +40,19 @@ pub const MAX_NAME: usize = 80;
 pub const MAX_DESCRIPTION: usize = 500;
 
 /// `POST /api/stations/` as sent.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct StationBody {
+    /// 1 to 80 characters.
     #[serde(default)]
+    #[schema(value_type = String, example = "Lo-fi Beats")]
     name: Value,
+    /// Up to 500 characters.
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     description: Value,
+    /// An http(s) URL.
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     image_url: Value,
 }
 
@@ -152,9 +160,20 @@ async fn answer(
     Ok(dto::station(&row))
 }
 
-/// `POST /api/stations/`: staff only.
+/// Creates a station (staff only).
+#[utoipa::path(
+    post, path = "/api/stations/", tag = "humit: stations",
+    security(("humit" = [])),
+    request_body = StationBody,
+    responses(
+        (status = 201, description = "Created", body = StationEnvelope),
+        (status = 400, description = "MISSING_FIELD, INVALID_STATION", body = HumitErrorBody),
+        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        (status = 403, description = "PERMISSION_DENIED", body = HumitErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
-async fn create(
+pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     Json(body): Json<StationBody>,
@@ -187,9 +206,22 @@ async fn create(
     ))
 }
 
-/// `GET /api/stations/discover/?limit=&offset=`: every station, most followed first.
+/// Every station, most popular first (followers, then hums), with `followed` for the caller.
+#[utoipa::path(
+    get, path = "/api/stations/discover/", tag = "humit: stations",
+    security(("humit" = [])),
+    params(
+        ("limit" = Option<i64>, Query, description = "1 to 100, default 20"),
+        ("offset" = Option<i64>, Query, description = "From 0, default 0"),
+    ),
+    responses(
+        (status = 200, description = "A page", body = StationPageEnvelope),
+        (status = 400, description = "INVALID_LIMIT, INVALID_OFFSET", body = HumitErrorBody),
+        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
-async fn discover(
+pub async fn discover(
     State(state): State<AppState>,
     caller: Caller,
     RawQuery(query): RawQuery,
@@ -242,9 +274,19 @@ async fn set_follow(
     Ok(ok(answer(state, caller, station_id, position).await?))
 }
 
-/// `POST /api/stations/<station_id>/follow/`: follows (again: no change).
+/// Follows a station (following again changes nothing).
+#[utoipa::path(
+    post, path = "/api/stations/{station_id}/follow/", tag = "humit: stations",
+    security(("humit" = [])),
+    params(("station_id" = String, Path)),
+    responses(
+        (status = 200, description = "The station, followed", body = StationEnvelope),
+        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        (status = 404, description = "STATION_DOES_NOT_EXIST", body = HumitErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id(), %station_id))]
-async fn follow(
+pub async fn follow(
     State(state): State<AppState>,
     caller: Caller,
     Path(station_id): Path<String>,
@@ -252,9 +294,19 @@ async fn follow(
     set_follow(&state, &caller, &station_id, true).await
 }
 
-/// `DELETE /api/stations/<station_id>/follow/`: unfollows (when not following: no change).
+/// Unfollows a station (when not following, nothing changes).
+#[utoipa::path(
+    delete, path = "/api/stations/{station_id}/follow/", tag = "humit: stations",
+    security(("humit" = [])),
+    params(("station_id" = String, Path)),
+    responses(
+        (status = 200, description = "The station, not followed", body = StationEnvelope),
+        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        (status = 404, description = "STATION_DOES_NOT_EXIST", body = HumitErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id(), %station_id))]
-async fn unfollow(
+pub async fn unfollow(
     State(state): State<AppState>,
     caller: Caller,
     Path(station_id): Path<String>,

@@ -19,9 +19,11 @@ use axum::Router;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
 use super::error::{codes, HumitError, Json};
 use super::extract::Caller;
+use super::openapi::{HumitErrorBody, UploadEnvelope, UploadedData, UploadedEnvelope};
 use super::page::QueryParams;
 use super::{command_error, ok};
 use crate::adapters::storage::{
@@ -40,9 +42,11 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `POST /api/users/files/upload/` as sent.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct UploadBody {
+    /// `profile`.
     #[serde(default)]
+    #[schema(value_type = String, example = "profile")]
     file_type: Option<String>,
 }
 
@@ -55,9 +59,21 @@ fn storage_error(error: impl std::fmt::Display) -> HumitError {
     )
 }
 
-/// `POST /api/users/files/upload/`.
+/// A presigned upload URL for a profile picture: `PUT` the JPEG there with
+/// `Content-Type: image/jpeg` within 5 minutes; it then becomes `profile_pic_url`.
+#[utoipa::path(
+    post, path = "/api/users/files/upload/", tag = "humit: uploads",
+    security(("humit" = [])),
+    request_body = UploadBody,
+    responses(
+        (status = 200, description = "The upload id and URL", body = UploadEnvelope),
+        (status = 400, description = "MISSING_FIELD, INVALID_FILE_TYPE", body = HumitErrorBody),
+        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        (status = 503, description = "STORAGE_UNAVAILABLE", body = HumitErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
-async fn start_upload(
+pub async fn start_upload(
     State(state): State<AppState>,
     caller: Caller,
     Json(body): Json<UploadBody>,
@@ -213,10 +229,28 @@ fn file_too_large(limit: u64) -> HumitError {
     )
 }
 
-/// `PUT /api/files/<key>?...`: the local store's upload endpoint. The signed URL is the
-/// authorisation.
+/// The embedded store's upload endpoint (the `upload_url` without S3). The signed URL is
+/// the authorisation: no token.
+#[utoipa::path(
+    put, path = "/api/files/{key}", tag = "humit: uploads",
+    params(
+        ("key" = String, Path, description = "profile_images/<user_id>/<id>.jpg"),
+        ("content_type" = String, Query, description = "Signed content type"),
+        ("max_size" = u64, Query, description = "Signed size limit"),
+        ("expires" = i64, Query, description = "Signed expiry (Unix seconds)"),
+        ("signature" = String, Query, description = "HMAC-SHA256 of the above"),
+    ),
+    request_body(content = Vec<u8>, content_type = "image/jpeg"),
+    responses(
+        (status = 200, description = "Stored; now the profile picture", body = UploadedEnvelope),
+        (status = 400, description = "INVALID_IMAGE", body = HumitErrorBody),
+        (status = 403, description = "UPLOAD_URL_INVALID, UPLOAD_URL_EXPIRED", body = HumitErrorBody),
+        (status = 413, description = "FILE_TOO_LARGE", body = HumitErrorBody),
+        (status = 415, description = "INVALID_CONTENT_TYPE", body = HumitErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all, fields(%key))]
-async fn receive_file(
+pub async fn receive_file(
     State(state): State<AppState>,
     Path(key): Path<String>,
     RawQuery(query): RawQuery,
@@ -278,14 +312,22 @@ async fn receive_file(
     };
     let position = complete(&state, user_id, upload_id, &key, &ctx).await?;
     state.wait_for(position, &["users"]).await;
-    Ok(ok(json!({
-        "id": upload_id,
-        "profile_pic_url": state.storage.public_url(&key),
+    Ok(ok(super::dto::to_value(&UploadedData {
+        id: upload_id.to_string(),
+        profile_pic_url: state.storage.public_url(&key),
     })))
 }
 
-/// `GET /api/files/<key>`: a stored picture (public, like an S3 object URL).
-async fn serve_file(
+/// A picture of the embedded store (public, like an S3 object URL).
+#[utoipa::path(
+    get, path = "/api/files/{key}", tag = "humit: uploads",
+    params(("key" = String, Path, description = "profile_images/<user_id>/<id>.jpg")),
+    responses(
+        (status = 200, description = "The JPEG", content_type = "image/jpeg", body = Vec<u8>),
+        (status = 404, description = "FILE_NOT_FOUND", body = HumitErrorBody),
+    )
+)]
+pub async fn serve_file(
     State(state): State<AppState>,
     Path(key): Path<String>,
 ) -> Result<Response, HumitError> {

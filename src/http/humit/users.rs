@@ -11,6 +11,7 @@ use serde_json::json;
 
 use super::error::HumitError;
 use super::extract::Caller;
+use super::openapi::{EmptyEnvelope, HumitErrorBody, PublicProfileEnvelope};
 use super::page::QueryParams;
 use super::{db, dto, ok, queries, validate};
 use crate::identity;
@@ -23,10 +24,21 @@ pub fn router() -> Router<AppState> {
         .route("/api/users/referral_code", get(check_referral_code))
 }
 
-/// `GET /api/users/username/?username=`: `{}` when free (or already the caller's),
-/// 409 `DISPLAY_USERNAME_NOT_UNIQUE` when someone else has it.
+/// Whether a handle is free: `{}` when free (or already the caller's), 409
+/// `DISPLAY_USERNAME_NOT_UNIQUE` when someone else has it (case-insensitive).
+#[utoipa::path(
+    get, path = "/api/users/username/", tag = "humit: registration",
+    security(("humit" = [])),
+    params(("username" = String, Query, description = "The handle to check", example = "Rohit")),
+    responses(
+        (status = 200, description = "Free", body = EmptyEnvelope),
+        (status = 400, description = "MISSING_PARAMETER, INVALID_USERNAME", body = HumitErrorBody),
+        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        (status = 409, description = "DISPLAY_USERNAME_NOT_UNIQUE", body = HumitErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
-async fn check_username(
+pub async fn check_username(
     State(state): State<AppState>,
     caller: Caller,
     RawQuery(query): RawQuery,
@@ -52,10 +64,20 @@ pub async fn referral_owner(state: &AppState, code: &str) -> Result<Option<Strin
         .map_err(HumitError::internal)
 }
 
-/// `GET /api/users/referral_code/?code=`: the owner's public profile, or 404
-/// `USER_DOES_NOT_EXIST`.
+/// Whose an invite code is: the owner's public profile, or 404 `USER_DOES_NOT_EXIST`.
+#[utoipa::path(
+    get, path = "/api/users/referral_code/", tag = "humit: registration",
+    security(("humit" = [])),
+    params(("code" = String, Query, description = "The six-digit invite code", example = "598631")),
+    responses(
+        (status = 200, description = "The owner", body = PublicProfileEnvelope),
+        (status = 400, description = "MISSING_PARAMETER", body = HumitErrorBody),
+        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        (status = 404, description = "USER_DOES_NOT_EXIST", body = HumitErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
-async fn check_referral_code(
+pub async fn check_referral_code(
     State(state): State<AppState>,
     caller: Caller,
     RawQuery(query): RawQuery,

@@ -327,3 +327,41 @@ async fn every_humit_endpoint_wants_a_token() {
     assert_error(status, &body, StatusCode::NOT_FOUND, "NOT_FOUND");
     h.app.stop().await;
 }
+
+#[tokio::test]
+async fn the_openapi_document_covers_the_humit_dialect() {
+    let h = spawn().await;
+    let doc: Value = h
+        .app
+        .client
+        .get(h.app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/api/users/auth/signup/",
+        "/api/users/auth/token-refresh/",
+        "/api/users/username/",
+        "/api/users/referral_code/",
+        "/api/users/files/upload/",
+        "/api/users/profile/",
+        "/api/stations/",
+        "/api/stations/discover/",
+        "/api/stations/{station_id}/follow/",
+        "/api/stations/{station_id}/hums/",
+        "/api/users/discover/",
+        "/api/users/onboard/",
+        "/api/users/{user_id}/follow/",
+        "/api/users/{user_id}/mute/",
+        "/api/hums/",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is not documented");
+    }
+    assert!(doc["paths"]["/api/users/profile/"]["post"]["responses"]["409"].is_object());
+    assert!(doc["components"]["securitySchemes"]["humit"].is_object());
+    assert!(doc["components"]["schemas"]["SelfProfile"]["properties"]["signup_stage"].is_object());
+    h.app.stop().await;
+}
