@@ -608,7 +608,8 @@ pub async fn privileges(
 }
 
 /// Makes someone staff with per-model privileges, a superuser, or normal again; superusers
-/// only, and not on their own account. Takes effect at once on the person's tokens.
+/// only, and not on their own account. Takes effect at once on the person's tokens. A body
+/// with `privileges` and no `state` means staff.
 #[utoipa::path(
     put, path = "/users/{username}/privileges", tag = "users",
     params(("username" = String, Path)),
@@ -634,8 +635,11 @@ pub async fn set_privileges(
     let user_id = identity::owner_of(&state, ClaimKind::Username, &username)
         .await?
         .ok_or_else(TfError::not_found)?;
-    let Some(state_name) = present(&body.state).map(|s| s.trim().to_lowercase()) else {
-        return Err(TfError::missing(&["state"]));
+    // Privileges alone mean staff: that is the only state that has them.
+    let state_name = match (present(&body.state), &body.privileges) {
+        (Some(s), _) => s.trim().to_lowercase(),
+        (None, Some(_)) => "staff".to_string(),
+        (None, None) => return Err(TfError::missing(&["state"])),
     };
     let role = match state_name.as_str() {
         "normal" => Role::Normal,

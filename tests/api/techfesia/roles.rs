@@ -108,6 +108,18 @@ async fn privileges_show_each_state_and_only_a_superuser_changes_them() {
         )
         .await;
     assert_eq!(a.status, 400);
+    // Privileges alone mean staff.
+    let a = tf
+        .put(
+            "/users/test_user_001/privileges",
+            Some(&root),
+            json!({"privileges": {"event": ["read"]}}),
+        )
+        .await;
+    assert_eq!(
+        a.body,
+        json!({"state": "staff", "privileges": {"event": ["read"]}})
+    );
     let a = tf
         .put(
             "/users/nobody/privileges",
