@@ -22,4 +22,19 @@ psql -h 127.0.0.1 -U postgres -d postgres -Atc \
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+
+# The admin console, end to end in headless Chromium (Debian's) driven by Playwright.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "test: installing Chromium from Debian's packages"
+  if [ "$(id -u)" -eq 0 ]; then apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else sudo apt-get update -qq; sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi
+fi
+if [ ! -d tests/browser/node_modules/playwright-core ]; then
+  (cd tests/browser && npm ci --no-audit --no-fund)
+fi
+cargo build --bin humit
+node --test tests/browser/
+
+# Every Rust test: unit, aggregate (given/when/then), projection, and the integration tests
+# against the real PostgreSQL and RabbitMQ.
 cargo test --workspace

@@ -37,6 +37,9 @@ async fn queue_depths(state: &AppState, names: &[&str]) -> Vec<Option<u32>> {
                 )
                 .await;
             depths.push(declared.ok().map(|q| q.message_count()));
+            if channel.status().connected() {
+                let _ = channel.close(200, "admin".into()).await;
+            }
         }
         let _ = conn.close(200, "admin".into()).await;
         Some(depths)
