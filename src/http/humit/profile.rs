@@ -214,12 +214,7 @@ async fn submit(
                     "You cannot use your own invite code",
                 ))
             }
-            None => {
-                return Err(HumitError::invalid(
-                    codes::INVALID_REFERRAL_CODE,
-                    "This invite code does not exist",
-                ))
-            }
+            None => return Err(HumitError::user_does_not_exist()),
         },
     };
     if !identity::claim(state, ClaimKind::Username, &form.handle, me, &ctx)
@@ -316,6 +311,7 @@ async fn answer(
         (status = 200, description = "Registered: the caller's profile", body = ProfileEnvelope),
         (status = 400, description = "MISSING_FIELD, INVALID_DATE_OF_BIRTH, INVALID_USERNAME, INVALID_FAVOURITE_ARTISTS, INVALID_FULL_NAME, INVALID_NOTIFICATION_ID, INVALID_REFERRAL_CODE", body = HumitErrorBody),
         (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID, SPOTIFY_TOKEN_INVALID", body = HumitErrorBody),
+        (status = 404, description = "USER_DOES_NOT_EXIST: nobody has that invite code", body = HumitErrorBody),
         (status = 409, description = "DISPLAY_USERNAME_NOT_UNIQUE, PROFILE_ALREADY_REGISTERED", body = HumitErrorBody),
         (status = 502, description = "SPOTIFY_UNAVAILABLE", body = HumitErrorBody),
     )

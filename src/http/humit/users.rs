@@ -44,14 +44,19 @@ pub async fn check_username(
     RawQuery(query): RawQuery,
 ) -> Result<Response, HumitError> {
     let query = QueryParams::parse(query.as_deref());
-    let handle = validate::handle(query.require("username")?)?;
-    let owner = identity::owner_of(&state, ClaimKind::Username, &handle)
-        .await
-        .map_err(HumitError::internal)?;
-    match owner {
-        Some(owner) if owner != caller.user_id() => Err(HumitError::username_taken()),
-        _ => Ok(ok(json!({}))),
+    let wanted = query.require("username")?;
+    // Any name someone holds (a Techfesia username may use more characters) is "taken";
+    // a free one must also be a valid handle.
+    if wanted.len() <= 150 {
+        let owner = identity::owner_of(&state, ClaimKind::Username, wanted)
+            .await
+            .map_err(HumitError::internal)?;
+        if owner.is_some_and(|owner| owner != caller.user_id()) {
+            return Err(HumitError::username_taken());
+        }
     }
+    validate::handle(wanted)?;
+    Ok(ok(json!({})))
 }
 
 /// Whose an invite code is: the owner's user id, if the code is theirs.

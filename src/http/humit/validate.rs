@@ -5,19 +5,20 @@ use serde_json::Value;
 
 use super::error::{codes, HumitError};
 
-/// Handles: 3 to 30 characters, ASCII letters, digits, `_` and `.`; unique case-insensitively.
+/// Handles: 3 to 30 characters, ASCII letters, digits, `_`, `.` and `-`; unique
+/// case-insensitively.
 pub fn handle(raw: &str) -> Result<String, HumitError> {
     let handle = raw.trim();
     let ok = (3..=30).contains(&handle.len())
         && handle
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
     if ok {
         Ok(handle.to_string())
     } else {
         Err(HumitError::invalid(
             codes::INVALID_USERNAME,
-            "A handle has 3 to 30 characters: letters, digits, _ and .",
+            "A handle has 3 to 30 characters: letters, digits, _, . and -",
         ))
     }
 }
@@ -140,6 +141,7 @@ mod tests {
     fn handles() {
         assert_eq!(handle(" Ftujklloo ").unwrap(), "Ftujklloo");
         assert!(handle("a.b_c9").is_ok());
+        assert!(handle("rohit-k").is_ok());
         for bad in ["ab", "has space", "émile", "x/y", &"z".repeat(31)] {
             assert_eq!(
                 handle(bad).unwrap_err().code,

@@ -320,8 +320,8 @@ async fn each_bad_field_of_the_form_is_refused_with_its_code() {
     assert_error(
         status,
         &answer,
-        StatusCode::BAD_REQUEST,
-        "INVALID_REFERRAL_CODE",
+        StatusCode::NOT_FOUND,
+        "USER_DOES_NOT_EXIST",
     );
     // Nothing was registered and no handle kept by the refusals.
     assert_eq!(h.profile(&s).await["signup_stage"], 0);
