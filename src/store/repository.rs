@@ -30,10 +30,7 @@ impl EventRepository {
         }
     }
 
-    async fn read_key<A: Aggregate>(
-        &self,
-        id: &str,
-    ) -> Result<Option<SubjectKey>, PersistenceError> {
+    async fn read_key(&self, id: &str) -> Result<Option<SubjectKey>, PersistenceError> {
         self.vault.key(id).await.map_err(store_error)
     }
 
@@ -43,7 +40,7 @@ impl EventRepository {
         mut events: Vec<SerializedEvent>,
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
         if A::TYPE == PERSON_AGGREGATE {
-            let key = self.read_key::<A>(id).await?;
+            let key = self.read_key(id).await?;
             for event in &mut events {
                 vault::open(&mut event.payload, key.as_ref());
             }
@@ -81,7 +78,7 @@ impl PersistedEventRepository for EventRepository {
             return Ok(None);
         };
         if A::TYPE == PERSON_AGGREGATE {
-            let Some(key) = self.read_key::<A>(aggregate_id).await? else {
+            let Some(key) = self.read_key(aggregate_id).await? else {
                 // Erased: replay from the events, whose personal fields read as erased.
                 return Ok(None);
             };

@@ -173,7 +173,7 @@ async fn no_secret_ever_travels_on_the_exchange() {
     let mut received = Vec::new();
     while received
         .last()
-        .map_or(true, |e: &projections::Envelope| e.position < head)
+        .is_none_or(|e: &projections::Envelope| e.position < head)
     {
         received.extend(subscriber.take(1, Duration::from_secs(30)).await);
     }
