@@ -6,5 +6,5 @@ mod helpers;
 mod admin;
 mod core;
 mod humit;
-mod techfesia;
 mod stream;
+mod techfesia;
