@@ -42,6 +42,16 @@ impl Mode {
         http: true,
         workers: true,
     };
+    /// HTTP only (`humit serve --no-workers`).
+    pub const API: Self = Self {
+        http: true,
+        workers: false,
+    };
+    /// Relay and projectors only (`humit worker`).
+    pub const WORKER: Self = Self {
+        http: false,
+        workers: true,
+    };
 }
 
 /// A built, not yet running, humit process.

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use aggregates::social::{RelationCommand, StationFollow};
+use aggregates::social::StationFollow;
 use aggregates::station::{Station, StationCommand};
 use aggregates::user::Role;
 use humit::auth::jwt;
@@ -12,7 +12,7 @@ use humit::identity::{self, NewUser};
 use humit::store::{Actor, CommandContext};
 use serde_json::Value;
 
-use crate::helpers::{eventually, spawn_app, TestApp};
+use crate::helpers::{create_station_as, eventually, set_station_follow, spawn_app, TestApp};
 
 async fn account(app: &TestApp, username: &str, role: Role) -> (String, String) {
     let new = NewUser {
@@ -65,48 +65,6 @@ async fn post(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
-async fn station(app: &TestApp, id: &str, ctx: &CommandContext) -> Option<i64> {
-    let command = StationCommand::CreateStation {
-        station_id: id.into(),
-        name: id.into(),
-        description: String::new(),
-        image_url: String::new(),
-        created_by: "admin".into(),
-        now: chrono::Utc::now(),
-    };
-    app.state
-        .commands
-        .execute::<Station>(id, command, ctx)
-        .await
-        .unwrap()
-}
-
-async fn toggle(app: &TestApp, user: &str, station: &str, on: bool) -> Option<i64> {
-    let (subject, object, now) = (user.to_string(), station.to_string(), chrono::Utc::now());
-    let command = if on {
-        RelationCommand::Add {
-            subject,
-            object,
-            now,
-        }
-    } else {
-        RelationCommand::Remove {
-            subject,
-            object,
-            now,
-        }
-    };
-    app.state
-        .commands
-        .execute::<StationFollow>(
-            &format!("{user}:{station}"),
-            command,
-            &CommandContext::system(),
-        )
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn only_superusers_reach_the_admin_api() {
     let app = spawn_app().await;
@@ -145,7 +103,7 @@ async fn paging_the_log_returns_every_event_once_in_order_and_filters_work() {
         request_id: "req-1".into(),
     };
     for i in 0..9 {
-        station(&app, &format!("s{i}"), &as_root).await;
+        create_station_as(&app, &format!("s{i}"), &as_root).await;
     }
     let all: Vec<i64> = sqlx::query_scalar("SELECT position FROM events ORDER BY position")
         .fetch_all(&app.pool)
@@ -212,12 +170,12 @@ async fn paging_the_log_returns_every_event_once_in_order_and_filters_work() {
 async fn state_at_a_position_or_time_matches_a_replay() {
     let app = spawn_app().await;
     let (_, root) = account(&app, "root", Role::Superuser).await;
-    station(&app, "s", &CommandContext::system()).await;
-    let p1 = toggle(&app, "u", "s", true).await.unwrap();
+    create_station_as(&app, "s", &CommandContext::system()).await;
+    let p1 = set_station_follow(&app, "u", "s", true).await.unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
     let between = chrono::Utc::now();
     tokio::time::sleep(Duration::from_millis(20)).await;
-    let p2 = toggle(&app, "u", "s", false).await.unwrap();
+    let p2 = set_station_follow(&app, "u", "s", false).await.unwrap();
     let path = "/admin/aggregates/StationFollow/u:s";
 
     let (_, history) = get(&app, &root, &format!("{path}/events")).await;
@@ -277,8 +235,8 @@ async fn a_rebuild_under_concurrent_writes_ends_identical_to_a_fresh_replay() {
     let app = spawn_app().await;
     let (_, root) = account(&app, "root", Role::Superuser).await;
     for i in 0..40 {
-        station(&app, &format!("s{i}"), &CommandContext::system()).await;
-        toggle(&app, &format!("u{}", i % 7), &format!("s{i}"), true).await;
+        create_station_as(&app, &format!("s{i}"), &CommandContext::system()).await;
+        set_station_follow(&app, &format!("u{}", i % 7), &format!("s{i}"), true).await;
     }
     app.settle().await;
 
@@ -370,7 +328,7 @@ async fn dead_letters_are_listed_and_can_be_redriven() {
         .await
         .unwrap();
     }
-    station(&app, "fine", &CommandContext::system()).await;
+    create_station_as(&app, "fine", &CommandContext::system()).await;
     app.settle().await;
 
     let (status, body) = get(&app, &root, "/admin/projections/social/dead-letters").await;

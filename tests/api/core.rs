@@ -4,63 +4,17 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use aggregates::social::{RelationCommand, StationFollow};
-use aggregates::station::{Station, StationCommand};
 use humit::bus::projector;
 use humit::startup::Mode;
 use humit::store::{log, CommandContext};
-use lapin::options::BasicPublishOptions;
-use lapin::BasicProperties;
 use sqlx::PgPool;
 
 use crate::helpers::{
-    eventually, spawn_app, spawn_with, test_config, BrokerProxy, Subscriber, TestApp,
+    create_station, eventually, republish, set_station_follow, spawn_app, spawn_with, test_config,
+    BrokerProxy, Subscriber,
 };
 
 const WAIT: Duration = Duration::from_secs(30);
-
-async fn create_station(app: &TestApp, id: &str) -> i64 {
-    let command = StationCommand::CreateStation {
-        station_id: id.into(),
-        name: format!("Station {id}"),
-        description: "test".into(),
-        image_url: String::new(),
-        created_by: "admin".into(),
-        now: chrono::Utc::now(),
-    };
-    app.state
-        .commands
-        .execute::<Station>(id, command, &CommandContext::system())
-        .await
-        .expect("station created")
-        .expect("an event was stored")
-}
-
-async fn follow(app: &TestApp, user: &str, station: &str, on: bool) -> Option<i64> {
-    let (subject, object, now) = (user.to_string(), station.to_string(), chrono::Utc::now());
-    let command = if on {
-        RelationCommand::Add {
-            subject,
-            object,
-            now,
-        }
-    } else {
-        RelationCommand::Remove {
-            subject,
-            object,
-            now,
-        }
-    };
-    app.state
-        .commands
-        .execute::<StationFollow>(
-            &format!("{user}:{station}"),
-            command,
-            &CommandContext::system(),
-        )
-        .await
-        .expect("follow command")
-}
 
 async fn followers(pool: &PgPool, station: &str) -> i64 {
     sqlx::query_scalar("SELECT followers FROM rm_stations WHERE station_id = $1")
@@ -123,7 +77,7 @@ async fn a_command_is_stored_with_metadata_relayed_in_order_and_projected() {
     assert!(first.metadata["occurred_at"].is_string());
 
     // Read-your-writes: once the command's position is reached, the read model shows it.
-    let position = follow(&app, "u1", "s3", true).await;
+    let position = set_station_follow(&app, "u1", "s3", true).await;
     assert!(position.is_some());
     app.state.wait_for(position, &["social"]).await;
     assert_eq!(followers(&app.pool, "s3").await, 1);
@@ -138,7 +92,7 @@ async fn read_your_writes_waits_for_the_named_projection() {
     for i in 0..20 {
         let user = format!("u{i}");
         let started = Instant::now();
-        let position = follow(&app, &user, "s", true).await;
+        let position = set_station_follow(&app, &user, "s", true).await;
         app.state.wait_for(position, &["social"]).await;
         waits.push(started.elapsed());
         assert_eq!(
@@ -165,7 +119,7 @@ async fn a_broker_outage_loses_nothing_and_applies_nothing_twice() {
     let mut expected = Vec::new();
     for i in 0..5 {
         expected.push(create_station(&app, &format!("s{i}")).await);
-        expected.extend(follow(&app, "fan", &format!("s{i}"), true).await);
+        expected.extend(set_station_follow(&app, "fan", &format!("s{i}"), true).await);
     }
     subscriber.take(10, WAIT).await;
 
@@ -173,8 +127,8 @@ async fn a_broker_outage_loses_nothing_and_applies_nothing_twice() {
     for i in 5..25 {
         // Commands keep succeeding while the broker is unreachable.
         expected.push(create_station(&app, &format!("s{i}")).await);
-        expected.extend(follow(&app, "fan", &format!("s{i}"), true).await);
-        expected.extend(follow(&app, "fan", &format!("s{}", i - 5), false).await);
+        expected.extend(set_station_follow(&app, "fan", &format!("s{i}"), true).await);
+        expected.extend(set_station_follow(&app, "fan", &format!("s{}", i - 5), false).await);
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     proxy.up();
@@ -255,7 +209,7 @@ async fn a_transaction_holding_a_lower_position_is_never_skipped() {
 async fn a_duplicated_message_changes_the_read_model_once() {
     let app = spawn_app().await;
     create_station(&app, "s").await;
-    let position = follow(&app, "u", "s", true).await.unwrap();
+    let position = set_station_follow(&app, "u", "s", true).await.unwrap();
     app.settle().await;
     assert_eq!(followers(&app.pool, "s").await, 1);
 
@@ -264,21 +218,8 @@ async fn a_duplicated_message_changes_the_read_model_once() {
         .await
         .unwrap()
         .remove(0);
-    let conn = humit::bus::broker::connect(&app.config.amqp_url)
-        .await
-        .unwrap();
-    let channel = conn.create_channel().await.unwrap();
     for _ in 0..2 {
-        channel
-            .basic_publish(
-                app.config.exchange.as_str().into(),
-                event.routing_key().into(),
-                BasicPublishOptions::default(),
-                &serde_json::to_vec(&event).unwrap(),
-                BasicProperties::default(),
-            )
-            .await
-            .unwrap();
+        republish(&app, &event).await;
     }
     // A later event behind the duplicates in the queue proves they were consumed.
     create_station(&app, "later").await;
@@ -374,11 +315,11 @@ async fn a_rebuilt_projection_equals_the_live_one() {
     for u in 0..5 {
         for s in 0..6 {
             if (u + s) % 2 == 0 {
-                follow(&app, &format!("u{u}"), &format!("s{s}"), true).await;
+                set_station_follow(&app, &format!("u{u}"), &format!("s{s}"), true).await;
             }
         }
     }
-    follow(&app, "u0", "s0", false).await;
+    set_station_follow(&app, "u0", "s0", false).await;
     app.settle().await;
 
     for projection in projections::all() {
@@ -398,7 +339,7 @@ async fn a_rebuilt_projection_equals_the_live_one() {
         assert_eq!(before, after, "projection {}", projection.name());
     }
     // The live consumer continues after the rebuild with no gap and no double application.
-    let position = follow(&app, "u9", "s1", true).await;
+    let position = set_station_follow(&app, "u9", "s1", true).await;
     app.state.wait_for(position, &["social"]).await;
     let expected: i64 =
         sqlx::query_scalar("SELECT count(*) FROM rm_station_follows WHERE station_id = 's1'")
@@ -412,30 +353,9 @@ async fn a_rebuilt_projection_equals_the_live_one() {
 #[tokio::test]
 async fn of_two_workers_exactly_one_relays_and_nothing_is_published_twice() {
     let config = test_config();
-    let api = spawn_with(
-        config.clone(),
-        Mode {
-            http: true,
-            workers: false,
-        },
-    )
-    .await;
-    let w1 = spawn_with(
-        config.clone(),
-        Mode {
-            http: false,
-            workers: true,
-        },
-    )
-    .await;
-    let w2 = spawn_with(
-        config.clone(),
-        Mode {
-            http: false,
-            workers: true,
-        },
-    )
-    .await;
+    let api = spawn_with(config.clone(), Mode::API).await;
+    let w1 = spawn_with(config.clone(), Mode::WORKER).await;
+    let w2 = spawn_with(config.clone(), Mode::WORKER).await;
     let mut subscriber = Subscriber::bind(&config.exchange, "#").await;
     eventually(WAIT, || async {
         use std::sync::atomic::Ordering::Relaxed;

@@ -9,10 +9,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use aggregates::social::{RelationCommand, StationFollow};
+use aggregates::station::{Station, StationCommand};
 use futures::StreamExt;
 use humit::config::Config;
 use humit::startup::{Application, Mode};
 use humit::state::AppState;
+use humit::store::CommandContext;
 use lapin::options::{BasicAckOptions, BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions};
 use lapin::types::FieldTable;
 use projections::Envelope;
@@ -261,6 +264,78 @@ impl BrokerProxy {
     pub fn up(&self) {
         self.up.store(true, Ordering::SeqCst);
     }
+}
+
+/// Creates station `id` as `ctx`; answers the position reached.
+pub async fn create_station_as(app: &TestApp, id: &str, ctx: &CommandContext) -> Option<i64> {
+    let command = StationCommand::CreateStation {
+        station_id: id.into(),
+        name: format!("Station {id}"),
+        description: "test".into(),
+        image_url: String::new(),
+        created_by: "admin".into(),
+        now: chrono::Utc::now(),
+    };
+    app.state
+        .commands
+        .execute::<Station>(id, command, ctx)
+        .await
+        .expect("station created")
+}
+
+/// Creates station `id` as the system; answers the position of its event.
+pub async fn create_station(app: &TestApp, id: &str) -> i64 {
+    create_station_as(app, id, &CommandContext::system())
+        .await
+        .expect("an event was stored")
+}
+
+/// `user` follows (`on`) or unfollows `station`; answers the position reached, if any.
+pub async fn set_station_follow(app: &TestApp, user: &str, station: &str, on: bool) -> Option<i64> {
+    let (subject, object, now) = (user.to_string(), station.to_string(), chrono::Utc::now());
+    let command = if on {
+        RelationCommand::Add {
+            subject,
+            object,
+            now,
+        }
+    } else {
+        RelationCommand::Remove {
+            subject,
+            object,
+            now,
+        }
+    };
+    app.state
+        .commands
+        .execute::<StationFollow>(
+            &format!("{user}:{station}"),
+            command,
+            &CommandContext::system(),
+        )
+        .await
+        .expect("follow command")
+}
+
+/// Publishes a copy of `event` onto the app's exchange, as a redelivery would.
+pub async fn republish(app: &TestApp, event: &Envelope) {
+    let conn = humit::bus::broker::connect(&app.config.amqp_url)
+        .await
+        .unwrap();
+    let channel = conn.create_channel().await.unwrap();
+    channel
+        .basic_publish(
+            app.config.exchange.as_str().into(),
+            event.routing_key().into(),
+            lapin::options::BasicPublishOptions::default(),
+            &serde_json::to_vec(event).unwrap(),
+            lapin::BasicProperties::default(),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    let _ = conn.close(200, "done".into()).await;
 }
 
 /// Polls `check` until it is true, failing after `timeout`.

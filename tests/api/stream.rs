@@ -4,16 +4,13 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use aggregates::station::{Station, StationCommand};
 use aggregates::user::{Role, User, UserCommand, UserDetails, UserEvent};
 use humit::auth::jwt;
 use humit::identity::{self, NewUser};
 use humit::store::{log, CommandContext};
-use lapin::options::BasicPublishOptions;
-use lapin::BasicProperties;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::helpers::{spawn_app, Subscriber, TestApp};
+use crate::helpers::{create_station, republish, spawn_app, Subscriber};
 
 /// The compiled example (`cargo test` builds examples; built here when missing).
 fn example_binary() -> PathBuf {
@@ -29,23 +26,6 @@ fn example_binary() -> PathBuf {
         assert!(status.success(), "building the example failed");
     }
     path
-}
-
-async fn create_station(app: &TestApp, id: &str) -> i64 {
-    let command = StationCommand::CreateStation {
-        station_id: id.into(),
-        name: id.into(),
-        description: String::new(),
-        image_url: String::new(),
-        created_by: "admin".into(),
-        now: chrono::Utc::now(),
-    };
-    app.state
-        .commands
-        .execute::<Station>(id, command, &CommandContext::system())
-        .await
-        .unwrap()
-        .unwrap()
 }
 
 #[tokio::test]
@@ -90,20 +70,7 @@ async fn the_example_subscriber_counts_every_event_once() {
         .await
         .unwrap()
         .remove(0);
-    let conn = humit::bus::broker::connect(&app.config.amqp_url)
-        .await
-        .unwrap();
-    let channel = conn.create_channel().await.unwrap();
-    channel
-        .basic_publish(
-            app.config.exchange.as_str().into(),
-            copy.routing_key().into(),
-            BasicPublishOptions::default(),
-            &serde_json::to_vec(&copy).unwrap(),
-            BasicProperties::default(),
-        )
-        .await
-        .unwrap();
+    republish(&app, &copy).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     for i in 5..10 {
         create_station(&app, &format!("s{i}")).await;
@@ -118,6 +85,10 @@ async fn the_example_subscriber_counts_every_event_once() {
     assert_eq!(summary["summary"]["distinct"], 10, "{stdout}");
     assert_eq!(summary["summary"]["duplicates"], 1, "{stdout}");
     assert_eq!(summary["summary"]["counts"]["Station.StationCreated"], 10);
+    let conn = humit::bus::broker::connect(&app.config.amqp_url)
+        .await
+        .unwrap();
+    let channel = conn.create_channel().await.unwrap();
     let _ = channel
         .queue_delete(queue.as_str().into(), Default::default())
         .await;
@@ -217,7 +188,7 @@ fn docs_events_md_lists_every_event_type() {
         Hum, HumEvent, Mute, MuteEvent, StationFollow, StationFollowEvent, UserFollow,
         UserFollowEvent,
     };
-    use aggregates::station::StationEvent;
+    use aggregates::station::{Station, StationEvent};
     use cqrs_es::Aggregate;
     let doc =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/events.md")).unwrap();
