@@ -16,21 +16,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = cli.config;
     match cli.command.unwrap_or(Command::Serve { no_workers: false }) {
         Command::Serve { no_workers } => {
-            let mode = Mode {
-                http: true,
-                workers: !no_workers,
-            };
+            let mode = if no_workers { Mode::API } else { Mode::ALL };
             Application::build(config, mode)
                 .await?
                 .run_until_stopped()
                 .await
         }
         Command::Worker => {
-            let mode = Mode {
-                http: false,
-                workers: true,
-            };
-            Application::build(config, mode)
+            Application::build(config, Mode::WORKER)
                 .await?
                 .run_until_stopped()
                 .await
