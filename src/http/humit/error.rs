@@ -239,6 +239,44 @@ pub mod codes {
 
 crate::dialect_json!(Humit);
 
+/// A JSON body read whatever its `Content-Type`, for the endpoints whose seed request names
+/// none (`POST /api/users/files/upload/` shows only the `Authorization` header, and a
+/// `fetch` with a string body sends `text/plain`). An empty body reads as `{}`; errors are
+/// [`Json`]'s.
+pub struct AnyJson<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for AnyJson<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = HumitError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, HumitError> {
+        let bytes = <axum::body::Bytes as axum::extract::FromRequest<S>>::from_request(req, state)
+            .await
+            .map_err(|_| {
+                HumitError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "PAYLOAD_TOO_LARGE",
+                    "The request body is too large",
+                )
+            })?;
+        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &bytes
+        };
+        serde_json::from_slice(bytes).map(AnyJson).map_err(|e| {
+            if e.classify() == serde_json::error::Category::Data {
+                HumitError::invalid(codes::INVALID_INPUT, e.to_string())
+            } else {
+                HumitError::invalid("INVALID_JSON", e.to_string())
+            }
+        })
+    }
+}
+
 /// A humit success body: `{"data": ..., "success": true}`.
 pub fn ok(data: serde_json::Value) -> Response {
     axum::Json(json!({"data": data, "success": true})).into_response()

@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::error::{codes, HumitError, Json};
+use super::error::{codes, AnyJson, HumitError};
 use super::extract::Caller;
 use super::openapi::{HumitErrorBody, UploadEnvelope, UploadedData, UploadedEnvelope};
 use super::page::QueryParams;
@@ -76,7 +76,7 @@ fn storage_error(error: impl std::fmt::Display) -> HumitError {
 pub async fn start_upload(
     State(state): State<AppState>,
     caller: Caller,
-    Json(body): Json<UploadBody>,
+    AnyJson(body): AnyJson<UploadBody>,
 ) -> Result<Response, HumitError> {
     match body.file_type.as_deref().map(str::trim) {
         Some("profile") => {}

@@ -160,3 +160,40 @@ async fn uploads_must_be_small_jpegs_on_an_untampered_url() {
     assert_error(status, &body, StatusCode::NOT_FOUND, "FILE_NOT_FOUND");
     h.app.stop().await;
 }
+
+#[tokio::test]
+async fn the_upload_request_needs_no_json_content_type() {
+    // The seed's request names only the Authorization header: the body is read as JSON
+    // whatever its Content-Type (none, or text/plain as fetch sends a string body).
+    let h = spawn().await;
+    let s = h.signup("untyped").await;
+    let send = |content_type: Option<&'static str>, body: &'static str| {
+        let mut request = h
+            .app
+            .client
+            .post(h.app.url("/api/users/files/upload/"))
+            .header("Authorization", format!("humit {}", s.access))
+            .body(body);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    for content_type in [None, Some("text/plain;charset=UTF-8")] {
+        let (status, body) = send(content_type, r#"{"file_type": "profile"}"#).await;
+        assert_eq!(status, StatusCode::OK, "{content_type:?}: {body}");
+        assert_eq!(body["success"], true);
+        assert_eq!(keys(&body["data"]), ["id", "upload_url"]);
+    }
+    let (status, body) = send(None, "").await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "MISSING_FIELD");
+    let (status, body) = send(None, "{not json").await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "INVALID_JSON");
+    let (status, body) = send(None, r#"{"file_type": 7}"#).await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "INVALID_INPUT");
+    h.app.stop().await;
+}
