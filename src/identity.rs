@@ -27,6 +27,9 @@ pub enum IdentityError {
     /// The `User` aggregate refused.
     #[error(transparent)]
     User(#[from] UserError),
+    /// Other requests changed the same aggregate at the same moment, again and again.
+    #[error("concurrent modification")]
+    Conflict,
     /// The event store failed.
     #[error("store: {0}")]
     Store(String),
@@ -36,6 +39,7 @@ impl From<CommandError<UserError>> for IdentityError {
     fn from(e: CommandError<UserError>) -> Self {
         match e {
             CommandError::Rejected(e) => Self::User(e),
+            CommandError::Conflict => Self::Conflict,
             other => Self::Store(other.to_string()),
         }
     }
@@ -63,6 +67,7 @@ pub async fn claim(
     {
         Ok(_) => Ok(true),
         Err(CommandError::Rejected(ClaimError::Taken)) => Ok(false),
+        Err(CommandError::Conflict) => Err(IdentityError::Conflict),
         Err(e) => Err(IdentityError::Store(e.to_string())),
     }
 }
@@ -103,6 +108,31 @@ pub async fn owner_of(
         .await
         .map_err(IdentityError::Store)?;
     Ok(claim.owner().map(str::to_string))
+}
+
+/// The owner of a unique key once their account is stored. Registering claims the keys
+/// before it stores the user, so a request racing a sign-up of the same person can see the
+/// claim a moment before the user exists: this waits (about 3 s at most) for it. `None`
+/// when nobody holds the key (or the sign-up gave it back).
+///
+/// # Errors
+/// Store failures.
+pub async fn settled_owner(
+    state: &AppState,
+    kind: ClaimKind,
+    value: &str,
+) -> Result<Option<String>, IdentityError> {
+    let mut attempt = 0u64;
+    loop {
+        attempt += 1;
+        let Some(owner) = owner_of(state, kind, value).await? else {
+            return Ok(None);
+        };
+        if attempt >= 25 || load_user(state, &owner).await?.id().is_some() {
+            return Ok(Some(owner));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20 * attempt.min(8))).await;
+    }
 }
 
 /// Loads a user's write-side state.

@@ -149,6 +149,7 @@ fn identity_error(error: IdentityError) -> HumitError {
         IdentityError::User(UserError::Disabled | UserError::NotFound) => {
             HumitError::account_disabled()
         }
+        IdentityError::Conflict => HumitError::concurrent(),
         other => HumitError::internal(other),
     }
 }
@@ -187,7 +188,7 @@ async fn find_or_register(
     let key = format!("spotify/{}", profile.id);
     let mut handle = provisional_handle(&profile.id);
     for _ in 0..8 {
-        if let Some(user_id) = identity::owner_of(state, ClaimKind::Identity, &key)
+        if let Some(user_id) = identity::settled_owner(state, ClaimKind::Identity, &key)
             .await
             .map_err(HumitError::internal)?
         {
@@ -217,6 +218,7 @@ async fn find_or_register(
             Err(IdentityError::UsernameTaken) => handle = with_suffix(&handle),
             // Signed up at the same moment by another request: find them on the next turn.
             Err(IdentityError::IdentityTaken) => {}
+            Err(IdentityError::Conflict) => return Err(HumitError::concurrent()),
             Err(other) => return Err(HumitError::internal(other)),
         }
     }

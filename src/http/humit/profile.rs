@@ -219,7 +219,10 @@ async fn submit(
     };
     if !identity::claim(state, ClaimKind::Username, &form.handle, me, &ctx)
         .await
-        .map_err(HumitError::internal)?
+        .map_err(|e| match e {
+            identity::IdentityError::Conflict => HumitError::concurrent(),
+            other => HumitError::internal(other),
+        })?
     {
         return Err(HumitError::username_taken());
     }

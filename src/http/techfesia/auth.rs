@@ -415,7 +415,7 @@ pub async fn oauth(
         .await
         .map_err(|e| oauth_error(provider, &e))?;
     let key = format!("{}/{}", provider.name(), profile.subject);
-    let owner = identity::owner_of(&state, ClaimKind::Identity, &key).await?;
+    let owner = identity::settled_owner(&state, ClaimKind::Identity, &key).await?;
     let ctx = caller
         .as_ref()
         .map_or_else(|| anonymous(&headers), Caller::ctx);
@@ -458,7 +458,7 @@ pub async fn oauth(
             }
             Err(IdentityError::IdentityTaken) => {
                 // Someone signed in with the same identity at the same moment.
-                identity::owner_of(&state, ClaimKind::Identity, &key)
+                identity::settled_owner(&state, ClaimKind::Identity, &key)
                     .await?
                     .ok_or_else(|| TfError::internal("identity claim vanished"))?
             }

@@ -137,6 +137,14 @@ impl TfError {
     pub fn not_found() -> Self {
         Self::detail(StatusCode::NOT_FOUND, "Not found.")
     }
+    /// 409 when other requests changed the same account at the same moment, again and
+    /// again: nothing was done, and the client may retry.
+    pub fn conflict() -> Self {
+        Self::detail(
+            StatusCode::CONFLICT,
+            "The account was changed by another request at the same moment. Please try again.",
+        )
+    }
     /// 500: logged with its cause; the client sees no internals.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");
@@ -241,6 +249,7 @@ impl From<CommandError<UserError>> for TfError {
     fn from(e: CommandError<UserError>) -> Self {
         match e {
             CommandError::Rejected(e) => e.into(),
+            CommandError::Conflict => Self::conflict(),
             other => Self::internal(other),
         }
     }
@@ -262,6 +271,7 @@ impl From<IdentityError> for TfError {
                 "This o-auth account is linked to another user",
             ),
             IdentityError::User(e) => e.into(),
+            IdentityError::Conflict => Self::conflict(),
             IdentityError::Store(cause) => Self::internal(cause),
             // A variant added later for the other dialect.
             #[allow(unreachable_patterns)]

@@ -365,3 +365,27 @@ async fn the_openapi_document_covers_the_humit_dialect() {
     assert!(doc["components"]["schemas"]["SelfProfile"]["properties"]["signup_stage"].is_object());
     h.app.stop().await;
 }
+
+#[tokio::test]
+async fn concurrent_signups_of_one_person_never_fail_inside() {
+    // The same Spotify account signing up many times at once: each answer is a sign-in or
+    // 409 CONCURRENT_MODIFICATION in the envelope, never a 500.
+    let h = spawn().await;
+    h.spotify.grant("sp-access-storm", "storm", Some("IN"));
+    let storm = (0..12).map(|_| h.signup_raw("sp-access-storm", "sp-refresh-storm"));
+    let answers = futures::future::join_all(storm).await;
+    for (status, body) in &answers {
+        match *status {
+            StatusCode::OK => assert_eq!(body["success"], true, "{body}"),
+            StatusCode::CONFLICT => assert_error(
+                *status,
+                body,
+                StatusCode::CONFLICT,
+                "CONCURRENT_MODIFICATION",
+            ),
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert!(answers.iter().any(|(status, _)| *status == StatusCode::OK));
+    h.app.stop().await;
+}

@@ -290,3 +290,28 @@ async fn revoking_one_some_or_all_sessions_takes_effect_at_once() {
     assert_eq!(tf.get(me, Some(&a5)).await.status, 200);
     tf.app.stop().await;
 }
+
+#[tokio::test]
+async fn concurrent_logins_to_one_account_never_fail_inside() {
+    // Every login is a command on the same account: under a storm of them, each one either
+    // opens a session or, when the account kept changing under it, answers 409. Never 500.
+    let tf = spawn().await;
+    tf.create_user("many_devices", "Hello World").await;
+    let logins = (0..16).map(|_| {
+        tf.post(
+            "/auth/token/",
+            None,
+            json!({"username": "many_devices", "password": "Hello World"}),
+        )
+    });
+    let answers = futures::future::join_all(logins).await;
+    for a in &answers {
+        match a.status {
+            200 => assert_eq!(super::keys(&a.body), super::sorted(&["access", "refresh"])),
+            409 => assert!(a.body["detail"].is_string(), "{a:?}"),
+            _ => panic!("{a:?}"),
+        }
+    }
+    assert!(answers.iter().any(|a| a.status == 200));
+    tf.app.stop().await;
+}

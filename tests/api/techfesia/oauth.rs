@@ -376,3 +376,30 @@ async fn a_humit_spotify_account_is_the_same_person_in_techfesia() {
     tf.login(&username, "Hello World").await;
     tf.app.stop().await;
 }
+
+#[tokio::test]
+async fn a_new_identity_signing_in_many_times_at_once_gets_one_account() {
+    // The first sign-in claims the identity a moment before it stores the account; the
+    // others wait for it instead of answering 401 for an account that is still being made.
+    let tf = spawn().await;
+    let storm = (0..8).map(|_| {
+        tf.post(
+            "/auth/o-auth/google/",
+            None,
+            json!({"accessToken": "g-alice"}),
+        )
+    });
+    let answers = futures::future::join_all(storm).await;
+    let mut usernames = std::collections::BTreeSet::new();
+    for a in &answers {
+        match a.status {
+            200 => {
+                usernames.insert(a.body["username"].as_str().unwrap().to_string());
+            }
+            409 => assert!(a.body["detail"].is_string(), "{a:?}"),
+            _ => panic!("{a:?}"),
+        }
+    }
+    assert_eq!(usernames.len(), 1, "{usernames:?}");
+    tf.app.stop().await;
+}
