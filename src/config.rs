@@ -70,6 +70,18 @@ pub enum Command {
         /// Only this aggregate id.
         #[arg(long)]
         aggregate_id: Option<String>,
+        /// Only this event type.
+        #[arg(long)]
+        event_type: Option<String>,
+        /// Only events caused by this actor (a user id, `system` or `anonymous`).
+        #[arg(long)]
+        actor: Option<String>,
+        /// Only events recorded at or after this RFC 3339 time.
+        #[arg(long)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        /// Only events recorded before this RFC 3339 time.
+        #[arg(long)]
+        until: Option<chrono::DateTime<chrono::Utc>>,
     },
 }
 

@@ -44,13 +44,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             limit,
             aggregate_type,
             aggregate_id,
+            event_type,
+            actor,
+            since,
+            until,
         } => {
             let filter = crate::store::log::Filter {
                 after,
                 limit: limit.clamp(1, 10_000),
                 aggregate_type,
                 aggregate_id,
-                ..Default::default()
+                event_type,
+                actor,
+                since,
+                until,
             };
             events::run(&config, filter).await
         }

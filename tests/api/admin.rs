@@ -365,3 +365,55 @@ async fn dead_letters_are_listed_and_can_be_redriven() {
     assert_eq!(name, "dup-b");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_cli_prints_the_log_and_replays_a_projection() {
+    let app = spawn_app().await;
+    let mut positions = Vec::new();
+    for i in 0..3 {
+        positions
+            .extend(create_station_as(&app, &format!("s{i}"), &CommandContext::system()).await);
+    }
+    app.settle().await;
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_humit"))
+            .args(args)
+            .env("DATABASE_URL", &app.config.database_url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("humit runs")
+    };
+    let out = run(&["events", "--aggregate-type", "Station", "--actor", "system"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: Vec<i64> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["position"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(printed, positions);
+
+    let out = run(&["replay", "--projection", "social"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("projection social rebuilt"));
+    let out = run(&["replay", "--projection", "nope"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown projection"));
+    let stations: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_stations")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(stations, 3);
+    app.stop().await;
+}
