@@ -146,8 +146,10 @@ routed!(
 /// The `User` aggregate, which grows with every session, is snapshotted this often.
 const USER_SNAPSHOT_EVERY: usize = 20;
 
-/// How many times a command is re-run when another command changed its aggregate first.
-const CONFLICT_RETRIES: usize = 5;
+/// How many times a command is run when other commands keep changing its aggregate first.
+/// Between runs it waits a random 1 to `4 × attempt` ms, so a burst on one aggregate (many
+/// logins to one account) spreads out instead of colliding again in lockstep.
+const CONFLICT_RETRIES: usize = 8;
 
 impl CommandBus {
     /// Builds the frameworks, one per aggregate.
@@ -188,7 +190,11 @@ impl CommandBus {
                 .execute_with_metadata(id, command.clone(), ctx.metadata(&command_id))
                 .await;
             match run {
-                Err(AggregateError::AggregateConflict) if attempt < CONFLICT_RETRIES => continue,
+                Err(AggregateError::AggregateConflict) if attempt < CONFLICT_RETRIES => {
+                    let jitter =
+                        rand::Rng::gen_range(&mut rand::thread_rng(), 1..=4 * attempt as u64);
+                    tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
+                }
                 other => break other.map_err(CommandError::from),
             }
         };
