@@ -14,6 +14,7 @@ pub mod dto;
 mod error;
 pub mod extract;
 pub mod passwords;
+pub mod privileges;
 pub mod query;
 pub mod users;
 pub mod validate;
@@ -40,7 +41,7 @@ pub fn router() -> Router<AppState> {
         auth::obtain, auth::refresh, auth::revoke_many, auth::revoke_one, auth::oauth,
         auth::request_reset,
         users::list, users::create, users::read, users::update, users::delete_user,
-        users::disable, users::picture, users::privileges, users::set_privileges,
+        users::disable, users::picture, privileges::privileges, privileges::set_privileges,
         users::auth_modes,
         passwords::create, passwords::change, passwords::reset,
     ),

@@ -1,5 +1,5 @@
 //! `/users...`: list (staff), create, read, update, delete (staff), disable, profile picture
-//! from a linked provider, privileges (read: staff; write: superuser) and auth modes.
+//! from a linked provider and auth modes; the privileges routes live in `privileges.rs`.
 //!
 //! Who may do what: a user acts on their own account; staff act on others as far as their
 //! `user` privileges go (`read`, `update`, `delete`); a superuser may do everything, and only
@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use aggregates::claim::ClaimKind;
-use aggregates::user::{Action, Privileges, Role, UserCommand, UserDetails};
+use aggregates::user::{Action, Role, UserCommand, UserDetails};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -18,8 +18,7 @@ use axum::Router;
 
 use super::dto::{
     present, AuthModesDto, CreateUserRequest, DetailDto, FieldErrorsDto, MessageDto, PageErrorDto,
-    PictureRequest, PrivilegesDto, SetPrivilegesRequest, UpdateUserRequest, UpdatedUserDto,
-    UserDto, UserPageDto,
+    PictureRequest, UpdateUserRequest, UpdatedUserDto, UserDto, UserPageDto,
 };
 use super::extract::{anonymous, Caller, OptionalJson};
 use super::query::{self, Filter, FilterError, UserRow};
@@ -47,7 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/users/{username}/picture", put(picture))
         .route(
             "/users/{username}/privileges",
-            get(privileges).put(set_privileges),
+            get(super::privileges::privileges).put(super::privileges::set_privileges),
         )
         .route("/users/{username}/auth_modes", get(auth_modes))
 }
@@ -85,7 +84,7 @@ async fn guard_superuser(state: &AppState, caller: &Caller, user_id: &str) -> Re
 }
 
 /// The read-model row of `user_id`, waiting (bounded) for the projection to reach `position`.
-async fn row_after(
+pub(super) async fn row_after(
     state: &AppState,
     user_id: &str,
     position: Option<i64>,
@@ -519,187 +518,6 @@ pub async fn picture(
         .await?;
     state.wait_for(position, &["users"]).await;
     Ok(axum::Json(MessageDto::new("Profile Picture updated")))
-}
-
-fn role_of(name: &str) -> Role {
-    match name {
-        "superuser" => Role::Superuser,
-        "staff" => Role::Staff,
-        _ => Role::Normal,
-    }
-}
-
-fn privileges_view(row: &UserRow) -> PrivilegesDto {
-    if row.disabled {
-        return PrivilegesDto {
-            state: "disabled".into(),
-            privileges: None,
-        };
-    }
-    match role_of(&row.role) {
-        Role::Staff => PrivilegesDto {
-            state: "staff".into(),
-            privileges: Some(
-                serde_json::from_value::<Privileges>(row.privileges.clone())
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(model, actions)| {
-                        let actions = actions.into_iter().map(action_name).collect();
-                        (model, actions)
-                    })
-                    .collect(),
-            ),
-        },
-        Role::Superuser => PrivilegesDto {
-            state: "superuser".into(),
-            privileges: None,
-        },
-        Role::Normal => PrivilegesDto {
-            state: "normal".into(),
-            privileges: None,
-        },
-    }
-}
-
-fn action_name(action: Action) -> String {
-    match action {
-        Action::Read => "read",
-        Action::Create => "create",
-        Action::Update => "update",
-        Action::Delete => "delete",
-    }
-    .to_string()
-}
-
-fn parse_action(name: &str) -> Option<Action> {
-    match name {
-        "read" => Some(Action::Read),
-        "create" => Some(Action::Create),
-        "update" => Some(Action::Update),
-        "delete" => Some(Action::Delete),
-        _ => None,
-    }
-}
-
-/// An account's state (`normal`, `staff` with its privileges, `superuser`, `disabled`);
-/// staff who may read users only.
-#[utoipa::path(
-    get, path = "/users/{username}/privileges", tag = "users",
-    params(("username" = String, Path)),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, body = PrivilegesDto),
-        (status = 401, body = DetailDto), (status = 403, body = DetailDto),
-        (status = 404, body = DetailDto),
-    )
-)]
-#[tracing::instrument(skip_all, fields(caller = %caller.id()))]
-pub async fn privileges(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(username): Path<String>,
-) -> Result<axum::Json<PrivilegesDto>, TfError> {
-    let user_id = target(&state, &caller, &username, Action::Read, false).await?;
-    let row = query::by_id(&state.read_pool, &user_id)
-        .await
-        .map_err(TfError::internal)?
-        .ok_or_else(TfError::not_found)?;
-    Ok(axum::Json(privileges_view(&row)))
-}
-
-/// Makes someone staff with per-model privileges, a superuser, or normal again; superusers
-/// only, and not on their own account. Takes effect at once on the person's tokens. A body
-/// with `privileges` and no `state` means staff.
-#[utoipa::path(
-    put, path = "/users/{username}/privileges", tag = "users",
-    params(("username" = String, Path)),
-    request_body = SetPrivilegesRequest,
-    security(("bearer" = [])),
-    responses(
-        (status = 200, body = PrivilegesDto),
-        (status = 400, body = FieldErrorsDto), (status = 401, body = DetailDto),
-        (status = 403, body = DetailDto), (status = 404, body = DetailDto),
-        (status = 422, description = "A superuser changing their own role", body = FieldErrorsDto),
-    )
-)]
-#[tracing::instrument(skip_all, fields(caller = %caller.id()))]
-pub async fn set_privileges(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(username): Path<String>,
-    Json(body): Json<SetPrivilegesRequest>,
-) -> Result<axum::Json<PrivilegesDto>, TfError> {
-    if caller.principal.role != Role::Superuser {
-        return Err(TfError::forbidden());
-    }
-    let user_id = identity::owner_of(&state, ClaimKind::Username, &username)
-        .await?
-        .ok_or_else(TfError::not_found)?;
-    // Privileges alone mean staff: that is the only state that has them.
-    let state_name = match (present(&body.state), &body.privileges) {
-        (Some(s), _) => s.trim().to_lowercase(),
-        (None, Some(_)) => "staff".to_string(),
-        (None, None) => return Err(TfError::missing(&["state"])),
-    };
-    let role = match state_name.as_str() {
-        "normal" => Role::Normal,
-        "staff" => Role::Staff,
-        "superuser" => Role::Superuser,
-        _ => {
-            return Err(TfError::field(
-                StatusCode::BAD_REQUEST,
-                "state",
-                "Must be one of normal, staff, superuser.",
-            ))
-        }
-    };
-    let mut privileges = Privileges::new();
-    if role == Role::Staff {
-        for (model, actions) in body.privileges.unwrap_or_default() {
-            let model = model.trim().to_string();
-            if model.is_empty() || model.len() > 64 {
-                return Err(TfError::field(
-                    StatusCode::BAD_REQUEST,
-                    "privileges",
-                    "Model names must have 1 to 64 characters.",
-                ));
-            }
-            let mut set = std::collections::BTreeSet::new();
-            for action in actions {
-                let parsed = parse_action(action.trim()).ok_or_else(|| {
-                    TfError::field(
-                        StatusCode::BAD_REQUEST,
-                        "privileges",
-                        &format!("Unknown privilege {action:?} for {model:?}; use read, create, update or delete."),
-                    )
-                })?;
-                set.insert(parsed);
-            }
-            privileges.insert(model, set);
-        }
-    }
-    if user_id == caller.id() {
-        return Err(TfError::field(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "state",
-            "You cannot change your own privileges.",
-        ));
-    }
-    let command = UserCommand::SetRole {
-        role,
-        privileges,
-        now: chrono::Utc::now(),
-    };
-    let position = state
-        .commands
-        .execute::<aggregates::user::User>(&user_id, command, &caller.ctx())
-        .await?;
-    tracing::info!(%user_id, role = %state_name, ?position, "privileges changed");
-    state.sync_auth(position).await;
-    let row = row_after(&state, &user_id, position)
-        .await?
-        .ok_or_else(TfError::not_found)?;
-    Ok(axum::Json(privileges_view(&row)))
 }
 
 /// How a user can sign in: password or not, and the linked providers.
