@@ -32,9 +32,18 @@ fi
 if [ ! -d tests/browser/node_modules/playwright-core ]; then
   (cd tests/browser && npm ci --no-audit --no-fund)
 fi
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 cargo build --bin humit
-node --test tests/browser/
+node --test tests/browser/ 2>&1 | tee -a "$log"
 
 # Every Rust test: unit, aggregate (given/when/then), projection, and the integration tests
 # against the real PostgreSQL and RabbitMQ.
-cargo test --workspace
+cargo test --workspace 2>&1 | tee -a "$log"
+
+# One closing line for the whole run (cargo's last line is a crate's empty doc-test run).
+passed=$(grep -hoE '^test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{s += $4} END {print s + 0}')
+failed=$(grep -hoE '[0-9]+ failed;' "$log" | awk '{s += $1} END {print s + 0}')
+node_passed=$(grep -hoE '^# pass [0-9]+' "$log" | awk '{s += $3} END {print s + 0}')
+node_failed=$(grep -hoE '^# fail [0-9]+' "$log" | awk '{s += $3} END {print s + 0}')
+echo "tests: $((passed + node_passed)) passed, $((failed + node_failed)) failed"
