@@ -13,6 +13,8 @@ pub mod auth;
 pub mod dto;
 mod error;
 pub mod extract;
+pub mod oauth_signin;
+pub mod password_reset;
 pub mod passwords;
 pub mod privileges;
 pub mod query;
@@ -38,8 +40,8 @@ pub fn router() -> Router<AppState> {
 #[derive(OpenApi)]
 #[openapi(
     paths(
-        auth::obtain, auth::refresh, auth::revoke_many, auth::revoke_one, auth::oauth,
-        auth::request_reset,
+        auth::obtain, auth::refresh, auth::revoke_many, auth::revoke_one,
+        oauth_signin::oauth, password_reset::request_reset,
         users::list, users::create, users::read, users::update, users::delete_user,
         users::disable, users::picture, privileges::privileges, privileges::set_privileges,
         users::auth_modes,
