@@ -35,11 +35,11 @@ fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo build --bin humit
-node --test tests/browser/ 2>&1 | tee -a "$log"
+timeout 600 node --test tests/browser/ 2>&1 | tee -a "$log"
 
 # Every Rust test: unit, aggregate (given/when/then), projection, and the integration tests
 # against the real PostgreSQL and RabbitMQ.
-cargo test --workspace 2>&1 | tee -a "$log"
+timeout 1800 cargo test --workspace 2>&1 | tee -a "$log"
 
 # One closing line for the whole run (cargo's last line is a crate's empty doc-test run).
 passed=$(grep -hoE '^test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{s += $4} END {print s + 0}')

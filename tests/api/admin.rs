@@ -375,15 +375,18 @@ async fn the_cli_prints_the_log_and_replays_a_projection() {
             .extend(create_station_as(&app, &format!("s{i}"), &CommandContext::system()).await);
     }
     app.settle().await;
-    let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_humit"))
+    // Async, so that this test's own projectors keep running while the child waits on them.
+    let run = |args: &'static [&'static str]| {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_humit"))
             .args(args)
             .env("DATABASE_URL", &app.config.database_url)
             .env("RUST_LOG", "warn")
+            .kill_on_drop(true)
             .output()
-            .expect("humit runs")
     };
-    let out = run(&["events", "--aggregate-type", "Station", "--actor", "system"]);
+    let out = run(&["events", "--aggregate-type", "Station", "--actor", "system"])
+        .await
+        .unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -400,14 +403,14 @@ async fn the_cli_prints_the_log_and_replays_a_projection() {
         .collect();
     assert_eq!(printed, positions);
 
-    let out = run(&["replay", "--projection", "social"]);
+    let out = run(&["replay", "--projection", "social"]).await.unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("projection social rebuilt"));
-    let out = run(&["replay", "--projection", "nope"]);
+    let out = run(&["replay", "--projection", "nope"]).await.unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown projection"));
     let stations: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_stations")
