@@ -73,7 +73,9 @@ async fn station(state: &humit::state::AppState, id: &str) -> Option<i64> {
         .commands
         .execute::<Station>(id, command, &CommandContext::system())
         .await
-        .expect("command")
+        .expect("command")?
+        .position()
+        .await
 }
 
 #[tokio::main]

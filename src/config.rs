@@ -123,8 +123,9 @@ pub struct Config {
     /// Delete projection queues unused for this long (ms); for throw-away test runs.
     #[arg(long, env = "HUMIT_QUEUE_EXPIRES_MS")]
     pub queue_expires_ms: Option<u32>,
-    /// Messages a projector may hold unacknowledged.
-    #[arg(long, env = "HUMIT_PREFETCH", default_value_t = 64)]
+    /// Messages a projector may hold unacknowledged; it applies up to this many in one
+    /// transaction.
+    #[arg(long, env = "HUMIT_PREFETCH", default_value_t = 256)]
     pub prefetch: u16,
     /// Attempts before a failing message is dead-lettered.
     #[arg(long, env = "HUMIT_MAX_ATTEMPTS", default_value_t = 3)]
@@ -207,8 +208,9 @@ pub struct Config {
     /// Longest a request may take (ms).
     #[arg(long, env = "HUMIT_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
     pub request_timeout_ms: u64,
-    /// Password hashes computed at once (each takes 19 MiB).
-    #[arg(long, env = "HUMIT_HASH_CONCURRENCY", default_value_t = 4)]
+    /// Password hashes computed at once; each keeps a 19 MiB buffer for the life of the
+    /// process. More than the CPU cores only adds memory.
+    #[arg(long, env = "HUMIT_HASH_CONCURRENCY", default_value_t = 2)]
     pub hash_concurrency: usize,
     /// Failed logins allowed per account, and per client address, per window.
     #[arg(long, env = "HUMIT_LOGIN_MAX_FAILURES", default_value_t = 5)]

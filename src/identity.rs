@@ -2,15 +2,14 @@
 //! opening sessions. Each dialect's routes parse their own DTOs, then call these.
 
 use aggregates::claim::{Claim, ClaimCommand, ClaimError, ClaimKind};
-use aggregates::user::{
-    NewSession, ProviderIdentity, Role, User, UserCommand, UserDetails, UserError,
-};
+use aggregates::session::{Session, SessionCommand, SessionError};
+use aggregates::user::{ProviderIdentity, Role, User, UserCommand, UserDetails, UserError};
 use rand::Rng;
 use uuid::Uuid;
 
 use crate::auth::TokenPair;
 use crate::state::AppState;
-use crate::store::{CommandContext, CommandError};
+use crate::store::{CommandContext, CommandError, Commit};
 
 /// Why an identity use case failed.
 #[derive(Debug, thiserror::Error)]
@@ -192,7 +191,7 @@ pub async fn register(
     state: &AppState,
     new: NewUser,
     ctx: &CommandContext,
-) -> Result<(String, Option<i64>), IdentityError> {
+) -> Result<(String, Option<Commit>), IdentityError> {
     let user_id = Uuid::new_v4().simple().to_string();
     let mut taken: Vec<(ClaimKind, String)> = Vec::new();
     let result = async {
@@ -245,34 +244,49 @@ pub async fn register(
 }
 
 /// Opens a session for a user a provider vouched for (or who just registered), and mints
-/// its token pair for `audience`. Answers the pair and the position reached.
+/// its token pair for `audience`. The session is an aggregate of its own: opening it never
+/// conflicts with anything else done to the person. Answers the pair and the commit.
 ///
 /// # Errors
-/// The aggregate's refusal (disabled, missing) or a store failure.
+/// The person's refusal (disabled, missing) or a store failure.
 pub async fn start_session(
     state: &AppState,
     user_id: &str,
     method: &str,
     audience: &str,
     ctx: &CommandContext,
-) -> Result<(TokenPair, Option<i64>), IdentityError> {
-    let pair = state.tokens.pair(user_id, audience);
-    let command = UserCommand::StartSession {
-        session: NewSession {
-            session_id: pair.session_id.clone(),
-            expires_at: pair.refresh_expires_at,
-            method: method.to_string(),
-        },
-        now: chrono::Utc::now(),
-    };
-    let position = state
-        .commands
-        .execute::<User>(user_id, command, ctx)
-        .await?;
-    Ok((pair, position))
+) -> Result<(TokenPair, Option<Commit>), IdentityError> {
+    load_user(state, user_id).await?.ensure_active()?;
+    open_session(state, user_id, method, audience, ctx).await
 }
 
-/// Logs in with a password: checks it in the aggregate and opens a session.
+async fn open_session(
+    state: &AppState,
+    user_id: &str,
+    method: &str,
+    audience: &str,
+    ctx: &CommandContext,
+) -> Result<(TokenPair, Option<Commit>), IdentityError> {
+    let pair = state.tokens.pair(user_id, audience);
+    let command = SessionCommand::Start {
+        user_id: user_id.to_string(),
+        method: method.to_string(),
+        expires_at: pair.refresh_expires_at,
+        now: chrono::Utc::now(),
+    };
+    let commit = state
+        .commands
+        .execute::<Session>(&pair.session_id, command, ctx)
+        .await
+        .map_err(|e| match e {
+            CommandError::Conflict => IdentityError::Conflict,
+            other => IdentityError::Store(other.to_string()),
+        })?;
+    Ok((pair, commit))
+}
+
+/// Logs in with a password: checks it against the person (a read, no write to their
+/// stream) and opens a session.
 ///
 /// # Errors
 /// [`UserError::InvalidCredentials`] and store failures.
@@ -282,22 +296,38 @@ pub async fn log_in(
     password: &str,
     audience: &str,
     ctx: &CommandContext,
-) -> Result<(TokenPair, Option<i64>), IdentityError> {
-    let pair = state.tokens.pair(user_id, audience);
-    let command = UserCommand::LogIn {
-        password: password.to_string(),
-        session: NewSession {
-            session_id: pair.session_id.clone(),
-            expires_at: pair.refresh_expires_at,
-            method: "password".into(),
-        },
+) -> Result<(TokenPair, Option<Commit>), IdentityError> {
+    let user = load_user(state, user_id).await?;
+    let services = state.commands.user_services();
+    user.check_login(password, services).await?;
+    open_session(state, user_id, "password", audience, ctx).await
+}
+
+/// Ends one session of `user_id`. Answers whether it was open (and so ended), and the commit.
+///
+/// # Errors
+/// Store failures; a session of someone else is left alone (`Ok((false, None))`).
+pub async fn end_session(
+    state: &AppState,
+    user_id: &str,
+    session_id: &str,
+    ctx: &CommandContext,
+) -> Result<(bool, Option<Commit>), IdentityError> {
+    let command = SessionCommand::Revoke {
+        user_id: user_id.to_string(),
         now: chrono::Utc::now(),
     };
-    let position = state
+    match state
         .commands
-        .execute::<User>(user_id, command, ctx)
-        .await?;
-    Ok((pair, position))
+        .execute::<Session>(session_id, command, ctx)
+        .await
+    {
+        Ok(commit) => Ok((commit.is_some(), commit)),
+        Err(CommandError::Rejected(SessionError::NotOwner)) => Ok((false, None)),
+        Err(CommandError::Rejected(SessionError::AlreadyExists)) => Ok((false, None)),
+        Err(CommandError::Conflict) => Err(IdentityError::Conflict),
+        Err(e) => Err(IdentityError::Store(e.to_string())),
+    }
 }
 
 /// Replaces a user's personal details. A new email is claimed first and the old one given
@@ -311,7 +341,7 @@ pub async fn update_details(
     user_id: &str,
     details: UserDetails,
     ctx: &CommandContext,
-) -> Result<Option<i64>, IdentityError> {
+) -> Result<Option<Commit>, IdentityError> {
     let current = load_user(state, user_id).await?;
     if !current.exists() {
         return Err(IdentityError::User(UserError::NotFound));
@@ -363,7 +393,7 @@ pub async fn delete_user(
     state: &AppState,
     user_id: &str,
     ctx: &CommandContext,
-) -> Result<Option<i64>, IdentityError> {
+) -> Result<Option<Commit>, IdentityError> {
     let user = load_user(state, user_id).await?;
     if !user.exists() {
         return Err(IdentityError::User(UserError::NotFound));

@@ -2,6 +2,11 @@
 
 use clap::Parser;
 
+/// mimalloc: a server allocator that returns freed memory to the system, where glibc's
+/// per-thread arenas kept every blocking thread's peak.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = humit::config::Cli::parse();

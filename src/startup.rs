@@ -19,6 +19,7 @@ use crate::bus::relay::Relay;
 use crate::bus::BusSettings;
 use crate::config::Config;
 use crate::state::AppState;
+use crate::store::Sequenced;
 use crate::store::{db, CommandBus};
 
 /// Password reset mails per (account, client) per window (the account as a whole gets ten
@@ -94,11 +95,13 @@ impl Application {
             None => pool.clone(),
         };
         let hasher = Arc::new(Argon2Hasher::new(config.hash_concurrency));
+        let sequenced = Sequenced::default();
         let commands = CommandBus::new(
             pool.clone(),
             UserServices {
                 passwords: hasher.clone(),
             },
+            sequenced.clone(),
         );
         let key = jwt::load_key(
             config.jwt_secret.as_deref(),
@@ -122,6 +125,10 @@ impl Application {
 
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
+        // Every process is a sequencer candidate (one leads): API-only processes too, so that
+        // commands get their positions even where no worker runs.
+        tasks.spawn(sequenced.clone().follow(pool.clone(), stop_rx.clone()));
+        tasks.spawn(sequenced.clone().run(pool.clone(), stop_rx.clone()));
         tasks.spawn(registry.clone().follow(pool.clone(), stop_rx.clone()));
         tasks.spawn(checkpoints.clone().follow(pool.clone(), stop_rx.clone()));
         let relay_leader = Arc::new(AtomicBool::new(false));

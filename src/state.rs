@@ -11,7 +11,7 @@ use crate::auth::passwords::Argon2Hasher;
 use crate::auth::{Registry, Tokens};
 use crate::bus::consistency::Checkpoints;
 use crate::config::Config;
-use crate::store::CommandBus;
+use crate::store::{CommandBus, Commit};
 
 /// Shared, cheaply cloned application state.
 #[derive(Clone)]
@@ -57,9 +57,27 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Waits, bounded by `HUMIT_CONSISTENCY_WAIT_MS`, until `projections` reached `position`
-    /// (nothing to wait for when the command stored no event).
-    pub async fn wait_for(&self, position: Option<i64>, projections: &[&str]) {
+    /// Waits, bounded by `HUMIT_CONSISTENCY_WAIT_MS`, until `projections` applied the
+    /// command's events (nothing to wait for when the command stored no event). The wait
+    /// covers the sequencer numbering them and each named projection applying them.
+    pub async fn wait_for(&self, commit: Option<Commit>, projections: &[&str]) {
+        let Some(commit) = commit else { return };
+        let budget = self.config.consistency_wait();
+        if budget.is_zero() || projections.is_empty() {
+            return;
+        }
+        let started = std::time::Instant::now();
+        let Some(position) = commit.position_within(budget).await else {
+            tracing::warn!(command_id = %commit.command_id(), "command not sequenced in time");
+            return;
+        };
+        let left = budget.saturating_sub(started.elapsed());
+        self.checkpoints.wait(projections, position, left).await;
+    }
+
+    /// Waits, bounded by `HUMIT_CONSISTENCY_WAIT_MS`, until `projections` reached a known
+    /// global `position`.
+    pub async fn wait_for_position(&self, position: Option<i64>, projections: &[&str]) {
         if let Some(position) = position {
             self.checkpoints
                 .wait(projections, position, self.config.consistency_wait())
@@ -67,18 +85,19 @@ impl AppState {
         }
     }
 
-    /// Waits until the in-memory auth state reflects `position` (revocations, roles).
-    pub async fn sync_auth(&self, position: Option<i64>) {
-        if let Some(position) = position {
-            if !self
-                .registry
-                .sync_to(position, std::time::Duration::from_secs(1))
-                .await
-            {
-                // The feed is late; read the log now rather than answer before the change holds.
-                if let Err(error) = self.registry.catch_up(&self.pool).await {
-                    tracing::error!(%error, "auth state catch-up failed");
-                }
+    /// Waits until the in-memory auth state reflects the command (revocations, roles).
+    pub async fn sync_auth(&self, commit: Option<Commit>) {
+        let Some(commit) = commit else { return };
+        let timeout = std::time::Duration::from_secs(1);
+        let position = commit.position_within(timeout).await;
+        let reached = match position {
+            Some(position) => self.registry.sync_to(position, timeout).await,
+            None => false,
+        };
+        if !reached {
+            // The feed is late; read the log now rather than answer before the change holds.
+            if let Err(error) = self.registry.catch_up(&self.pool).await {
+                tracing::error!(%error, "auth state catch-up failed");
             }
         }
     }

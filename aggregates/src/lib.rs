@@ -5,6 +5,8 @@
 //!   shared by the humit and the Techfesia APIs.
 //! - [`claim`]: a unique key (username, email, referral code, provider identity); its first
 //!   event can be stored only once, which makes uniqueness race-free on the write side.
+//! - [`session`]: one signed-in device (a refresh token), a stream of its own so that logins
+//!   of one account never conflict.
 //! - [`station`]: a music station that users follow and hum to.
 //! - [`social`]: the relationships between two things (user follows user, user follows
 //!   station, user mutes user) and hums (a track shared by a user to a station).
@@ -15,6 +17,7 @@
 
 pub mod claim;
 pub mod common;
+pub mod session;
 pub mod social;
 pub mod station;
 pub mod user;

@@ -1,11 +1,12 @@
 //! The `users` projection: one row per person in `rm_users`, serving both API dialects.
 
+use aggregates::session::SessionEvent;
 use aggregates::user::{Role, UserEvent};
 use sqlx::PgConnection;
 
 use crate::{Envelope, Projection, ProjectionError};
 
-/// Builds `rm_users` from `User` events.
+/// Builds `rm_users` from `User` events (and logins, from `Session.SessionStarted`).
 pub struct UsersProjection;
 
 fn role_name(role: Role) -> &'static str {
@@ -23,7 +24,7 @@ impl Projection for UsersProjection {
     }
 
     fn bindings(&self) -> &'static [&'static str] {
-        &["User.#"]
+        &["User.#", "Session.SessionStarted"]
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -31,6 +32,18 @@ impl Projection for UsersProjection {
     }
 
     async fn apply(&self, conn: &mut PgConnection, env: &Envelope) -> Result<(), ProjectionError> {
+        if env.aggregate_type == "Session" {
+            if let SessionEvent::SessionStarted { user_id, at, .. } =
+                env.decode::<SessionEvent>()?
+            {
+                sqlx::query("UPDATE rm_users SET last_login = $2 WHERE user_id = $1")
+                    .bind(user_id)
+                    .bind(at)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            return Ok(());
+        }
         if env.aggregate_type != "User" {
             return Ok(());
         }

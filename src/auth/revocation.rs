@@ -13,8 +13,10 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 use std::time::Duration;
 
-use aggregates::user::{Privileges, Role, UserEvent};
+use aggregates::session::{Session, SessionEvent};
+use aggregates::user::{Privileges, Role, User, UserEvent};
 use chrono::{DateTime, Utc};
+use cqrs_es::Aggregate;
 use projections::Envelope;
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
@@ -72,18 +74,111 @@ struct UserAuth {
     privileges: Privileges,
     disabled: bool,
     deleted: bool,
+    /// Every session started at or before this instant is over ("revoke all").
+    revoked_before: Option<DateTime<Utc>>,
+    /// The person's open sessions.
+    sessions: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+struct OpenSession {
+    user_id: String,
+    started_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Default)]
 struct State {
     users: HashMap<String, UserAuth>,
-    /// Session id → (user id, when its refresh token expires).
-    open: HashMap<String, DateTime<Utc>>,
-    /// Revoked session id → when its tokens stop mattering.
+    /// Open sessions by id; dropped once their refresh token expired.
+    open: HashMap<String, OpenSession>,
+    /// Revoked session id → when its tokens stop mattering (its refresh token's expiry).
     revoked: HashMap<String, DateTime<Utc>>,
+    /// When expired sessions were last forgotten.
+    pruned_at: Option<DateTime<Utc>>,
 }
 
-/// The event types that change authentication state.
+/// How often expired sessions are forgotten.
+const PRUNE_EVERY_SECS: i64 = 60;
+
+impl State {
+    fn start(
+        &mut self,
+        session_id: String,
+        user_id: String,
+        at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) {
+        let user = self.users.entry(user_id.clone()).or_default();
+        if user.revoked_before.is_some_and(|before| at <= before) {
+            // A login that raced a "revoke all" and was numbered after it.
+            self.revoked.insert(session_id, expires_at);
+            return;
+        }
+        user.sessions.push(session_id.clone());
+        self.open.insert(
+            session_id,
+            OpenSession {
+                user_id,
+                started_at: at,
+                expires_at,
+            },
+        );
+    }
+
+    fn revoke(&mut self, session_id: String, at: DateTime<Utc>) {
+        let until = match self.open.remove(&session_id) {
+            Some(session) => {
+                if let Some(user) = self.users.get_mut(&session.user_id) {
+                    user.sessions.retain(|s| *s != session_id);
+                }
+                session.expires_at
+            }
+            None => at + chrono::Duration::days(365),
+        };
+        self.revoked.insert(session_id, until);
+    }
+
+    fn revoke_all(&mut self, user_id: &str, at: DateTime<Utc>) {
+        let user = self.users.entry(user_id.to_string()).or_default();
+        user.revoked_before = Some(user.revoked_before.map_or(at, |b| b.max(at)));
+        let sessions = std::mem::take(&mut user.sessions);
+        let mut kept = Vec::new();
+        for sid in sessions {
+            match self.open.get(&sid) {
+                Some(session) if session.started_at > at => kept.push(sid),
+                Some(_) => {
+                    let session = self.open.remove(&sid).expect("present");
+                    self.revoked.insert(sid, session.expires_at);
+                }
+                None => {}
+            }
+        }
+        if let Some(user) = self.users.get_mut(user_id) {
+            user.sessions = kept;
+        }
+    }
+
+    /// Forgets sessions whose refresh tokens expired: their tokens are dead by themselves.
+    fn prune(&mut self, now: DateTime<Utc>) {
+        self.revoked.retain(|_, until| *until > now);
+        let expired: Vec<String> = self
+            .open
+            .iter()
+            .filter(|(_, s)| s.expires_at <= now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for sid in expired {
+            if let Some(session) = self.open.remove(&sid) {
+                if let Some(user) = self.users.get_mut(&session.user_id) {
+                    user.sessions.retain(|s| *s != sid);
+                }
+            }
+        }
+    }
+}
+
+/// The `User` event types that change authentication state.
 const RELEVANT: &[&str] = &[
     "UserRegistered",
     "SessionStarted",
@@ -135,6 +230,16 @@ impl Registry {
         if user.disabled || user.deleted {
             return Err(Denied::Inactive);
         }
+        if let Some(before) = user.revoked_before {
+            // A session this process has not heard of yet counts from its token's issue time.
+            let started = state
+                .open
+                .get(&claims.sid)
+                .map_or_else(|| claims.issued_at(), |s| s.started_at);
+            if started <= before {
+                return Err(Denied::Revoked);
+            }
+        }
         Ok(Principal {
             user_id: claims.sub.clone(),
             session_id: claims.sid.clone(),
@@ -150,6 +255,23 @@ impl Registry {
             .users
             .get(user_id)
             .is_some_and(|u| !u.disabled && !u.deleted)
+    }
+
+    /// How many sessions of `user_id` are open at `now`.
+    pub fn open_sessions(&self, user_id: &str, now: DateTime<Utc>) -> usize {
+        let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+        state.users.get(user_id).map_or(0, |u| {
+            u.sessions
+                .iter()
+                .filter(|sid| state.open.get(*sid).is_some_and(|s| s.expires_at > now))
+                .count()
+        })
+    }
+
+    /// How many sessions and revocations are held in memory (for `/metrics`).
+    pub fn sizes(&self) -> (usize, usize) {
+        let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+        (state.open.len(), state.revoked.len())
     }
 
     /// The position the state reflects.
@@ -168,6 +290,24 @@ impl Registry {
     }
 
     fn apply(state: &mut State, event: &Envelope) {
+        if event.aggregate_type == Session::TYPE {
+            match event.decode::<SessionEvent>() {
+                Ok(SessionEvent::SessionStarted {
+                    user_id,
+                    expires_at,
+                    at,
+                    ..
+                }) => state.start(event.aggregate_id.clone(), user_id, at, expires_at),
+                Ok(SessionEvent::SessionRevoked { at, .. }) => {
+                    state.revoke(event.aggregate_id.clone(), at);
+                }
+                Err(_) => tracing::warn!(
+                    position = event.position,
+                    "undecodable session event skipped by the registry"
+                ),
+            }
+            return;
+        }
         let Ok(decoded) = event.decode::<UserEvent>() else {
             tracing::warn!(
                 position = event.position,
@@ -178,36 +318,22 @@ impl Registry {
         let id = event.aggregate_id.clone();
         match decoded {
             UserEvent::UserRegistered { role, .. } => {
-                state.users.insert(
-                    id,
-                    UserAuth {
-                        role,
-                        ..UserAuth::default()
-                    },
-                );
+                let user = state.users.entry(id).or_default();
+                user.role = role;
             }
+            // Sessions stored on the person's stream before they had an aggregate of their own.
             UserEvent::SessionStarted {
                 session_id,
                 expires_at,
+                at,
                 ..
-            } => {
-                state.open.insert(session_id, expires_at);
-            }
-            UserEvent::SessionRevoked { session_id, at } => {
-                let until = state
-                    .open
-                    .remove(&session_id)
-                    .unwrap_or(at + chrono::Duration::days(365));
-                state.revoked.insert(session_id, until);
-            }
+            } => state.start(session_id, id, at, expires_at),
+            UserEvent::SessionRevoked { session_id, at } => state.revoke(session_id, at),
             UserEvent::AllSessionsRevoked { session_ids, at } => {
                 for sid in session_ids {
-                    let until = state
-                        .open
-                        .remove(&sid)
-                        .unwrap_or(at + chrono::Duration::days(365));
-                    state.revoked.insert(sid, until);
+                    state.revoke(sid, at);
                 }
+                state.revoke_all(&id, at);
             }
             UserEvent::RoleChanged {
                 role, privileges, ..
@@ -237,10 +363,10 @@ impl Registry {
             let filter = log::Filter {
                 after: from,
                 limit: 5_000,
-                aggregate_type: Some("User".into()),
                 ..log::Filter::default()
             };
-            let events = log::query_types(pool, &filter, &types, head).await?;
+            let aggregates = [User::TYPE.to_string(), Session::TYPE.to_string()];
+            let events = log::query_types(pool, &filter, &aggregates, &types, head).await?;
             let reached = if events.len() as i64 == filter.limit {
                 events.last().map_or(head, |e| e.position)
             } else {
@@ -252,8 +378,12 @@ impl Registry {
                     Self::apply(&mut state, event);
                 }
                 let now = Utc::now();
-                if state.revoked.len() > 10_000 {
-                    state.revoked.retain(|_, until| *until > now);
+                let due = state
+                    .pruned_at
+                    .is_none_or(|at| (now - at).num_seconds() >= PRUNE_EVERY_SECS);
+                if due {
+                    state.prune(now);
+                    state.pruned_at = Some(now);
                 }
             }
             self.position.send_replace(reached);

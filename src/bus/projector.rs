@@ -1,7 +1,9 @@
 //! The projection runtime: feeds one [`Projection`] from its durable queue.
 //!
-//! Each message is applied, and the projection's checkpoint moved, in one Postgres
-//! transaction that first locks the checkpoint row; a message at or below the checkpoint is
+//! Deliveries are taken in batches (whatever is already delivered, up to the prefetch): the
+//! batch is applied, and the projection's checkpoint moved once, in one Postgres transaction
+//! that first locks the checkpoint row, then acknowledged with one `multiple` ack. A batch
+//! that fails on an event's own fault is applied again one event at a time; a message at or below the checkpoint is
 //! acknowledged without effect, so redeliveries and duplicates change nothing. Failures that
 //! are the message's fault are retried `max_attempts` times, then the message is parked in
 //! `projection_dead_letters` (visible in `/metrics` and the admin API) and the checkpoint
@@ -19,7 +21,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, BasicRejectOptions};
 use lapin::types::FieldTable;
 use projections::{Envelope, Projection, ProjectionError};
@@ -50,6 +52,16 @@ pub struct Projector {
 }
 
 async fn lock_checkpoint(conn: &mut PgConnection, name: &str) -> Result<i64, sqlx::Error> {
+    let locked: Option<i64> = sqlx::query_scalar(
+        "SELECT position FROM projection_checkpoints WHERE name = $1 FOR UPDATE",
+    )
+    .bind(name)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(position) = locked {
+        return Ok(position);
+    }
+    // The first time: create the row, then lock it.
     sqlx::query("INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING")
         .bind(name)
         .execute(&mut *conn)
@@ -180,43 +192,99 @@ impl Projector {
             .await?;
         backoff.reset();
         tracing::info!(projection = self.name(), %queue, "projector consuming");
+        let max_batch = usize::from(self.settings.prefetch.max(1));
         loop {
-            let delivery = tokio::select! {
+            let first = tokio::select! {
                 d = consumer.next() => d,
                 _ = shutdown.changed() => return Ok(()),
             };
-            let delivery = match delivery {
-                Some(Ok(delivery)) => delivery,
-                Some(Err(e)) => return Err(e.into()),
-                None => {
-                    return Err(BusError::Projection {
-                        name: self.name().into(),
-                        message: "consumer cancelled".into(),
-                    })
+            // Whatever else is already delivered joins the batch, without waiting for more.
+            let mut deliveries = vec![first];
+            while deliveries.len() < max_batch {
+                match consumer.next().now_or_never() {
+                    Some(next) => deliveries.push(next),
+                    None => break,
                 }
-            };
-            let event: Envelope = match serde_json::from_slice(&delivery.data) {
-                Ok(event) => event,
-                Err(error) => {
-                    tracing::error!(projection = self.name(), %error, "undecodable message dead-lettered");
-                    metrics::counter!("humit_projection_dead_letters_total", "projection" => self.name())
-                        .increment(1);
-                    delivery
-                        .reject(BasicRejectOptions { requeue: false })
-                        .await?;
-                    continue;
+            }
+            let mut events = Vec::with_capacity(deliveries.len());
+            let mut last_tag = None;
+            for delivery in deliveries {
+                let delivery = match delivery {
+                    Some(Ok(delivery)) => delivery,
+                    Some(Err(e)) => return Err(e.into()),
+                    None => {
+                        return Err(BusError::Projection {
+                            name: self.name().into(),
+                            message: "consumer cancelled".into(),
+                        })
+                    }
+                };
+                match serde_json::from_slice::<Envelope>(&delivery.data) {
+                    Ok(event) => {
+                        events.push(event);
+                        last_tag = Some(delivery.delivery_tag);
+                    }
+                    Err(error) => {
+                        tracing::error!(projection = self.name(), %error, "undecodable message dead-lettered");
+                        metrics::counter!("humit_projection_dead_letters_total", "projection" => self.name())
+                            .increment(1);
+                        delivery
+                            .reject(BasicRejectOptions { requeue: false })
+                            .await?;
+                    }
                 }
-            };
-            let Some(outcome) = self.apply_with_retries(&event, shutdown).await? else {
+            }
+            if !self.apply_all(&events, shutdown).await? {
                 return Ok(());
-            };
+            }
+            if let Some(tag) = last_tag {
+                // One acknowledgement for the whole batch.
+                channel
+                    .basic_ack(tag, BasicAckOptions { multiple: true })
+                    .await?;
+            }
             tracing::trace!(
                 projection = self.name(),
-                position = event.position,
-                ?outcome,
-                "message handled"
+                events = events.len(),
+                "batch handled"
             );
-            delivery.ack(BasicAckOptions::default()).await?;
+        }
+    }
+
+    /// Applies `events` in one transaction when it can; when the batch fails on an event's
+    /// own fault, falls back to one event at a time (retries, then dead letters). Answers
+    /// `false` when shutdown came first.
+    ///
+    /// # Errors
+    /// Database errors while parking.
+    pub async fn apply_all(
+        &self,
+        events: &[Envelope],
+        shutdown: &mut Shutdown,
+    ) -> Result<bool, BusError> {
+        if events.is_empty() {
+            return Ok(true);
+        }
+        let mut outage = Backoff::default();
+        loop {
+            match apply_batch(&self.pool, self.projection.as_ref(), events).await {
+                Ok(_) => return Ok(true),
+                Err(error) if error.is_transient() => {
+                    tracing::warn!(projection = self.name(), %error, "database unavailable; retrying");
+                    if sleep_or_stop(outage.next_delay(), shutdown).await {
+                        return Ok(false);
+                    }
+                }
+                Err(error) => {
+                    tracing::debug!(projection = self.name(), %error, "batch failed; applying one by one");
+                    for event in events {
+                        if self.apply_with_retries(event, shutdown).await?.is_none() {
+                            return Ok(false);
+                        }
+                    }
+                    return Ok(true);
+                }
+            }
         }
     }
 
@@ -237,10 +305,8 @@ impl Projector {
             if batch.is_empty() {
                 return Ok(());
             }
-            for event in &batch {
-                if self.apply_with_retries(event, shutdown).await?.is_none() {
-                    return Ok(());
-                }
+            if !self.apply_all(&batch, shutdown).await? {
+                return Ok(());
             }
         }
     }
@@ -312,6 +378,50 @@ pub async fn apply_once(
     set_checkpoint(&mut tx, name, event.position).await?;
     tx.commit().await?;
     Ok(Outcome::Applied)
+}
+
+/// Applies every event of `events` above the checkpoint to `projection` and moves the
+/// checkpoint once, in one transaction; answers how many it applied. Duplicates (at or below
+/// the checkpoint) are skipped, and events of an aggregate that has a dead letter are parked
+/// behind it, as in [`apply_once`].
+///
+/// # Errors
+/// The first event's error; the whole transaction is rolled back.
+pub async fn apply_batch(
+    pool: &PgPool,
+    projection: &dyn Projection,
+    events: &[Envelope],
+) -> Result<usize, ProjectionError> {
+    let name = projection.name();
+    let mut tx = pool.begin().await?;
+    let checkpoint = lock_checkpoint(&mut tx, name).await?;
+    let any_dead: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM projection_dead_letters WHERE projection = $1)",
+    )
+    .bind(name)
+    .fetch_one(&mut *tx)
+    .await?;
+    let mut position = checkpoint;
+    let mut applied = 0;
+    for event in events {
+        if event.position <= position {
+            continue;
+        }
+        if projection.wants(&event.routing_key()) {
+            if any_dead && aggregate_is_parked(&mut tx, name, event).await? {
+                insert_dead_letter(&mut tx, name, event, PARKED_BEHIND, 0).await?;
+            } else {
+                projection.apply(&mut tx, event).await?;
+                applied += 1;
+            }
+        }
+        position = event.position;
+    }
+    if position > checkpoint {
+        set_checkpoint(&mut tx, name, position).await?;
+    }
+    tx.commit().await?;
+    Ok(applied)
 }
 
 async fn park(

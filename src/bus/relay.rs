@@ -3,15 +3,17 @@
 //! One relay is active across every process: it holds the session advisory lock `(7261, 2)`
 //! on a dedicated connection, and reads and moves its checkpoint on that same connection, so
 //! a relay that lost its connection (and with it the lock) cannot move the checkpoint either.
-//! It wakes on `LISTEN humit_events` (sent by the log at commit), with a one-second safety
-//! poll. Each batch is published with `mandatory`, persistent delivery and publisher
-//! confirms; the checkpoint moves only after every message of the batch is confirmed. While
+//! It wakes on `LISTEN humit_events` (sent by the sequencer when it numbered events), with a
+//! one-second safety poll. Each batch is published with `mandatory`, persistent delivery and
+//! publisher confirms, several batches in flight at once; the checkpoint moves, in order,
+//! only past batches whose every message the broker confirmed. While
 //! RabbitMQ is down, commands keep succeeding (they never touch the broker) and the relay
 //! retries with backoff, then catches up from its checkpoint.
 //!
 //! Delivery is at least once: a crash between the broker's confirm and the checkpoint update
 //! republishes that batch, with the same message ids, for subscribers to de-duplicate.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,8 +30,10 @@ use crate::store::log;
 
 /// The relay's checkpoint key.
 const CHECKPOINT: &str = "relay";
-/// Events published per batch.
-const BATCH: i64 = 256;
+/// Events read and published per batch.
+const BATCH: i64 = 500;
+/// Batches published and awaiting their confirms at once.
+const IN_FLIGHT: usize = 8;
 /// How often a leader-less relay tries to take over.
 const STANDBY_POLL: Duration = Duration::from_secs(1);
 
@@ -101,32 +105,53 @@ impl Relay {
             .bind(CHECKPOINT)
             .execute(&mut conn)
             .await?;
-        let mut checkpoint: i64 =
+        let checkpoint: i64 =
             sqlx::query_scalar("SELECT position FROM relay_checkpoint WHERE name = $1")
                 .bind(CHECKPOINT)
                 .fetch_one(&mut conn)
                 .await?;
+        // Batches are published back to back; up to `IN_FLIGHT` of them await their
+        // confirms while the next ones are read and sent. The checkpoint moves in order, to
+        // the end of the oldest batch whose every message the broker confirmed.
+        let mut in_flight: VecDeque<(i64, usize, Vec<Pending>)> = VecDeque::new();
+        let mut read_to = checkpoint;
         loop {
-            let batch = log::read_after(&mut conn, checkpoint, BATCH).await?;
-            let Some(last) = batch.last().map(|e| e.position) else {
-                tokio::select! {
-                    n = listener.recv() => { n?; }
-                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    _ = shutdown.changed() => return Ok(()),
-                }
-                continue;
+            let batch = if in_flight.len() < IN_FLIGHT {
+                log::read_after(&mut conn, read_to, BATCH).await?
+            } else {
+                Vec::new()
             };
-            self.publish(&channel, &batch).await?;
-            move_checkpoint(&mut conn, last).await?;
-            checkpoint = last;
-            backoff.reset();
-            metrics::counter!("humit_relay_published_total").increment(batch.len() as u64);
-            metrics::gauge!("humit_relay_position").set(last as f64);
-            tracing::debug!(position = last, count = batch.len(), "relayed");
+            if let Some(last) = batch.last().map(|e| e.position) {
+                let pending = self.publish(&channel, &batch).await?;
+                in_flight.push_back((last, batch.len(), pending));
+                read_to = last;
+                if in_flight.len() < IN_FLIGHT && batch.len() as i64 == BATCH {
+                    continue;
+                }
+            }
+            if let Some((last, count, pending)) = in_flight.pop_front() {
+                settle(pending).await?;
+                move_checkpoint(&mut conn, last).await?;
+                backoff.reset();
+                metrics::counter!("humit_relay_published_total").increment(count as u64);
+                metrics::gauge!("humit_relay_position").set(last as f64);
+                tracing::debug!(position = last, count, "relayed");
+                continue;
+            }
+            tokio::select! {
+                n = listener.recv() => { n?; }
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = shutdown.changed() => return Ok(()),
+            }
         }
     }
 
-    async fn publish(&self, channel: &lapin::Channel, batch: &[Envelope]) -> Result<(), BusError> {
+    /// Sends every event of `batch` without waiting for the broker: answers the confirms.
+    async fn publish(
+        &self,
+        channel: &lapin::Channel,
+        batch: &[Envelope],
+    ) -> Result<Vec<Pending>, BusError> {
         let mut confirms = Vec::with_capacity(batch.len());
         for event in batch {
             let body = serde_json::to_vec(event)?;
@@ -166,20 +191,28 @@ impl Relay {
                 .await?;
             confirms.push((event.position, confirm));
         }
-        for (position, confirm) in confirms {
-            let confirmation = confirm.await?;
-            if confirmation.is_nack() {
-                return Err(BusError::Nack { position });
-            }
-            if confirmation.take_message().is_some() {
-                // Mandatory and unroutable: no queue wants this key. It is in the log and
-                // every projection catches up from the log, so nothing is lost.
-                metrics::counter!("humit_relay_unroutable_total").increment(1);
-                tracing::debug!(position, "event had no bound queue");
-            }
-        }
-        Ok(())
+        Ok(confirms)
     }
+}
+
+/// A sent event awaiting the broker's confirm.
+type Pending = (i64, lapin::PublisherConfirm);
+
+/// Waits for the broker to confirm every message of a batch.
+async fn settle(pending: Vec<Pending>) -> Result<(), BusError> {
+    for (position, confirm) in pending {
+        let confirmation = confirm.await?;
+        if confirmation.is_nack() {
+            return Err(BusError::Nack { position });
+        }
+        if confirmation.take_message().is_some() {
+            // Mandatory and unroutable: no queue wants this key. It is in the log and
+            // every projection catches up from the log, so nothing is lost.
+            metrics::counter!("humit_relay_unroutable_total").increment(1);
+            tracing::debug!(position, "event had no bound queue");
+        }
+    }
+    Ok(())
 }
 
 async fn move_checkpoint(conn: &mut PgConnection, position: i64) -> Result<(), BusError> {

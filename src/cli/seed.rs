@@ -19,6 +19,7 @@ use crate::identity::{self, IdentityError, NewUser};
 use crate::startup::{Application, Mode};
 use crate::state::AppState;
 use crate::store::CommandContext;
+use crate::store::Commit;
 
 /// What a seeding run did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -31,8 +32,9 @@ pub struct Report {
     pub follows: usize,
     /// Hums posted now.
     pub hums: usize,
-    /// The last position written (for read-your-writes).
-    pub position: Option<i64>,
+    /// The last command that stored events (for read-your-writes): commands run one after
+    /// the other, so its events come after every other's.
+    pub position: Option<Commit>,
 }
 
 /// Builds the services (no HTTP, no workers) and loads the demo data set.
@@ -263,9 +265,12 @@ const HUMS: &[(usize, usize, &str, &str)] = &[
 ];
 
 /// Records `position` in the report; whether the command stored anything.
-fn bump(report: &mut Report, position: Option<i64>) -> bool {
-    report.position = report.position.max(position);
-    position.is_some()
+fn bump(report: &mut Report, position: Option<Commit>) -> bool {
+    let stored = position.is_some();
+    if stored {
+        report.position = position;
+    }
+    stored
 }
 
 /// Station `i`'s id.
@@ -445,7 +450,7 @@ async fn register_profile(
     handle: &str,
     person: &Person,
     ctx: &CommandContext,
-) -> anyhow::Result<Option<i64>> {
+) -> anyhow::Result<Option<Commit>> {
     let (y, m, d) = person.born;
     let command = UserCommand::RegisterProfile {
         username: handle.to_string(),

@@ -6,8 +6,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::repository::EventRepository;
+use super::repository::{self, EventRepository};
+use super::sequencer::{Commit, Sequenced};
 use aggregates::claim::Claim;
+use aggregates::session::Session;
 use aggregates::social::{Hum, Mute, StationFollow, UserFollow};
 use aggregates::station::Station;
 use aggregates::user::{User, UserServices};
@@ -93,8 +95,11 @@ impl<E: std::error::Error> From<AggregateError<E>> for CommandError<E> {
 /// One cqrs-es framework per aggregate, over the shared Postgres event log.
 pub struct CommandBus {
     pool: PgPool,
+    sequenced: Sequenced,
+    user_services: UserServices,
     users: Cqrs<User>,
     claims: Cqrs<Claim>,
+    sessions: Cqrs<Session>,
     stations: Cqrs<Station>,
     user_follows: Cqrs<UserFollow>,
     station_follows: Cqrs<StationFollow>,
@@ -139,7 +144,7 @@ macro_rules! routed {
 }
 
 routed!(
-    User => users, Claim => claims, Station => stations, UserFollow => user_follows,
+    User => users, Claim => claims, Session => sessions, Station => stations, UserFollow => user_follows,
     StationFollow => station_follows, Mute => mutes, Hum => hums,
 );
 
@@ -153,10 +158,13 @@ const CONFLICT_RETRIES: usize = 8;
 
 impl CommandBus {
     /// Builds the frameworks, one per aggregate.
-    pub fn new(pool: PgPool, user_services: UserServices) -> Arc<Self> {
+    pub fn new(pool: PgPool, user_services: UserServices, sequenced: Sequenced) -> Arc<Self> {
         Arc::new(Self {
-            users: framework(&pool, USER_SNAPSHOT_EVERY, user_services),
+            sequenced,
+            users: framework(&pool, USER_SNAPSHOT_EVERY, user_services.clone()),
+            user_services,
             claims: framework(&pool, 0, ()),
+            sessions: framework(&pool, 0, ()),
             stations: framework(&pool, 0, ()),
             user_follows: framework(&pool, 0, ()),
             station_follows: framework(&pool, 0, ()),
@@ -166,9 +174,9 @@ impl CommandBus {
         })
     }
 
-    /// Runs `command` on aggregate `id`. Answers the global position of the last event it
-    /// stored, or `None` when it stored nothing. A concurrency conflict re-runs the command
-    /// on the fresh state, a few times.
+    /// Runs `command` on aggregate `id`. Answers the [`Commit`] of the events it stored (their
+    /// global position follows once the sequencer numbered them), or `None` when it stored
+    /// nothing. A concurrency conflict re-runs the command on the fresh state, a few times.
     ///
     /// # Errors
     /// [`CommandError`]: the aggregate's refusal, a persistent conflict, or a store failure.
@@ -177,43 +185,49 @@ impl CommandBus {
         id: &str,
         command: A::Command,
         ctx: &CommandContext,
-    ) -> Result<Option<i64>, CommandError<A::Error>>
+    ) -> Result<Option<Commit>, CommandError<A::Error>>
     where
         A::Command: Clone,
     {
         let started = Instant::now();
-        let command_id = Uuid::new_v4().to_string();
+        let command_id = Uuid::new_v4();
+        let commit = self.sequenced.track(command_id, &self.pool);
+        let metadata_id = command_id.to_string();
         let mut attempt = 0;
-        let result = loop {
-            attempt += 1;
-            let run = A::framework(self)
-                .execute_with_metadata(id, command.clone(), ctx.metadata(&command_id))
-                .await;
-            match run {
-                Err(AggregateError::AggregateConflict) if attempt < CONFLICT_RETRIES => {
-                    let jitter =
-                        rand::Rng::gen_range(&mut rand::thread_rng(), 1..=4 * attempt as u64);
-                    tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
+        let (result, written) = repository::count_written(async {
+            loop {
+                attempt += 1;
+                let run = A::framework(self)
+                    .execute_with_metadata(id, command.clone(), ctx.metadata(&metadata_id))
+                    .await;
+                match run {
+                    Err(AggregateError::AggregateConflict) if attempt < CONFLICT_RETRIES => {
+                        let jitter =
+                            rand::Rng::gen_range(&mut rand::thread_rng(), 1..=4 * attempt as u64);
+                        tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
+                    }
+                    other => break other.map_err(CommandError::from),
                 }
-                other => break other.map_err(CommandError::from),
             }
-        };
+        })
+        .await;
         let outcome = if result.is_ok() { "ok" } else { "error" };
         metrics::histogram!("humit_command_duration_seconds", "aggregate" => A::TYPE, "outcome" => outcome)
             .record(started.elapsed().as_secs_f64());
-        result?;
-        let position: Option<i64> = sqlx::query_scalar(
-            "SELECT MAX(position) FROM events
-             WHERE aggregate_type = $1 AND aggregate_id = $2 AND metadata->>'command_id' = $3",
-        )
-        .bind(A::TYPE)
-        .bind(id)
-        .bind(&command_id)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(|e| CommandError::Store(e.to_string()))?;
-        tracing::debug!(aggregate = A::TYPE, id, ?position, "command stored");
-        Ok(position)
+        if written == 0 || result.is_err() {
+            self.sequenced.forget(&command_id);
+            result?;
+            return Ok(None);
+        }
+        self.sequenced.poke();
+        tracing::debug!(aggregate = A::TYPE, id, %command_id, events = written, "command stored");
+        Ok(Some(commit))
+    }
+
+    /// The services the `User` aggregate runs with (password hashing), for reads that check
+    /// a password without a command (a login).
+    pub fn user_services(&self) -> &UserServices {
+        &self.user_services
     }
 
     /// Loads an aggregate's current state from the log (and its snapshot).

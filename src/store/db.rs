@@ -47,13 +47,26 @@ pub async fn ensure_database(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Opens a pool on `url`.
+/// A transaction of ours may sit idle this long before Postgres ends it: an open transaction
+/// holds back the sequencer's horizon (and so the events of every later transaction).
+pub const IDLE_IN_TRANSACTION_TIMEOUT: &str = "10s";
+/// The longest statement the service runs (migrations excepted).
+pub const STATEMENT_TIMEOUT: &str = "60s";
+
+/// Opens a pool on `url`, with the session limits above.
 ///
 /// # Errors
 /// When the URL is invalid or the server unreachable.
 pub async fn pool(url: &str, max: u32) -> anyhow::Result<PgPool> {
     let options = PgConnectOptions::from_str(url)
         .context("invalid database URL")?
+        .options([
+            (
+                "idle_in_transaction_session_timeout",
+                IDLE_IN_TRANSACTION_TIMEOUT,
+            ),
+            ("statement_timeout", STATEMENT_TIMEOUT),
+        ])
         .log_statements(tracing::log::LevelFilter::Trace)
         .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
     PgPoolOptions::new()
@@ -70,10 +83,16 @@ pub async fn pool(url: &str, max: u32) -> anyhow::Result<PgPool> {
 /// When any step fails.
 pub async fn migrate(url: &str) -> anyhow::Result<PgPool> {
     ensure_database(url).await?;
-    let pool = pool(url, 20).await?;
+    // Migrations may run longer than any statement of the service: a session of their own.
+    let mut conn = PgConnection::connect_with(
+        &PgConnectOptions::from_str(url).context("invalid DATABASE_URL")?,
+    )
+    .await
+    .context("failed to connect to Postgres")?;
     MIGRATOR
-        .run(&pool)
+        .run(&mut conn)
         .await
         .context("failed to apply migrations")?;
-    Ok(pool)
+    conn.close().await.ok();
+    pool(url, 20).await
 }

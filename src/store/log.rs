@@ -124,26 +124,27 @@ pub async fn head<'e>(db: impl PgExecutor<'e>) -> Result<i64, sqlx::Error> {
         .await
 }
 
-/// The events of `filter.aggregate_type` whose type is one of `types`, after `filter.after`
-/// and up to `until`, in global order.
+/// The events of the aggregate types `aggregates` whose type is one of `types`, after
+/// `filter.after` and up to `until`, in global order.
 ///
 /// # Errors
 /// Database errors.
 pub async fn query_types<'e>(
     db: impl PgExecutor<'e>,
     filter: &Filter,
+    aggregates: &[String],
     types: &[String],
     until: i64,
 ) -> Result<Vec<Envelope>, sqlx::Error> {
     let sql = format!(
         "SELECT {COLUMNS} FROM {FROM}
-         WHERE position > $1 AND position <= $2 AND aggregate_type = $3 AND event_type = ANY($4)
+         WHERE position > $1 AND position <= $2 AND aggregate_type = ANY($3) AND event_type = ANY($4)
          ORDER BY position LIMIT $5"
     );
     let rows = sqlx::query(&sql)
         .bind(filter.after)
         .bind(until)
-        .bind(&filter.aggregate_type)
+        .bind(aggregates)
         .bind(types)
         .bind(filter.limit)
         .fetch_all(db)

@@ -6,7 +6,9 @@ pub mod commands;
 pub mod db;
 pub mod log;
 pub mod repository;
+pub mod sequencer;
 pub mod upcast;
 pub mod vault;
 
 pub use commands::{Actor, CommandBus, CommandContext, CommandError};
+pub use sequencer::{later, Commit, Sequenced};

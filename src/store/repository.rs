@@ -17,6 +17,27 @@ pub struct EventRepository {
     vault: Vault,
 }
 
+tokio::task_local! {
+    /// Events persisted by the command running in this task (see [`count_written`]).
+    static WRITTEN: std::cell::Cell<usize>;
+}
+
+/// Runs `fut` and answers its output with the number of events it persisted through an
+/// [`EventRepository`]: how the command bus learns, without a query, whether a command
+/// stored anything.
+pub async fn count_written<F: std::future::Future>(fut: F) -> (F::Output, usize) {
+    WRITTEN
+        .scope(std::cell::Cell::new(0), async move {
+            let out = fut.await;
+            (out, WRITTEN.with(std::cell::Cell::get))
+        })
+        .await
+}
+
+fn record_written(count: usize) {
+    let _ = WRITTEN.try_with(|c| c.set(c.get() + count));
+}
+
 fn store_error(e: sqlx::Error) -> PersistenceError {
     PersistenceError::ConnectionError(Box::new(e))
 }
@@ -97,7 +118,9 @@ impl PersistedEventRepository for EventRepository {
         snapshot_update: Option<(String, Value, usize)>,
     ) -> Result<(), PersistenceError> {
         if A::TYPE != PERSON_AGGREGATE {
-            return self.inner.persist::<A>(events, snapshot_update).await;
+            self.inner.persist::<A>(events, snapshot_update).await?;
+            record_written(events.len());
+            return Ok(());
         }
         let Some(id) = events
             .first()
@@ -129,6 +152,7 @@ impl PersistedEventRepository for EventRepository {
             }
         }
         self.inner.persist::<A>(&sealed, snapshot).await?;
+        record_written(sealed.len());
         if events.iter().any(|e| e.event_type == "UserDeleted") {
             self.vault.erase(&id).await.map_err(store_error)?;
         }

@@ -24,7 +24,7 @@ async fn followers(pool: &PgPool, station: &str) -> i64 {
         .expect("station row")
 }
 
-/// Inserts an event row directly (as postgres-es does), inside `tx`, answering its position.
+/// Inserts an event row directly (as postgres-es does), inside `tx`.
 async fn insert_raw(
     conn: &mut sqlx::PgConnection,
     aggregate_type: &str,
@@ -32,19 +32,40 @@ async fn insert_raw(
     sequence: i64,
     event_type: &str,
     payload: serde_json::Value,
-) -> i64 {
-    sqlx::query_scalar(
+) {
+    sqlx::query(
         "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-         VALUES ($1, $2, $3, $4, '1', $5, '{}') RETURNING position",
+         VALUES ($1, $2, $3, $4, '1', $5, '{}')",
     )
     .bind(aggregate_type)
     .bind(id)
     .bind(sequence)
     .bind(event_type)
     .bind(payload)
-    .fetch_one(conn)
+    .execute(conn)
     .await
-    .expect("raw insert")
+    .expect("raw insert");
+}
+
+/// The positions of `aggregate`'s events once the sequencer has numbered all `count`.
+async fn positions_of(pool: &PgPool, aggregate_type: &str, id: &str, count: usize) -> Vec<i64> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let found: Vec<i64> = sqlx::query_scalar(
+            "SELECT position FROM events WHERE aggregate_type = $1 AND aggregate_id = $2
+             AND position IS NOT NULL ORDER BY sequence",
+        )
+        .bind(aggregate_type)
+        .bind(id)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        if found.len() == count {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "events of {id} not numbered");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 fn assert_once_in_order(received: &[projections::Envelope], expected: &[i64]) {
@@ -79,7 +100,7 @@ async fn a_command_is_stored_with_metadata_relayed_in_order_and_projected() {
     // Read-your-writes: once the command's position is reached, the read model shows it.
     let position = set_station_follow(&app, "u1", "s3", true).await;
     assert!(position.is_some());
-    app.state.wait_for(position, &["social"]).await;
+    app.state.wait_for_position(position, &["social"]).await;
     assert_eq!(followers(&app.pool, "s3").await, 1);
     app.stop().await;
 }
@@ -93,7 +114,7 @@ async fn read_your_writes_waits_for_the_named_projection() {
         let user = format!("u{i}");
         let started = Instant::now();
         let position = set_station_follow(&app, &user, "s", true).await;
-        app.state.wait_for(position, &["social"]).await;
+        app.state.wait_for_position(position, &["social"]).await;
         waits.push(started.elapsed());
         assert_eq!(
             followers(&app.pool, "s").await,
@@ -155,53 +176,128 @@ async fn a_broker_outage_loses_nothing_and_applies_nothing_twice() {
     app.stop().await;
 }
 
-/// The append lock makes the lower position commit first: a second writer waits for it.
-/// Whatever the interleaving, the relay publishes both, in order, skipping none.
+/// 32 writers append concurrently (each its own aggregates, several events per transaction)
+/// while a reader tails `position > checkpoint` as the relay does: it sees every committed
+/// event exactly once, positions dense and strictly increasing, each aggregate in order.
 #[tokio::test]
-async fn a_transaction_holding_a_lower_position_is_never_skipped() {
+async fn concurrent_writers_and_a_tailing_reader_skip_and_double_nothing() {
     let app = spawn_app().await;
-    let mut subscriber = Subscriber::bind(&app.config.exchange, "Probe.#").await;
-    let mut t1 = app.pool.begin().await.unwrap();
-    let p1 = insert_raw(
-        &mut t1,
-        "Probe",
-        "a",
-        1,
-        "Probed",
-        serde_json::json!({"Probed": {}}),
-    )
+    const WRITERS: usize = 32;
+    const TXS: usize = 15;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let pool = app.pool.clone();
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let mut seen = Vec::new();
+            let mut checkpoint = 0;
+            loop {
+                let done = stop.load(std::sync::atomic::Ordering::SeqCst);
+                let batch = log::read_after(&pool, checkpoint, 100).await.unwrap();
+                if batch.is_empty() && done {
+                    return seen;
+                }
+                if let Some(last) = batch.last() {
+                    checkpoint = last.position;
+                }
+                seen.extend(batch);
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        })
+    };
+    let mut writers = Vec::new();
+    for w in 0..WRITERS {
+        let pool = app.pool.clone();
+        writers.push(tokio::spawn(async move {
+            for t in 0..TXS {
+                let mut tx = pool.begin().await.unwrap();
+                // Two aggregates per transaction, two events each.
+                for a in 0..2 {
+                    for seq in 1..=2 {
+                        let id = format!("w{w}-a{a}");
+                        let sequence = (t * 2 + seq) as i64;
+                        insert_raw(
+                            &mut tx,
+                            "Probe",
+                            &id,
+                            sequence,
+                            "Probed",
+                            serde_json::json!({"Probed": {"n": sequence}}),
+                        )
+                        .await;
+                    }
+                }
+                if t % 5 == 4 {
+                    // Some transactions roll back: they must leave no trace, and no gap.
+                    tx.rollback().await.unwrap();
+                    let mut tx = pool.begin().await.unwrap();
+                    for a in 0..2 {
+                        for seq in 1..=2 {
+                            let id = format!("w{w}-a{a}");
+                            let sequence = (t * 2 + seq) as i64;
+                            insert_raw(
+                                &mut tx,
+                                "Probe",
+                                &id,
+                                sequence,
+                                "Probed",
+                                serde_json::json!({"Probed": {"n": sequence}}),
+                            )
+                            .await;
+                        }
+                    }
+                    tx.commit().await.unwrap();
+                } else {
+                    tx.commit().await.unwrap();
+                }
+            }
+        }));
+    }
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    // Every committed event gets its position, then the reader drains.
+    eventually(WAIT, || async {
+        let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE position IS NULL")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+        pending == 0
+    })
     .await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let seen = reader.await.unwrap();
+    let total = WRITERS * TXS * 4;
+    assert_eq!(seen.len(), total, "every committed event, once");
+    let positions: Vec<i64> = seen.iter().map(|e| e.position).collect();
+    let dense: Vec<i64> = (1..=total as i64).collect();
+    assert_eq!(positions, dense, "dense and strictly increasing");
+    let ids: HashSet<_> = seen.iter().map(|e| e.event_id).collect();
+    assert_eq!(ids.len(), total, "no event twice");
+    let mut last: std::collections::HashMap<&str, i64> = Default::default();
+    for event in &seen {
+        let previous = last.insert(event.aggregate_id.as_str(), event.sequence);
+        assert_eq!(
+            previous.unwrap_or(0) + 1,
+            event.sequence,
+            "aggregate {} in order",
+            event.aggregate_id
+        );
+    }
+    app.stop().await;
+}
 
-    let pool = app.pool.clone();
-    let t2 = tokio::spawn(async move {
-        let mut t2 = pool.begin().await.unwrap();
-        let p2 = insert_raw(
-            &mut t2,
-            "Probe",
-            "b",
-            1,
-            "Probed",
-            serde_json::json!({"Probed": {}}),
-        )
-        .await;
-        t2.commit().await.unwrap();
-        p2
-    });
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    assert!(
-        !t2.is_finished(),
-        "the second writer waits behind the first's position"
-    );
-    // Nothing was published past the open transaction.
-    assert!(subscriber
-        .drain(Duration::from_millis(200))
-        .await
-        .is_empty());
-    t1.commit().await.unwrap();
-    let p2 = t2.await.unwrap();
-    assert!(p2 > p1);
+/// A command's commit resolves to the position of its last event, read from the sequencer's
+/// notification, and the relay publishes in that order.
+#[tokio::test]
+async fn a_commit_answers_the_position_of_its_last_event() {
+    let app = spawn_app().await;
+    let mut subscriber = Subscriber::bind(&app.config.exchange, "Station.#").await;
+    let a = create_station(&app, "a").await;
+    let b = create_station(&app, "b").await;
+    assert_eq!(b, a + 1);
     let received = subscriber.take(2, WAIT).await;
-    assert_once_in_order(&received, &[p1, p2]);
+    assert_once_in_order(&received, &[a, b]);
     app.stop().await;
 }
 
@@ -242,7 +338,7 @@ async fn a_duplicated_message_changes_the_read_model_once() {
 async fn a_poison_message_is_dead_lettered_while_later_events_flow() {
     let app = spawn_app().await;
     let mut conn = app.pool.acquire().await.unwrap();
-    let poison = insert_raw(
+    insert_raw(
         &mut conn,
         "Station",
         "bad",
@@ -252,7 +348,7 @@ async fn a_poison_message_is_dead_lettered_while_later_events_flow() {
     )
     .await;
     // A later event of the same aggregate is parked behind it, to keep that aggregate's order.
-    let behind = insert_raw(
+    insert_raw(
         &mut conn,
         "Station",
         "bad",
@@ -262,6 +358,8 @@ async fn a_poison_message_is_dead_lettered_while_later_events_flow() {
             "image_url": "", "created_by": "x", "at": "2026-01-01T00:00:00Z"}}),
     )
     .await;
+    let positions = positions_of(&app.pool, "Station", "bad", 2).await;
+    let (poison, behind) = (positions[0], positions[1]);
     create_station(&app, "good").await;
     app.settle().await;
 
@@ -340,7 +438,7 @@ async fn a_rebuilt_projection_equals_the_live_one() {
     }
     // The live consumer continues after the rebuild with no gap and no double application.
     let position = set_station_follow(&app, "u9", "s1", true).await;
-    app.state.wait_for(position, &["social"]).await;
+    app.state.wait_for_position(position, &["social"]).await;
     let expected: i64 =
         sqlx::query_scalar("SELECT count(*) FROM rm_station_follows WHERE station_id = 's1'")
             .fetch_one(&app.pool)
@@ -522,6 +620,10 @@ async fn old_claim_events_replay_and_publish_in_the_new_shape() {
     .execute(&app.pool)
     .await
     .unwrap();
+    eventually(WAIT, || async {
+        !log::read_after(&app.pool, 0, 1).await.unwrap().is_empty()
+    })
+    .await;
     // cqrs-es loads it through the upcaster.
     let claim: Claim = app.state.commands.load(&id).await.unwrap();
     assert_eq!(claim.owner(), Some("u-old"));

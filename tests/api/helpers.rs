@@ -280,7 +280,9 @@ pub async fn create_station_as(app: &TestApp, id: &str, ctx: &CommandContext) ->
         .commands
         .execute::<Station>(id, command, ctx)
         .await
-        .expect("station created")
+        .expect("station created")?
+        .position()
+        .await
 }
 
 /// Creates station `id` as the system; answers the position of its event.
@@ -314,7 +316,9 @@ pub async fn set_station_follow(app: &TestApp, user: &str, station: &str, on: bo
             &CommandContext::system(),
         )
         .await
-        .expect("follow command")
+        .expect("follow command")?
+        .position()
+        .await
 }
 
 /// Publishes a copy of `event` onto the app's exchange, as a redelivery would.

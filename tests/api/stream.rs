@@ -184,6 +184,7 @@ async fn no_secret_ever_travels_on_the_exchange() {
 #[test]
 fn docs_events_md_lists_every_event_type() {
     use aggregates::claim::{Claim, ClaimEvent};
+    use aggregates::session::{Session, SessionEvent};
     use aggregates::social::{
         Hum, HumEvent, Mute, MuteEvent, StationFollow, StationFollowEvent, UserFollow,
         UserFollowEvent,
@@ -192,8 +193,9 @@ fn docs_events_md_lists_every_event_type() {
     use cqrs_es::Aggregate;
     let doc =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/events.md")).unwrap();
-    let all: [(&str, &[&str]); 7] = [
+    let all: [(&str, &[&str]); 8] = [
         (User::TYPE, UserEvent::EVENT_TYPES),
+        (Session::TYPE, SessionEvent::EVENT_TYPES),
         (Claim::TYPE, ClaimEvent::EVENT_TYPES),
         (Station::TYPE, StationEvent::EVENT_TYPES),
         (StationFollow::TYPE, StationFollowEvent::EVENT_TYPES),

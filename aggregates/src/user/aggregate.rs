@@ -7,7 +7,7 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
-use super::command::{NewSession, ProviderIdentity, UserCommand};
+use super::command::{ProviderIdentity, UserCommand};
 use super::error::UserError;
 use super::event::{
     HumitProfile, LinkedProvider, PasswordChange, PendingReset, PendingUpload, Privileges, Role,
@@ -29,7 +29,6 @@ pub struct User {
     deleted: bool,
     password_hash: Option<String>,
     providers: BTreeMap<String, LinkedProvider>,
-    sessions: BTreeMap<String, DateTime<Utc>>,
     resets: Vec<PendingReset>,
     profile: Option<HumitProfile>,
     referred: BTreeSet<String>,
@@ -89,14 +88,6 @@ impl User {
     pub fn profile_registered(&self) -> bool {
         self.profile.is_some()
     }
-    /// Whether `session_id` is open at `now`.
-    pub fn session_open(&self, session_id: &str, now: DateTime<Utc>) -> bool {
-        self.sessions.get(session_id).is_some_and(|exp| *exp > now)
-    }
-    /// The open sessions.
-    pub fn open_sessions(&self) -> impl Iterator<Item = &str> {
-        self.sessions.keys().map(String::as_str)
-    }
     /// The humit registration form, once submitted.
     pub fn profile(&self) -> Option<&HumitProfile> {
         self.profile.as_ref()
@@ -142,7 +133,12 @@ impl User {
         pending
     }
 
-    fn ensure_active(&self) -> Result<(), UserError> {
+    /// Refuses a person who does not exist or is disabled: a session may be opened for
+    /// them only when this passes.
+    ///
+    /// # Errors
+    /// [`UserError::NotFound`] or [`UserError::Disabled`].
+    pub fn ensure_active(&self) -> Result<(), UserError> {
         if !self.exists() {
             return Err(UserError::NotFound);
         }
@@ -161,18 +157,35 @@ impl User {
             .map_err(|e| UserError::Hashing(e.to_string()))
     }
 
-    fn session_started(session: NewSession, now: DateTime<Utc>) -> UserEvent {
-        UserEvent::SessionStarted {
-            session_id: session.session_id,
-            method: session.method,
-            expires_at: session.expires_at,
-            at: now,
+    /// Checks a password login. Sessions are their own aggregate (`crate::session`), so a
+    /// login reads the person and writes nothing here: logins never conflict. The password
+    /// is verified before the disabled flag is looked at, so a disabled account answers like
+    /// a wrong password (and takes as long).
+    ///
+    /// # Errors
+    /// [`UserError::InvalidCredentials`] for a wrong password, a password-less, disabled or
+    /// unknown account.
+    pub async fn check_login(
+        &self,
+        password: &str,
+        services: &UserServices,
+    ) -> Result<(), UserError> {
+        let ok = match &self.password_hash {
+            Some(hash) => services.passwords.verify(password, hash).await,
+            None => false,
+        };
+        if !ok || self.disabled || !self.exists() {
+            return Err(UserError::InvalidCredentials);
         }
+        Ok(())
     }
 
+    /// "Every session started before `now` is over": sessions are not on this stream, so
+    /// the event names none of them (`session_ids` stays empty); the auth state ends each
+    /// session of the person that started before `at`.
     fn all_revoked(&self, now: DateTime<Utc>) -> UserEvent {
         UserEvent::AllSessionsRevoked {
-            session_ids: self.sessions.keys().cloned().collect(),
+            session_ids: Vec::new(),
             at: now,
         }
     }
@@ -243,36 +256,6 @@ impl User {
                     });
                 }
                 events
-            }
-            C::LogIn {
-                password,
-                session,
-                now,
-            } => {
-                // Verify before looking at the disabled flag, so a disabled account
-                // answers like a wrong password and reveals nothing.
-                let ok = match &self.password_hash {
-                    Some(hash) => services.passwords.verify(&password, hash).await,
-                    None => false,
-                };
-                if !ok || self.disabled {
-                    return Err(UserError::InvalidCredentials);
-                }
-                vec![Self::session_started(session, now)]
-            }
-            C::StartSession { session, now } => {
-                self.ensure_active()?;
-                vec![Self::session_started(session, now)]
-            }
-            C::RevokeSession { session_id, now } => {
-                if self.sessions.contains_key(&session_id) {
-                    vec![UserEvent::SessionRevoked {
-                        session_id,
-                        at: now,
-                    }]
-                } else {
-                    vec![]
-                }
             }
             C::RevokeAllSessions { now } => vec![self.all_revoked(now)],
             C::UpdateDetails { details, now } => {
@@ -615,19 +598,9 @@ impl Aggregate for User {
                 }
                 self.profile = Some(profile);
             }
-            E::SessionStarted {
-                session_id,
-                expires_at,
-                at,
-                ..
-            } => {
-                self.sessions.retain(|_, exp| *exp > at);
-                self.sessions.insert(session_id, expires_at);
-            }
-            E::SessionRevoked { session_id, .. } => {
-                self.sessions.remove(&session_id);
-            }
-            E::AllSessionsRevoked { .. } => self.sessions.clear(),
+            // Sessions live in their own aggregate; these older events only matter to the
+            // auth state and the read models.
+            E::SessionStarted { .. } | E::SessionRevoked { .. } | E::AllSessionsRevoked { .. } => {}
             E::PasswordResetRequested {
                 token_hash,
                 expires_at,

@@ -50,29 +50,6 @@ pub enum UserCommand {
         /// Now.
         now: DateTime<Utc>,
     },
-    /// Log in with a password, opening a session.
-    LogIn {
-        /// The password to check.
-        password: String,
-        /// The session to open.
-        session: NewSession,
-        /// Now.
-        now: DateTime<Utc>,
-    },
-    /// Open a session after a provider vouched for the person.
-    StartSession {
-        /// The session to open.
-        session: NewSession,
-        /// Now.
-        now: DateTime<Utc>,
-    },
-    /// Revoke one session; unknown or closed sessions change nothing.
-    RevokeSession {
-        /// The session id.
-        session_id: String,
-        /// Now.
-        now: DateTime<Utc>,
-    },
     /// Revoke every session (sign out everywhere).
     RevokeAllSessions {
         /// Now.

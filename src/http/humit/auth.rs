@@ -289,7 +289,7 @@ pub async fn signup(
     let (pair, position) = identity::start_session(&state, &user_id, "spotify", jwt::HUMIT, &ctx)
         .await
         .map_err(identity_error)?;
-    state.sync_auth(position).await;
+    state.sync_auth(position.clone()).await;
     state.wait_for(position, &["users"]).await;
     let user = identity::load_user(&state, &user_id)
         .await

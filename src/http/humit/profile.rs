@@ -26,6 +26,7 @@ use super::{command_error, db, dto, ok, queries, uploads, validate};
 use crate::identity;
 use crate::state::AppState;
 use crate::store::CommandContext;
+use crate::store::{later, Commit};
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
@@ -192,7 +193,7 @@ async fn submit(
     state: &AppState,
     caller: &Caller,
     form: Registration,
-) -> Result<Option<i64>, HumitError> {
+) -> Result<Option<Commit>, HumitError> {
     let me = caller.user_id();
     let ctx = caller.ctx();
     let user = identity::load_user(state, me)
@@ -279,7 +280,7 @@ async fn submit(
             .execute::<User>(referrer, command, &ctx)
             .await
         {
-            Ok(p) => position = position.max(p),
+            Ok(p) => position = later(position, p).await,
             Err(error) => tracing::error!(%error, %referrer, "failed to credit a referral"),
         }
     }
@@ -291,11 +292,11 @@ async fn submit(
 async fn answer(
     state: &AppState,
     caller: &Caller,
-    position: Option<i64>,
+    position: Option<Commit>,
 ) -> Result<Response, HumitError> {
     let uploaded = uploads::reconcile(state, caller).await?;
     state
-        .wait_for(position.max(uploaded), &["users", "social"])
+        .wait_for(later(position, uploaded).await, &["users", "social"])
         .await;
     let row = queries::user(&state.read_pool, caller.user_id(), caller.user_id())
         .await

@@ -22,6 +22,7 @@ use super::openapi::{HumitErrorBody, StationEnvelope, StationPageEnvelope};
 use super::page::{PageRequest, QueryParams};
 use super::{command_error, created, db, dto, ok, queries};
 use crate::state::AppState;
+use crate::store::Commit;
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
@@ -150,7 +151,7 @@ async fn answer(
     state: &AppState,
     caller: &Caller,
     station_id: &str,
-    position: Option<i64>,
+    position: Option<Commit>,
 ) -> Result<Value, HumitError> {
     state.wait_for(position, &["social"]).await;
     let row = queries::station(&state.read_pool, caller.user_id(), station_id)

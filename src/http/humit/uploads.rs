@@ -32,6 +32,7 @@ use crate::adapters::storage::{
 };
 use crate::identity;
 use crate::state::AppState;
+use crate::store::Commit;
 use crate::store::{Actor, CommandContext};
 
 /// The routes of this module.
@@ -130,7 +131,7 @@ async fn complete(
     upload_id: &str,
     key: &str,
     ctx: &CommandContext,
-) -> Result<Option<i64>, HumitError> {
+) -> Result<Option<Commit>, HumitError> {
     let command = UserCommand::CompleteProfilePictureUpload {
         upload_id: upload_id.to_string(),
         url: state.storage.public_url(key),
@@ -167,7 +168,7 @@ const RECONCILE_MAX: usize = 3;
 ///
 /// # Errors
 /// Event store failures.
-pub async fn reconcile(state: &AppState, caller: &Caller) -> Result<Option<i64>, HumitError> {
+pub async fn reconcile(state: &AppState, caller: &Caller) -> Result<Option<Commit>, HumitError> {
     let user = identity::load_user(state, caller.user_id())
         .await
         .map_err(HumitError::internal)?;

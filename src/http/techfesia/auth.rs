@@ -21,7 +21,7 @@ use super::{Json, TfError};
 use crate::auth::{jwt, Claims, TokenKind};
 use crate::identity::{self, IdentityError};
 use crate::state::AppState;
-use crate::store::CommandContext;
+use crate::store::{CommandContext, Commit};
 
 /// The `/auth` routes.
 pub fn router() -> Router<AppState> {
@@ -85,7 +85,7 @@ pub async fn obtain(
         Ok((pair, position)) => {
             state.limiter.succeeded(&account, ip);
             tracing::info!(%user_id, "signed in");
-            state.sync_auth(position).await;
+            state.sync_auth(position.clone()).await;
             state.wait_for(position, &["users"]).await;
             Ok(axum::Json(TokenPairDto {
                 access: pair.access,
@@ -147,22 +147,14 @@ fn revocable(state: &AppState, token: &str) -> Option<Claims> {
         .ok()
 }
 
-/// Ends one session of `user_id`; answers whether it was open, and the position reached.
+/// Ends one session of `user_id`; answers whether it was open, and the commit.
 async fn revoke_session(
     state: &AppState,
     user_id: &str,
     session_id: &str,
     ctx: &CommandContext,
-) -> Result<(bool, Option<i64>), TfError> {
-    let command = UserCommand::RevokeSession {
-        session_id: session_id.to_string(),
-        now: chrono::Utc::now(),
-    };
-    let position = state
-        .commands
-        .execute::<User>(user_id, command, ctx)
-        .await?;
-    Ok((position.is_some(), position))
+) -> Result<(bool, Option<Commit>), TfError> {
+    Ok(identity::end_session(state, user_id, session_id, ctx).await?)
 }
 
 /// Signs out: revokes the refresh tokens in the body (`{"tokens": [...]}`, `{"token"}` or
@@ -192,12 +184,8 @@ pub async fn revoke_many(
         .unwrap_or_default();
     let ctx = caller.ctx();
     let (deleted, position) = if tokens.is_empty() {
-        let user = identity::load_user(&state, caller.id()).await?;
         let now = chrono::Utc::now();
-        let open = user
-            .open_sessions()
-            .filter(|sid| user.session_open(sid, now))
-            .count();
+        let open = state.registry.open_sessions(caller.id(), now);
         let command = UserCommand::RevokeAllSessions { now };
         let position = state
             .commands
@@ -219,7 +207,7 @@ pub async fn revoke_many(
         (deleted, last)
     };
     tracing::info!(user_id = %caller.id(), deleted, "sessions revoked");
-    state.sync_auth(position).await;
+    state.sync_auth(position.clone()).await;
     Ok(axum::Json(TokensDeletedDto {
         tokens_deleted: deleted,
     }))
@@ -251,7 +239,7 @@ pub async fn revoke_one(
     }
     let (ended, position) = revoke_session(&state, caller.id(), &claims.sid, &caller.ctx()).await?;
     tracing::info!(user_id = %caller.id(), ended, "session revoked");
-    state.sync_auth(position).await;
+    state.sync_auth(position.clone()).await;
     Ok(axum::Json(TokensDeletedDto {
         tokens_deleted: usize::from(ended),
     }))

@@ -17,6 +17,7 @@ use crate::auth::jwt;
 use crate::identity::{self, IdentityError, NewUser};
 use crate::state::AppState;
 use crate::store::CommandContext;
+use crate::store::Commit;
 
 fn oauth_error(provider: Provider, e: &OAuthError) -> TfError {
     match e {
@@ -61,7 +62,7 @@ async fn register_identity(
     state: &AppState,
     profile: &ProviderProfile,
     ctx: &CommandContext,
-) -> Result<(String, String, Option<i64>), IdentityError> {
+) -> Result<(String, String, Option<Commit>), IdentityError> {
     let base = username_base(profile);
     let mut email = profile.email.clone().filter(|e| validate::email(e).is_ok());
     let mut attempt = 0u32;
@@ -114,7 +115,7 @@ async fn link(
     profile: &ProviderProfile,
     newly_claimed: bool,
     ctx: &CommandContext,
-) -> Result<Option<i64>, TfError> {
+) -> Result<Option<Commit>, TfError> {
     let key = format!("{}/{}", profile.provider.name(), profile.subject);
     let command = UserCommand::LinkProvider {
         identity: ProviderIdentity {
@@ -234,7 +235,7 @@ pub async fn oauth(
         }
         Err(e) => return Err(e.into()),
     };
-    state.sync_auth(position).await;
+    state.sync_auth(position.clone()).await;
     state.wait_for(position, &["users"]).await;
     let user = identity::load_user(&state, &user_id).await?;
     Ok(axum::Json(OAuthTokenPairDto {

@@ -144,7 +144,7 @@ pub async fn change(
         Ok(position) => {
             state.limiter.succeeded(&account, ip);
             tracing::info!(user_id = %caller.id(), ?position, "password changed; sessions ended");
-            state.sync_auth(position).await;
+            state.sync_auth(position.clone()).await;
             state.wait_for(position, &["users"]).await;
             Ok(axum::Json(MessageDto::new("Password changed successfully")))
         }
@@ -204,7 +204,7 @@ pub async fn reset(
     {
         Ok(position) => {
             tracing::info!(%user_id, ?position, "password reset; sessions ended");
-            state.sync_auth(position).await;
+            state.sync_auth(position.clone()).await;
             state.wait_for(position, &["users"]).await;
             Ok(axum::Json(MessageDto::new("Password reset successfully")))
         }

@@ -188,7 +188,7 @@ pub async fn set_privileges(
         .execute::<aggregates::user::User>(&user_id, command, &caller.ctx())
         .await?;
     tracing::info!(%user_id, role = %state_name, ?position, "privileges changed");
-    state.sync_auth(position).await;
+    state.sync_auth(position.clone()).await;
     let row = row_after(&state, &user_id, position)
         .await?
         .ok_or_else(TfError::not_found)?;

@@ -26,6 +26,7 @@ use super::{validate, Json, TfError};
 use crate::adapters::oauth::Provider;
 use crate::identity::{self, NewUser};
 use crate::state::AppState;
+use crate::store::Commit;
 
 /// The model name of users in staff privileges.
 pub const USER_MODEL: &str = "user";
@@ -87,7 +88,7 @@ async fn guard_superuser(state: &AppState, caller: &Caller, user_id: &str) -> Re
 pub(super) async fn row_after(
     state: &AppState,
     user_id: &str,
-    position: Option<i64>,
+    position: Option<Commit>,
 ) -> Result<Option<UserRow>, TfError> {
     state.wait_for(position, &["users"]).await;
     query::by_id(&state.read_pool, user_id)
@@ -271,7 +272,7 @@ pub async fn create(
     };
     let (user_id, position) = identity::register(&state, new, &anonymous(&headers)).await?;
     tracing::info!(%user_id, ?position, "user created");
-    state.sync_auth(position).await;
+    state.sync_auth(position.clone()).await;
     let dto = match row_after(&state, &user_id, position).await? {
         Some(row) => UserDto::from(&row),
         // The read model is late beyond the wait: answer from what was just stored.
@@ -432,7 +433,7 @@ pub async fn delete_user(
     let user_id = target(&state, &caller, &username, Action::Delete, false).await?;
     guard_superuser(&state, &caller, &user_id).await?;
     let position = identity::delete_user(&state, &user_id, &caller.ctx()).await?;
-    state.sync_auth(position).await;
+    state.sync_auth(position.clone()).await;
     state.wait_for(position, &["users"]).await;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -465,7 +466,7 @@ pub async fn disable(
         .execute::<aggregates::user::User>(&user_id, command, &caller.ctx())
         .await?;
     tracing::info!(%user_id, ?position, "user disabled");
-    state.sync_auth(position).await;
+    state.sync_auth(position.clone()).await;
     state.wait_for(position, &["users"]).await;
     Ok(axum::Json(MessageDto::new("User disabled")))
 }
