@@ -37,6 +37,12 @@ trap 'rm -f "$log"' EXIT
 cargo build --bin humit
 timeout 600 node --test tests/browser/ 2>&1 | tee -a "$log"
 
+# A streaming replica that applies commits 100 ms late, for the read-your-writes test
+# through DATABASE_READ_URL (stopped again when this script exits).
+REPLICA_APPLY_DELAY=100ms scripts/replica.sh start 5433 >/dev/null
+trap 'rm -f "$log"; scripts/replica.sh stop 5433 >/dev/null 2>&1 || true' EXIT
+export HUMIT_TEST_REPLICA_URL=postgres://postgres@127.0.0.1:5433
+
 # Every Rust test: unit, aggregate (given/when/then), projection, and the integration tests
 # against the real PostgreSQL and RabbitMQ.
 timeout 1800 cargo test --workspace 2>&1 | tee -a "$log"

@@ -91,7 +91,7 @@ impl Application {
             tracing::info!(erased, "finished interrupted erasures");
         }
         let read_pool = match &config.database_read_url {
-            Some(url) => db::pool(url, 20).await?,
+            Some(url) => db::lazy_pool(url, 20)?,
             None => pool.clone(),
         };
         let hasher = Arc::new(Argon2Hasher::new(config.hash_concurrency));

@@ -77,6 +77,23 @@ pub async fn pool(url: &str, max: u32) -> anyhow::Result<PgPool> {
         .context("failed to connect to Postgres")
 }
 
+/// A pool on `url` that connects when first used (a read replica that is still starting,
+/// or briefly away, does not stop the service from starting).
+///
+/// # Errors
+/// When the URL is invalid.
+pub fn lazy_pool(url: &str, max: u32) -> anyhow::Result<PgPool> {
+    let options = PgConnectOptions::from_str(url)
+        .context("invalid database URL")?
+        .options([("statement_timeout", STATEMENT_TIMEOUT)])
+        .log_statements(tracing::log::LevelFilter::Trace)
+        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
+    Ok(PgPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_lazy_with(options))
+}
+
 /// Creates the database if needed, connects, and applies every migration.
 ///
 /// # Errors

@@ -556,3 +556,40 @@ async fn deleting_leaves_no_readable_personal_data() {
     assert_eq!(again["lastLogin"], Value::Null);
     tf.app.stop().await;
 }
+
+/// With `DATABASE_READ_URL` on a streaming replica that applies commits 100 ms late
+/// (`scripts/test.sh` starts it: `scripts/replica.sh`, `REPLICA_APPLY_DELAY=100ms`), every
+/// answer still shows the write it answers: the wait covers the replica's replay.
+#[tokio::test]
+async fn read_your_writes_holds_through_a_streaming_replica() {
+    let Ok(replica) = std::env::var("HUMIT_TEST_REPLICA_URL") else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI runs this test against the replica that scripts/test.sh starts"
+        );
+        eprintln!("skipped: HUMIT_TEST_REPLICA_URL is not set (scripts/test.sh sets it)");
+        return;
+    };
+    let tf = super::spawn_configured(|config| {
+        let database = config.database_url.rsplit('/').next().unwrap().to_string();
+        config.database_read_url = Some(format!("{}/{database}", replica.trim_end_matches('/')));
+    })
+    .await;
+    tf.create_user("replicated", "Hello World").await;
+    let (access, _) = tf.login("replicated", "Hello World").await;
+    for i in 0..10 {
+        let name = format!("Name{i}");
+        let a = tf
+            .put(
+                "/users/replicated",
+                Some(&access),
+                json!({"username": "replicated", "firstName": name}),
+            )
+            .await;
+        assert_eq!(a.status, 200, "{a:?}");
+        assert_eq!(a.body["firstName"], name, "the answer shows the write");
+        let a = tf.get("/users/replicated", Some(&access)).await;
+        assert_eq!(a.body["firstName"], name, "and so does the next read");
+    }
+    tf.app.stop().await;
+}
