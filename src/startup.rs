@@ -127,7 +127,14 @@ impl Application {
         let mut tasks = JoinSet::new();
         // Every process is a sequencer candidate (one leads): API-only processes too, so that
         // commands get their positions even where no worker runs.
-        tasks.spawn(sequenced.clone().follow(pool.clone(), stop_rx.clone()));
+        let listener = Sequenced::listen(&pool)
+            .await
+            .context("failed to listen for the sequencer")?;
+        tasks.spawn(
+            sequenced
+                .clone()
+                .follow(pool.clone(), listener, stop_rx.clone()),
+        );
         tasks.spawn(sequenced.clone().run(pool.clone(), stop_rx.clone()));
         tasks.spawn(registry.clone().follow(pool.clone(), stop_rx.clone()));
         tasks.spawn(checkpoints.clone().follow(pool.clone(), stop_rx.clone()));

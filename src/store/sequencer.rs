@@ -41,6 +41,8 @@ const STANDBY_POLL: Duration = Duration::from_secs(1);
 /// The shortest and longest wait between passes that found nothing.
 const POLL_MIN: Duration = Duration::from_millis(1);
 const POLL_MAX: Duration = Duration::from_millis(20);
+/// How long a waiting command trusts the notification before it asks the log itself.
+const ASK_AFTER: Duration = Duration::from_millis(500);
 
 struct Slot {
     command_id: Uuid,
@@ -100,22 +102,33 @@ impl Commit {
     /// Asks the log once if the sequencer's notification did not come in time (a lost
     /// listener connection); `None` if the events are still unnumbered then.
     pub async fn position_within(&self, timeout: Duration) -> Option<i64> {
+        let deadline = tokio::time::Instant::now() + timeout;
         let mut rx = self.slot.position.subscribe();
-        if let Ok(Ok(p)) = tokio::time::timeout(timeout, rx.wait_for(Option::is_some)).await {
-            return *p;
+        loop {
+            let step = deadline
+                .saturating_duration_since(tokio::time::Instant::now())
+                .min(ASK_AFTER);
+            if let Ok(Ok(p)) = tokio::time::timeout(step, rx.wait_for(Option::is_some)).await {
+                return *p;
+            }
+            // No word from the sequencer: a notification may have been missed (the listener
+            // was reconnecting); the log has the answer.
+            let found: Option<i64> = sqlx::query_scalar(
+                "SELECT MAX(position) FROM events WHERE metadata->>'command_id' = $1",
+            )
+            .bind(self.slot.command_id.to_string())
+            .fetch_one(&self.pool)
+            .await
+            .ok()
+            .flatten();
+            if let Some(p) = found {
+                self.slot.position.send_replace(Some(p));
+                return Some(p);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return None;
+            }
         }
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT MAX(position) FROM events WHERE metadata->>'command_id' = $1",
-        )
-        .bind(self.slot.command_id.to_string())
-        .fetch_one(&self.pool)
-        .await
-        .ok()
-        .flatten();
-        if let Some(p) = found {
-            self.slot.position.send_replace(Some(p));
-        }
-        found
     }
 
     /// The position of the command's last event (waiting up to 10 s for the sequencer).
@@ -215,13 +228,27 @@ impl Sequenced {
         }
     }
 
+    /// Connects the listener [`Sequenced::follow`] starts with, so that no notification of
+    /// the process's first commands is missed.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
+        let mut listener = PgListener::connect_with(pool).await?;
+        listener.listen(CHANNEL).await?;
+        Ok(listener)
+    }
+
     /// Follows the sequencer's notifications until shutdown, reconnecting after failures.
-    pub async fn follow(self, pool: PgPool, mut shutdown: Shutdown) {
+    pub async fn follow(self, pool: PgPool, first: PgListener, mut shutdown: Shutdown) {
         let mut backoff = Backoff::default();
+        let mut first = Some(first);
         loop {
             let result: Result<(), sqlx::Error> = async {
-                let mut listener = PgListener::connect_with(&pool).await?;
-                listener.listen(CHANNEL).await?;
+                let mut listener = match first.take() {
+                    Some(listener) => listener,
+                    None => Self::listen(&pool).await?,
+                };
                 loop {
                     tokio::select! {
                         n = listener.recv() => self.resolve(n?.payload()),

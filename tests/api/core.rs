@@ -638,3 +638,75 @@ async fn old_claim_events_replay_and_publish_in_the_new_shape() {
     assert_eq!(owner.as_deref(), Some("u-old"));
     app.stop().await;
 }
+
+/// A rebuild replays into shadow tables a batch per transaction: while it runs, the live
+/// read model answers in full, and commands keep being numbered (no transaction of the
+/// rebuild holds the sequencer's horizon back).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_keeps_the_live_model_readable_and_the_log_moving() {
+    let app = spawn_app().await;
+    for i in 0..600 {
+        create_station(&app, &format!("s{i}")).await;
+    }
+    app.settle().await;
+    let social = projections::all()
+        .into_iter()
+        .find(|p| p.name() == "social")
+        .unwrap();
+    let mut checks = 0;
+    let handle = tokio::runtime::Handle::current();
+    projector::rebuild(&app.pool, social.as_ref(), |progress| {
+        if progress.done >= progress.total || checks > 0 {
+            return;
+        }
+        checks += 1;
+        tokio::task::block_in_place(|| {
+            handle.block_on(async {
+                let live: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_stations")
+                    .fetch_one(&app.pool)
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    live, 600,
+                    "the live model answers in full during the rebuild"
+                );
+                let command = aggregates::station::StationCommand::CreateStation {
+                    station_id: "during".into(),
+                    name: "during".into(),
+                    description: String::new(),
+                    image_url: String::new(),
+                    created_by: "test".into(),
+                    now: chrono::Utc::now(),
+                };
+                let commit = app
+                    .state
+                    .commands
+                    .execute::<aggregates::station::Station>(
+                        "during",
+                        command,
+                        &CommandContext::system(),
+                    )
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert!(
+                    commit
+                        .position_within(Duration::from_secs(3))
+                        .await
+                        .is_some(),
+                    "a command during the rebuild is numbered at once"
+                );
+            })
+        });
+    })
+    .await
+    .unwrap();
+    assert_eq!(checks, 1);
+    app.settle().await;
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_stations")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 601);
+    app.stop().await;
+}
