@@ -4,6 +4,9 @@
 use cqrs_es::persist::{
     PersistedEventRepository, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot,
 };
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
 use cqrs_es::Aggregate;
 use postgres_es::PostgresEventRepository;
 use serde_json::{json, Value};
@@ -17,25 +20,45 @@ pub struct EventRepository {
     vault: Vault,
 }
 
-tokio::task_local! {
-    /// Events persisted by the command running in this task (see [`count_written`]).
-    static WRITTEN: std::cell::Cell<usize>;
+/// What the repository remembers for the length of one command (see [`count_written`]).
+#[derive(Default)]
+struct CommandScope {
+    /// Events persisted.
+    written: Cell<usize>,
+    /// Keys of people read (a command loads the snapshot, the events after it, then
+    /// persists: one key read serves all three).
+    keys: RefCell<HashMap<String, Option<SubjectKey>>>,
 }
 
-/// Runs `fut` and answers its output with the number of events it persisted through an
-/// [`EventRepository`]: how the command bus learns, without a query, whether a command
-/// stored anything.
+tokio::task_local! {
+    static SCOPE: CommandScope;
+}
+
+/// Runs `fut` (one command, with its retries) and answers its output with the number of
+/// events it persisted through an [`EventRepository`]: how the command bus learns, without
+/// a query, whether a command stored anything. Within it, a person's key is read once.
 pub async fn count_written<F: std::future::Future>(fut: F) -> (F::Output, usize) {
-    WRITTEN
-        .scope(std::cell::Cell::new(0), async move {
+    SCOPE
+        .scope(CommandScope::default(), async move {
             let out = fut.await;
-            (out, WRITTEN.with(std::cell::Cell::get))
+            (out, SCOPE.with(|s| s.written.get()))
         })
         .await
 }
 
 fn record_written(count: usize) {
-    let _ = WRITTEN.try_with(|c| c.set(c.get() + count));
+    let _ = SCOPE.try_with(|s| s.written.set(s.written.get() + count));
+}
+
+fn cached_key(id: &str) -> Option<Option<SubjectKey>> {
+    SCOPE
+        .try_with(|s| s.keys.borrow().get(id).copied())
+        .ok()
+        .flatten()
+}
+
+fn cache_key(id: &str, key: Option<SubjectKey>) {
+    let _ = SCOPE.try_with(|s| s.keys.borrow_mut().insert(id.to_string(), key));
 }
 
 fn store_error(e: sqlx::Error) -> PersistenceError {
@@ -52,7 +75,12 @@ impl EventRepository {
     }
 
     async fn read_key(&self, id: &str) -> Result<Option<SubjectKey>, PersistenceError> {
-        self.vault.key(id).await.map_err(store_error)
+        if let Some(key) = cached_key(id) {
+            return Ok(key);
+        }
+        let key = self.vault.key(id).await.map_err(store_error)?;
+        cache_key(id, key);
+        Ok(key)
     }
 
     async fn open_events<A: Aggregate>(
@@ -129,7 +157,14 @@ impl PersistedEventRepository for EventRepository {
         else {
             return Ok(());
         };
-        let key = self.vault.key_or_create(&id).await.map_err(store_error)?;
+        let key = match cached_key(&id) {
+            Some(Some(key)) => Some(key),
+            _ => {
+                let key = self.vault.key_or_create(&id).await.map_err(store_error)?;
+                cache_key(&id, key);
+                key
+            }
+        };
         let mut sealed = events.to_vec();
         let mut snapshot = snapshot_update;
         match key {
@@ -154,6 +189,7 @@ impl PersistedEventRepository for EventRepository {
         self.inner.persist::<A>(&sealed, snapshot).await?;
         record_written(sealed.len());
         if events.iter().any(|e| e.event_type == "UserDeleted") {
+            cache_key(&id, None);
             self.vault.erase(&id).await.map_err(store_error)?;
         }
         Ok(())
