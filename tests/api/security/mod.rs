@@ -1,0 +1,6 @@
+//! Security: each finding of issue 11 that is closed here has a black-box test over HTTP
+//! that fails without its control. `SECURITY.md` maps every threat to its control and test.
+//!
+//! - [`reset_tokens`]: a password or email change, disable or delete voids mailed reset tokens.
+
+mod reset_tokens;
