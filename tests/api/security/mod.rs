@@ -2,5 +2,7 @@
 //! that fails without its control. `SECURITY.md` maps every threat to its control and test.
 //!
 //! - [`reset_tokens`]: a password or email change, disable or delete voids mailed reset tokens.
+//! - [`staff`]: staff change, disable or delete normal users only.
 
 mod reset_tokens;
+mod staff;
