@@ -3,6 +3,8 @@
 //!
 //! - [`reset_tokens`]: a password or email change, disable or delete voids mailed reset tokens.
 //! - [`staff`]: staff change, disable or delete normal users only.
+//! - [`privacy`]: push tokens stay with their owner; discover lists humit app users only.
 
+mod privacy;
 mod reset_tokens;
 mod staff;
