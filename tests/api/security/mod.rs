@@ -4,7 +4,9 @@
 //! - [`reset_tokens`]: a password or email change, disable or delete voids mailed reset tokens.
 //! - [`staff`]: staff change, disable or delete normal users only.
 //! - [`privacy`]: push tokens stay with their owner; discover lists humit app users only.
+//! - [`login_limits`]: parallel guesses cannot outrun the failed-login budget.
 
+mod login_limits;
 mod privacy;
 mod reset_tokens;
 mod staff;
