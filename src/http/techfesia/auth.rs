@@ -96,6 +96,11 @@ pub async fn obtain(
             }))
         }
         Err(IdentityError::User(UserError::InvalidCredentials | UserError::NotFound)) => {
+            // An account without a password (OAuth only) refuses without hashing: spend the
+            // time of a verification, so the answer does not tell it apart.
+            if !identity::load_user(&state, &user_id).await?.has_password() {
+                state.hasher.verify_dummy(&password).await;
+            }
             tracing::info!(%user_id, "login refused");
             Err(TfError::bad_credentials())
         }

@@ -1,16 +1,19 @@
 //! Finding 2: the failed-login budget holds under parallel guesses (the attempt is taken
 //! before the password is hashed), and the real owner still signs in from another client.
+//! From finding 9: a login to a password-less (OAuth-only) account costs what any failed
+//! login costs.
 //!
 //! The limiter keys on the connection's peer address. The tests present a second client by
 //! binding its side of the connection to another loopback address (127.0.0.2).
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::techfesia::{spawn, Tf};
+use crate::techfesia::{spawn, spawn_configured, Tf};
 
 /// The documented budget: `HUMIT_LOGIN_MAX_FAILURES` per (account, client) per window.
 const BUDGET: usize = 5;
@@ -112,5 +115,58 @@ async fn parallel_wrong_old_passwords_cannot_outrun_the_budget() {
     assert!(other.is_empty(), "{other:?}");
     assert!(refused <= BUDGET, "{refused} guesses were checked");
     assert_eq!(refused + throttled, GUESSES);
+    tf.app.stop().await;
+}
+
+/// The median time of `n` wrong logins as `username`.
+async fn median_refusal(tf: &Tf, username: &str, n: usize) -> Duration {
+    let mut times = Vec::new();
+    for _ in 0..n {
+        let started = Instant::now();
+        let a = tf
+            .post(
+                "/auth/token/",
+                None,
+                json!({"username": username, "password": "wrong guess"}),
+            )
+            .await;
+        times.push(started.elapsed());
+        assert_eq!(a.status, 401, "{a:?}");
+    }
+    times.sort();
+    times[n / 2]
+}
+
+#[tokio::test]
+async fn a_password_less_account_costs_a_login_like_any_other() {
+    let tf = spawn_configured(|c| c.login_max_failures = 1_000).await;
+    tf.create_user("test_user_001", "Hello World").await;
+    // An OAuth-only account: no password at all.
+    let a = tf
+        .post(
+            "/auth/o-auth/google/",
+            None,
+            json!({"accessToken": "g-nopic"}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{a:?}");
+    let oauth_only = a.body["username"].as_str().unwrap().to_string();
+    // Warm up both paths, then compare, interleaved.
+    median_refusal(&tf, "test_user_001", 2).await;
+    median_refusal(&tf, &oauth_only, 2).await;
+    let (mut with_password, mut without) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        with_password.push(median_refusal(&tf, "test_user_001", 3).await);
+        without.push(median_refusal(&tf, &oauth_only, 3).await);
+    }
+    with_password.sort();
+    without.sort();
+    let (with_password, without) = (with_password[2], without[2]);
+    // Without the dummy verification the password-less refusal skips argon2 and answers in
+    // a fraction of the time; with it, both cost one verification.
+    assert!(
+        without.as_secs_f64() >= 0.5 * with_password.as_secs_f64(),
+        "password-less {without:?} vs wrong password {with_password:?}"
+    );
     tf.app.stop().await;
 }

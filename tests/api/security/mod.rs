@@ -4,7 +4,8 @@
 //! - [`reset_tokens`]: a password or email change, disable or delete voids mailed reset tokens.
 //! - [`staff`]: staff change, disable or delete normal users only.
 //! - [`privacy`]: push tokens stay with their owner; discover lists humit app users only.
-//! - [`login_limits`]: parallel guesses cannot outrun the failed-login budget.
+//! - [`login_limits`]: parallel guesses cannot outrun the failed-login budget; a
+//!   password-less account costs a login as much as any.
 
 mod login_limits;
 mod privacy;
