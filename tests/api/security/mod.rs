@@ -6,7 +6,9 @@
 //! - [`privacy`]: push tokens stay with their owner; discover lists humit app users only.
 //! - [`login_limits`]: parallel guesses cannot outrun the failed-login budget; a
 //!   password-less account costs a login as much as any.
+//! - [`hardening`]: a short JWT secret is refused at start-up.
 
+mod hardening;
 mod login_limits;
 mod privacy;
 mod reset_tokens;
