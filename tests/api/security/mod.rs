@@ -6,7 +6,8 @@
 //! - [`privacy`]: push tokens stay with their owner; discover lists humit app users only.
 //! - [`login_limits`]: parallel guesses cannot outrun the failed-login budget; a
 //!   password-less account costs a login as much as any.
-//! - [`hardening`]: a short JWT secret is refused at start-up.
+//! - [`hardening`]: a short JWT secret is refused at start-up; browser headers on the admin
+//!   console and served files.
 
 mod hardening;
 mod login_limits;
