@@ -1,9 +1,11 @@
 //! From finding 9: a short JWT secret is refused at start-up; the admin console and served
-//! files carry `nosniff`, a Content Security Policy and `frame-ancestors 'none'`.
+//! files carry `nosniff`, a Content Security Policy and `frame-ancestors 'none'`; creating a
+//! station takes the `station: create` privilege.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use aggregates::user::{Action, Privileges, Role};
 use base64::Engine as _;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -135,5 +137,36 @@ async fn a_served_upload_is_an_image_and_nothing_else() {
     assert!(policy.contains("default-src 'none'"), "{policy}");
     assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
     assert!(policy.contains("sandbox"), "{policy}");
+    h.app.stop().await;
+}
+
+#[tokio::test]
+async fn creating_a_station_takes_the_station_create_privilege() {
+    let h = spawn().await;
+    let station = json!({"name": "Mine", "description": "", "image_url": ""});
+    let only = |model: &str, action: Action| Privileges::from([(model.into(), [action].into())]);
+    for (who, privileges) in [
+        ("no_privileges", Privileges::new()),
+        ("reader", only("station", Action::Read)),
+        ("user_creator", only("user", Action::Create)),
+    ] {
+        let staff = h.with_role(who, Role::Staff, privileges).await;
+        let (status, body) = h
+            .post(&staff.access, "/api/stations/", station.clone())
+            .await;
+        crate::humit::assert_error(status, &body, StatusCode::FORBIDDEN, "PERMISSION_DENIED");
+    }
+    let curator = h
+        .with_role("curator", Role::Staff, only("station", Action::Create))
+        .await;
+    let (status, body) = h
+        .post(&curator.access, "/api/stations/", station.clone())
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let root = h
+        .with_role("root", Role::Superuser, Privileges::new())
+        .await;
+    let (status, body) = h.post(&root.access, "/api/stations/", station).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
     h.app.stop().await;
 }

@@ -7,7 +7,7 @@
 //! - [`login_limits`]: parallel guesses cannot outrun the failed-login budget; a
 //!   password-less account costs a login as much as any.
 //! - [`hardening`]: a short JWT secret is refused at start-up; browser headers on the admin
-//!   console and served files.
+//!   console and served files; the `station: create` privilege.
 
 mod hardening;
 mod login_limits;
