@@ -133,8 +133,8 @@ pub struct Config {
     /// Longest a command's response waits for the projections it names (ms).
     #[arg(long, env = "HUMIT_CONSISTENCY_WAIT_MS", default_value_t = 2000)]
     pub consistency_wait_ms: u64,
-    /// HMAC key for JWTs. Without it (and without a key file), a random key is generated
-    /// once into `HUMIT_DATA_DIR/jwt.key`.
+    /// HMAC key for JWTs, at least 32 bytes. Without it (and without a key file), a random
+    /// key is generated once into `HUMIT_DATA_DIR/jwt.key`.
     #[arg(long, env = "HUMIT_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
     /// File holding the JWT key.

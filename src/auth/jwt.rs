@@ -88,30 +88,41 @@ pub const TECHFESIA: &str = "techfesia";
 /// The audience of the humit dialect.
 pub const HUMIT: &str = "humit";
 
+/// The shortest signing key accepted: HS256 keys shorter than its 32-byte output can be
+/// guessed offline from any token.
+pub const MIN_KEY_BYTES: usize = 32;
+
 /// Loads the signing key: the secret, else the key file, else a key generated once into
 /// `data_dir/jwt.key`.
 ///
 /// # Errors
-/// When the key file cannot be read or written.
+/// When the secret is shorter than [`MIN_KEY_BYTES`], or the key file cannot be read or
+/// written.
 pub fn load_key(
     secret: Option<&str>,
     file: Option<&Path>,
     data_dir: &Path,
 ) -> anyhow::Result<Vec<u8>> {
     if let Some(secret) = secret.filter(|s| !s.is_empty()) {
+        anyhow::ensure!(
+            secret.len() >= MIN_KEY_BYTES,
+            "HUMIT_JWT_SECRET has {} bytes; it must have at least {MIN_KEY_BYTES} \
+             (for example the output of `openssl rand -hex 32`)",
+            secret.len()
+        );
         return Ok(secret.as_bytes().to_vec());
     }
     let path = file
         .map(Path::to_path_buf)
         .unwrap_or_else(|| data_dir.join("jwt.key"));
     if let Ok(bytes) = std::fs::read(&path) {
-        if bytes.len() >= 32 {
+        if bytes.len() >= MIN_KEY_BYTES {
             return Ok(bytes);
         }
     }
     if file.is_some() {
         anyhow::bail!(
-            "the JWT key file {} is missing or shorter than 32 bytes",
+            "the JWT key file {} is missing or shorter than {MIN_KEY_BYTES} bytes",
             path.display()
         );
     }
@@ -308,6 +319,21 @@ mod tests {
         // alg=none
         let none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJ1MSJ9.";
         assert!(tokens().verify(none, TokenKind::Access, TECHFESIA).is_err());
+    }
+
+    #[test]
+    fn a_secret_under_32_bytes_is_refused() {
+        let dir = std::env::temp_dir();
+        let error = load_key(Some("too-short-a-secret"), None, &dir).unwrap_err();
+        assert!(
+            error.to_string().contains("HUMIT_JWT_SECRET has 18 bytes"),
+            "{error}"
+        );
+        let secret = "x".repeat(MIN_KEY_BYTES);
+        assert_eq!(
+            load_key(Some(&secret), None, &dir).unwrap(),
+            secret.as_bytes()
+        );
     }
 
     #[test]

@@ -5,20 +5,83 @@
 //! fails `20 × max` times anywhere is refused everywhere; an account that fails `10 × max`
 //! times from all clients together is refused for everyone for the window. An attacker on
 //! one address therefore locks only themselves out; only a distributed attack can lock the
-//! real user out, and only until the window slides past it. A success clears the
-//! (account, client) counter.
+//! real user out, and only until the window slides past it.
+//!
+//! An attempt is reserved before the password is checked ([`LoginLimiter::reserve`]), and
+//! attempts still being checked count against every budget: parallel guesses cannot all
+//! pass while the first ones are still hashing. Once a budget is taken by failures and
+//! attempts in flight, a new attempt waits for one in flight to end: a failure spends the
+//! budget (the waiters are then refused), a success gives its attempt back and clears the
+//! (account, client) counter (a waiter goes ahead). An attempt that ends any other way (a
+//! wrong password, an error, a dropped request) counts as a failure.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
 
 /// The failed-login limiter.
 #[derive(Debug)]
 pub struct LoginLimiter {
     max: u32,
     window: Duration,
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    counters: Mutex<Counters>,
+    /// Woken whenever an attempt ends.
+    ended: Notify,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    /// Failure times per key, oldest first, within the window.
+    failures: HashMap<String, VecDeque<Instant>>,
+    /// Attempts being checked right now, per key.
+    in_flight: HashMap<String, u32>,
+}
+
+/// An attempt being checked. It counts as a failure when dropped, unless it
+/// [`succeeded`](Attempt::succeeded).
+#[derive(Debug)]
+#[must_use = "an attempt counts as a failure unless it succeeded"]
+pub struct Attempt<'a> {
+    limiter: &'a LoginLimiter,
+    keys: [(String, u32); 3],
+    succeeded: bool,
+}
+
+impl Attempt<'_> {
+    /// The attempt succeeded: it is given back, and the (account, client) counter cleared.
+    pub fn succeeded(mut self) {
+        self.succeeded = true;
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        let now = Instant::now();
+        let mut counters = self.limiter.lock();
+        for (key, _) in &self.keys {
+            if let Some(n) = counters.in_flight.get_mut(key) {
+                *n -= 1;
+                if *n == 0 {
+                    counters.in_flight.remove(key);
+                }
+            }
+            if !self.succeeded {
+                counters
+                    .failures
+                    .entry(key.clone())
+                    .or_default()
+                    .push_back(now);
+            }
+        }
+        if self.succeeded {
+            counters.failures.remove(&self.keys[0].0);
+        }
+        drop(counters);
+        self.limiter.ended.notify_waiters();
+    }
 }
 
 impl LoginLimiter {
@@ -27,8 +90,13 @@ impl LoginLimiter {
         Self {
             max: max.max(1),
             window,
-            failures: Mutex::default(),
+            counters: Mutex::default(),
+            ended: Notify::new(),
         }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Counters> {
+        self.counters.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn keys(account: &str, client: IpAddr) -> [(String, u32); 3] {
@@ -40,50 +108,71 @@ impl LoginLimiter {
         ]
     }
 
-    /// Whether a login attempt is allowed now; when not, how long until it is.
-    pub fn check(&self, account: &str, client: IpAddr) -> Result<(), Duration> {
-        let now = Instant::now();
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        for (key, factor) in Self::keys(account, client) {
-            if let Some(times) = failures.get_mut(&key) {
-                while times
-                    .front()
-                    .is_some_and(|t| now.duration_since(*t) > self.window)
-                {
-                    times.pop_front();
+    /// Takes one attempt from every budget of (`account`, `client`) before the password is
+    /// checked. While attempts in flight hold the rest of a budget, waits for one to end.
+    ///
+    /// # Errors
+    /// How long until the next attempt is allowed, when failures spent a budget.
+    pub async fn reserve(&self, account: &str, client: IpAddr) -> Result<Attempt<'_>, Duration> {
+        let keys = Self::keys(account, client);
+        loop {
+            // Registered before the counters are read, so no ending is missed.
+            let ended = self.ended.notified();
+            tokio::pin!(ended);
+            ended.as_mut().enable();
+            match self.try_reserve(&keys)? {
+                true => {
+                    return Ok(Attempt {
+                        limiter: self,
+                        keys,
+                        succeeded: false,
+                    })
                 }
-                if times.len() as u32 >= self.max * factor {
-                    let oldest = *times.front().expect("non-empty");
-                    return Err(self.window.saturating_sub(now.duration_since(oldest)));
-                }
+                false => ended.await,
             }
         }
-        Ok(())
     }
 
-    /// Records a failed attempt.
-    pub fn failed(&self, account: &str, client: IpAddr) {
+    /// Under the lock: `Ok(true)` when the attempt was taken, `Ok(false)` when attempts in
+    /// flight hold the rest of a budget, the wait when failures spent one.
+    fn try_reserve(&self, keys: &[(String, u32); 3]) -> Result<bool, Duration> {
         let now = Instant::now();
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if failures.len() > 100_000 {
-            failures.retain(|_, t| {
+        let mut counters = self.lock();
+        let mut busy = false;
+        for (key, factor) in keys {
+            let budget = self.max * factor;
+            let failed = match counters.failures.get_mut(key) {
+                Some(times) => {
+                    while times
+                        .front()
+                        .is_some_and(|t| now.duration_since(*t) > self.window)
+                    {
+                        times.pop_front();
+                    }
+                    if times.len() as u32 >= budget {
+                        let oldest = *times.front().expect("non-empty");
+                        return Err(self.window.saturating_sub(now.duration_since(oldest)));
+                    }
+                    times.len() as u32
+                }
+                None => 0,
+            };
+            let in_flight = counters.in_flight.get(key).copied().unwrap_or(0);
+            busy |= failed + in_flight >= budget;
+        }
+        if busy {
+            return Ok(false);
+        }
+        if counters.failures.len() > 100_000 {
+            counters.failures.retain(|_, t| {
                 t.back()
                     .is_some_and(|t| now.duration_since(*t) <= self.window)
             });
         }
-        for (key, factor) in Self::keys(account, client) {
-            let times = failures.entry(key).or_default();
-            times.push_back(now);
-            while times.len() as u32 > self.max * factor {
-                times.pop_front();
-            }
+        for (key, _) in keys {
+            *counters.in_flight.entry(key.clone()).or_default() += 1;
         }
-    }
-
-    /// Records a success: clears the (account, client) counter.
-    pub fn succeeded(&self, account: &str, client: IpAddr) {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        failures.remove(&Self::keys(account, client)[0].0);
+        Ok(true)
     }
 }
 
@@ -91,31 +180,80 @@ impl LoginLimiter {
 mod tests {
     use super::*;
 
-    #[test]
-    fn an_attacker_locks_only_their_own_address_out() {
-        let limiter = LoginLimiter::new(3, Duration::from_secs(60));
-        let attacker: IpAddr = "10.0.0.1".parse().unwrap();
-        let user: IpAddr = "10.0.0.2".parse().unwrap();
-        for _ in 0..3 {
-            assert!(limiter.check("alice", attacker).is_ok());
-            limiter.failed("alice", attacker);
-        }
-        assert!(limiter.check("alice", attacker).is_err());
-        assert!(limiter.check("alice", user).is_ok());
-        assert!(limiter.check("bob", attacker).is_ok());
+    fn ip(last: u8) -> IpAddr {
+        IpAddr::from([10, 0, 0, last])
     }
 
-    #[test]
-    fn a_success_clears_the_pair_and_the_window_slides() {
+    /// Whether `reserve` answers at once (it waits while attempts in flight hold the budget).
+    async fn now_or_waits<'a>(
+        limiter: &'a LoginLimiter,
+        account: &str,
+        client: IpAddr,
+    ) -> Option<Result<Attempt<'a>, Duration>> {
+        tokio::time::timeout(Duration::from_millis(50), limiter.reserve(account, client))
+            .await
+            .ok()
+    }
+
+    #[tokio::test]
+    async fn an_attacker_locks_only_their_own_address_out() {
+        let limiter = LoginLimiter::new(3, Duration::from_secs(60));
+        for _ in 0..3 {
+            drop(limiter.reserve("alice", ip(1)).await.unwrap());
+        }
+        assert!(limiter.reserve("alice", ip(1)).await.is_err());
+        limiter.reserve("alice", ip(2)).await.unwrap().succeeded();
+        limiter.reserve("bob", ip(1)).await.unwrap().succeeded();
+    }
+
+    #[tokio::test]
+    async fn attempts_in_flight_hold_the_budget_until_they_end() {
+        let limiter = LoginLimiter::new(2, Duration::from_secs(60));
+        // Two guesses still hashing hold the whole budget: a third waits.
+        let first = limiter.reserve("alice", ip(1)).await.unwrap();
+        let second = limiter.reserve("alice", ip(1)).await.unwrap();
+        assert!(now_or_waits(&limiter, "alice", ip(1)).await.is_none());
+        // Both fail: the budget is spent, and a new attempt is refused at once.
+        drop(first);
+        drop(second);
+        let refused = now_or_waits(&limiter, "alice", ip(1)).await;
+        assert!(matches!(refused, Some(Err(_))), "{refused:?}");
+    }
+
+    #[tokio::test]
+    async fn a_waiting_attempt_goes_ahead_when_one_in_flight_succeeds() {
+        let limiter = LoginLimiter::new(1, Duration::from_secs(60));
+        let first = limiter.reserve("alice", ip(1)).await.unwrap();
+        let waiting = limiter.reserve("alice", ip(1));
+        tokio::pin!(waiting);
+        let early = tokio::time::timeout(Duration::from_millis(50), waiting.as_mut()).await;
+        assert!(early.is_err(), "the second attempt went ahead of the first");
+        first.succeeded();
+        let second = tokio::time::timeout(Duration::from_secs(1), waiting)
+            .await
+            .expect("no longer waiting");
+        second.unwrap().succeeded();
+    }
+
+    #[tokio::test]
+    async fn a_success_gives_back_its_attempt_on_the_shared_budgets() {
+        // max 1: the account budget is 10 from all clients.
+        let limiter = LoginLimiter::new(1, Duration::from_secs(60));
+        for i in 0..30 {
+            limiter.reserve("alice", ip(i)).await.unwrap().succeeded();
+        }
+        limiter.reserve("alice", ip(100)).await.unwrap().succeeded();
+    }
+
+    #[tokio::test]
+    async fn a_success_clears_the_pair_and_the_window_slides() {
         let limiter = LoginLimiter::new(2, Duration::from_millis(50));
-        let ip: IpAddr = "10.0.0.1".parse().unwrap();
-        limiter.failed("alice", ip);
-        limiter.succeeded("alice", ip);
-        limiter.failed("alice", ip);
-        assert!(limiter.check("alice", ip).is_ok());
-        limiter.failed("alice", ip);
-        assert!(limiter.check("alice", ip).is_err());
-        std::thread::sleep(Duration::from_millis(60));
-        assert!(limiter.check("alice", ip).is_ok());
+        drop(limiter.reserve("alice", ip(1)).await.unwrap());
+        limiter.reserve("alice", ip(1)).await.unwrap().succeeded();
+        drop(limiter.reserve("alice", ip(1)).await.unwrap());
+        drop(limiter.reserve("alice", ip(1)).await.unwrap());
+        assert!(limiter.reserve("alice", ip(1)).await.is_err());
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        drop(limiter.reserve("alice", ip(1)).await.unwrap());
     }
 }

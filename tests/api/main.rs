@@ -6,5 +6,6 @@ mod helpers;
 mod admin;
 mod core;
 mod humit;
+mod security;
 mod stream;
 mod techfesia;

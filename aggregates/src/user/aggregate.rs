@@ -122,6 +122,12 @@ impl User {
     pub fn notification_id(&self) -> Option<&str> {
         self.notification_id.as_deref()
     }
+    /// How many mailed reset tokens could still be used (expired ones included until the
+    /// next request prunes them).
+    #[cfg(test)]
+    pub(super) fn pending_resets(&self) -> usize {
+        self.resets.len()
+    }
     /// Profile picture uploads started and not arrived yet, newest first.
     pub fn pending_uploads(&self) -> Vec<(&str, &PendingUpload)> {
         let mut pending: Vec<_> = self
@@ -526,15 +532,11 @@ impl Aggregate for User {
                 self.role = role;
                 self.registered_at = Some(at);
             }
-            E::PasswordSet {
-                password_hash,
-                change,
-                ..
-            } => {
+            E::PasswordSet { password_hash, .. } => {
                 self.password_hash = password_hash.expose().cloned();
-                if change == PasswordChange::Reset {
-                    self.resets.clear();
-                }
+                // Whatever set it (sign-up, create, change, reset), a mailed token from
+                // before must not set it again.
+                self.resets.clear();
             }
             E::ProviderLinked {
                 provider,
@@ -590,7 +592,13 @@ impl Aggregate for User {
                     self.uploads.retain(|_, u| u.started_at > done.started_at);
                 }
             }
-            E::DetailsUpdated { details, .. } => self.details = details,
+            E::DetailsUpdated { details, .. } => {
+                // A reset mailed to the old address must not work once the address changed.
+                if details.email != self.details.email {
+                    self.resets.clear();
+                }
+                self.details = details;
+            }
             E::UsernameChanged { username, .. } => self.username = username,
             E::ProfileRegistered { profile, .. } => {
                 if profile.notification_id.is_some() {
@@ -620,7 +628,10 @@ impl Aggregate for User {
                 self.role = role;
                 self.privileges = privileges;
             }
-            E::UserDisabled { .. } => self.disabled = true,
+            E::UserDisabled { .. } => {
+                self.disabled = true;
+                self.resets.clear();
+            }
             E::UserDeleted { .. } => {
                 let id = self.id.take();
                 *self = User {

@@ -313,6 +313,112 @@ fn a_reset_token_works_once_and_expires() {
         .then_expect_error(UserError::ResetTokenInvalid);
 }
 
+/// Resetting with `h1` after `given`, five minutes after it was mailed.
+fn reset_with_h1(given: Vec<UserEvent>) -> cqrs_es::test::AggregateResultValidator<User> {
+    UserTest::with(services())
+        .given(given)
+        .when(UserCommand::ResetPassword {
+            token_hash: "h1".into(),
+            new_password: "stolen".into(),
+            now: now() + Duration::minutes(5),
+        })
+}
+
+/// The write-side state after `events`.
+fn state_after(events: Vec<UserEvent>) -> User {
+    use cqrs_es::Aggregate as _;
+    let mut user = User::default();
+    for event in events {
+        user.apply(event);
+    }
+    user
+}
+
+#[test]
+fn every_password_change_voids_the_pending_reset_tokens() {
+    // Changed by the owner, knowing the old one.
+    reset_with_h1(vec![
+        registered(),
+        password_set("old", PasswordChange::Initial),
+        reset_requested("h1", now()),
+        password_set("new", PasswordChange::Changed),
+    ])
+    .then_expect_error(UserError::ResetTokenInvalid);
+    // Created on an OAuth-only account.
+    reset_with_h1(vec![
+        registered(),
+        linked_google(),
+        reset_requested("h1", now()),
+        password_set("new", PasswordChange::Created),
+    ])
+    .then_expect_error(UserError::ResetTokenInvalid);
+    // Reset with another token: this one dies too.
+    reset_with_h1(vec![
+        registered(),
+        password_set("old", PasswordChange::Initial),
+        reset_requested("h1", now()),
+        reset_requested("h2", now()),
+        password_set("new", PasswordChange::Reset),
+    ])
+    .then_expect_error(UserError::ResetTokenInvalid);
+}
+
+fn details_with_email(email: &str, first_name: &str) -> UserEvent {
+    UserEvent::DetailsUpdated {
+        details: UserDetails {
+            email: Some(email.into()),
+            first_name: first_name.into(),
+            ..UserDetails::default()
+        },
+        at: now(),
+    }
+}
+
+#[test]
+fn an_email_change_voids_the_pending_reset_tokens_and_other_details_do_not() {
+    let before = vec![
+        registered(),
+        password_set("old", PasswordChange::Initial),
+        details_with_email("alice@old.example", ""),
+        reset_requested("h1", now()),
+    ];
+    let mut moved = before.clone();
+    moved.push(details_with_email("alice@new.example", ""));
+    reset_with_h1(moved).then_expect_error(UserError::ResetTokenInvalid);
+    // A new first name keeps the address, and the token with it.
+    let mut renamed = before;
+    renamed.push(details_with_email("alice@old.example", "Alice"));
+    reset_with_h1(renamed).then_expect_events(vec![
+        UserEvent::PasswordSet {
+            password_hash: Secret::new("plain:stolen".into()),
+            change: PasswordChange::Reset,
+            at: now() + Duration::minutes(5),
+        },
+        UserEvent::AllSessionsRevoked {
+            session_ids: vec![],
+            at: now() + Duration::minutes(5),
+        },
+    ]);
+}
+
+#[test]
+fn disabling_and_deleting_void_the_pending_reset_tokens() {
+    let pending = vec![
+        registered(),
+        password_set("old", PasswordChange::Initial),
+        reset_requested("h1", now()),
+    ];
+    assert_eq!(state_after(pending.clone()).pending_resets(), 1);
+    let mut disabled = pending.clone();
+    disabled.push(UserEvent::UserDisabled { at: now() });
+    assert_eq!(state_after(disabled.clone()).pending_resets(), 0);
+    reset_with_h1(disabled).then_expect_error(UserError::ResetTokenInvalid);
+    let mut deleted = pending;
+    deleted.push(UserEvent::UserDeleted { at: now() });
+    assert_eq!(state_after(deleted.clone()).pending_resets(), 0);
+    reset_with_h1(deleted).then_expect_error(UserError::NotFound);
+}
+
 #[test]
 fn disabling_ends_sessions_and_blocks_actions() {
     UserTest::with(services())

@@ -47,6 +47,7 @@ pub fn router() -> Router<AppState> {
             "/admin/projections/{name}/dead-letters/redrive",
             post(projections::redrive),
         )
+        .layer(axum::middleware::map_response(console::harden))
 }
 
 /// An admin API error.

@@ -24,6 +24,8 @@ pub struct UserRow {
     pub signup_stage: i32,
     pub date_of_birth: Option<NaiveDate>,
     pub favourite_artists: Option<Value>,
+    /// The viewer's own only (`queries::USER_SELECT`): `None` in anyone else's row, so a
+    /// public profile answers `""`.
     pub notification_id: Option<String>,
     pub playlist_id: Option<String>,
     pub internal_username: Option<String>,

@@ -6,10 +6,12 @@ use sqlx::PgPool;
 use super::dto::{HumRow, StationRow, UserRow};
 use super::page::PageRequest;
 
-/// The columns of a [`UserRow`]; `$1` is the viewer.
+/// The columns of a [`UserRow`]; `$1` is the viewer. The push notification id is a
+/// credential of its owner's device: only the viewer's own is read, anyone else's is NULL.
 const USER_SELECT: &str = "
 SELECT u.user_id, u.username, u.first_name, u.last_name, u.profile_picture, u.referral_code,
-       u.signup_stage, u.date_of_birth, u.favourite_artists, u.notification_id, u.playlist_id,
+       u.signup_stage, u.date_of_birth, u.favourite_artists,
+       CASE WHEN u.user_id = $1 THEN u.notification_id END AS notification_id, u.playlist_id,
        u.internal_username, u.country, u.tokens, u.date_joined,
        COALESCE(s.followers, 0) AS followers, COALESCE(s.following, 0) AS following,
        COALESCE(s.hums, 0) AS hums, COALESCE(s.stations, 0) AS stations,
@@ -24,9 +26,11 @@ LEFT JOIN rm_user_stats s ON s.user_id = u.user_id";
 const USER_ORDER: &str =
     "ORDER BY COALESCE(s.followers, 0) DESC, COALESCE(s.hums, 0) DESC, u.date_joined, u.user_id";
 
-/// People `$1` may want to follow: active, not themselves, not followed, not muted.
+/// People `$1` may want to follow: humit app users who finished sign-up (never a Techfesia
+/// account, staff member or superuser that did not), active, not themselves, not followed,
+/// not muted.
 const DISCOVER_FILTER: &str = "
-WHERE NOT u.disabled AND u.user_id <> $1
+WHERE u.signup_stage >= 1 AND NOT u.disabled AND u.user_id <> $1
   AND NOT EXISTS (SELECT 1 FROM rm_user_follows f WHERE f.follower_id = $1 AND f.followee_id = u.user_id)
   AND NOT EXISTS (SELECT 1 FROM rm_user_mutes m WHERE m.user_id = $1 AND m.muted_user_id = u.user_id)";
 

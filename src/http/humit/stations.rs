@@ -1,4 +1,4 @@
-//! Stations: create (staff), discover by popularity, follow and unfollow.
+//! Stations: create (staff with `station: create`), discover by popularity, follow and unfollow.
 //!
 //! A station answers as `{station_id, name, description, image_url, number_of_followers,
 //! number_of_hums, followed, created_at}` (see `docs/humit.md`). Following is the
@@ -7,6 +7,7 @@
 
 use aggregates::social::{RelationCommand, RelationError, StationFollow};
 use aggregates::station::{Station, StationCommand, StationError};
+use aggregates::user::Action;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -34,6 +35,9 @@ pub fn router() -> Router<AppState> {
             post(follow).delete(unfollow),
         )
 }
+
+/// The model name of stations in staff privileges (`{"station": ["create"]}`).
+pub const STATION_MODEL: &str = "station";
 
 /// The longest station name.
 pub const MAX_NAME: usize = 80;
@@ -161,7 +165,7 @@ async fn answer(
     Ok(dto::station(&row))
 }
 
-/// Creates a station (staff only).
+/// Creates a station: superusers, and staff with the `station: create` privilege.
 #[utoipa::path(
     post, path = "/api/stations/", tag = "humit: stations",
     security(("humit" = [])),
@@ -179,8 +183,10 @@ pub async fn create(
     caller: Caller,
     Json(body): Json<StationBody>,
 ) -> Result<Response, HumitError> {
-    if !caller.principal.is_staff() {
-        return Err(HumitError::forbidden("Only staff can create stations"));
+    if !caller.principal.may(STATION_MODEL, Action::Create) {
+        return Err(HumitError::forbidden(
+            "Only staff with the station: create privilege can create stations",
+        ));
     }
     let station = body.parse()?;
     let station_id = uuid::Uuid::new_v4().simple().to_string();

@@ -342,10 +342,17 @@ pub async fn serve_file(
         .await
         .map_err(storage_error)?
         .ok_or_else(not_found)?;
+    // Only ever an image: never sniffed as anything else, never framed, and should a browser
+    // open it as a document, nothing in it may run.
     Ok((
         [
             (header::CONTENT_TYPE, JPEG),
             (header::CACHE_CONTROL, "public, max-age=86400"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; frame-ancestors 'none'; sandbox",
+            ),
         ],
         bytes,
     )

@@ -69,21 +69,24 @@ pub async fn obtain(
     let username = body.username.unwrap_or_default();
     let password = body.password.unwrap_or_default();
     let account = username.trim().to_lowercase();
-    state
+    // The attempt is taken from the budget before any password is checked, so parallel
+    // guesses cannot all pass while the first ones are still hashing. Unless it succeeds,
+    // it counts as a failure once this request ends.
+    let attempt = state
         .limiter
-        .check(&account, ip)
+        .reserve(&account, ip)
+        .await
         .map_err(TfError::throttled)?;
     let ctx = anonymous(&headers);
     let Some(user_id) = identity::owner_of(&state, ClaimKind::Username, &username).await? else {
         // Spend the time of a real verification: an unknown name must look like a wrong password.
         state.hasher.verify_dummy(&password).await;
-        state.limiter.failed(&account, ip);
         tracing::info!("login refused");
         return Err(TfError::bad_credentials());
     };
     match identity::log_in(&state, &user_id, &password, jwt::TECHFESIA, &ctx).await {
         Ok((pair, position)) => {
-            state.limiter.succeeded(&account, ip);
+            attempt.succeeded();
             tracing::info!(%user_id, "signed in");
             state.sync_auth(position.clone()).await;
             state.wait_for(position, &["users"]).await;
@@ -93,7 +96,11 @@ pub async fn obtain(
             }))
         }
         Err(IdentityError::User(UserError::InvalidCredentials | UserError::NotFound)) => {
-            state.limiter.failed(&account, ip);
+            // An account without a password (OAuth only) refuses without hashing: spend the
+            // time of a verification, so the answer does not tell it apart.
+            if !identity::load_user(&state, &user_id).await?.has_password() {
+                state.hasher.verify_dummy(&password).await;
+            }
             tracing::info!(%user_id, "login refused");
             Err(TfError::bad_credentials())
         }

@@ -149,12 +149,11 @@ pub async fn request_reset(
             .unwrap_or_default()
             .to_lowercase()
     );
-    match state.reset_limiter.check(&key, ip) {
-        Ok(()) => {
-            state.reset_limiter.failed(&key, ip);
-            tokio::spawn(send_reset(state, email, username, anonymous(&headers)));
-        }
-        Err(_) => tracing::info!("password reset mails throttled"),
+    // Every request spends from the budget (a mail sent is never given back).
+    if state.reset_limiter.reserve(&key, ip).await.is_ok() {
+        tokio::spawn(send_reset(state, email, username, anonymous(&headers)));
+    } else {
+        tracing::info!("password reset mails throttled");
     }
     Ok((
         StatusCode::ACCEPTED,

@@ -125,11 +125,12 @@ pub async fn change(
     let old = body.old_password.unwrap_or_default();
     let new = body.new_password.unwrap_or_default();
     check_password("newPassword", &new)?;
-    // The limiter is keyed by the user id: a rename cannot reset the counters.
-    let account = caller.id().to_string();
-    state
+    // The limiter is keyed by the user id: a rename cannot reset the counters. The attempt
+    // is taken before the old password is checked (parallel guesses cannot all pass).
+    let attempt = state
         .limiter
-        .check(&account, ip)
+        .reserve(caller.id(), ip)
+        .await
         .map_err(TfError::throttled)?;
     let command = UserCommand::ChangePassword {
         old_password: old,
@@ -142,15 +143,11 @@ pub async fn change(
         .await
     {
         Ok(position) => {
-            state.limiter.succeeded(&account, ip);
+            attempt.succeeded();
             tracing::info!(user_id = %caller.id(), ?position, "password changed; sessions ended");
             state.sync_auth(position.clone()).await;
             state.wait_for(position, &["users"]).await;
             Ok(axum::Json(MessageDto::new("Password changed successfully")))
-        }
-        Err(CommandError::Rejected(UserError::WrongPassword)) => {
-            state.limiter.failed(&account, ip);
-            Err(UserError::WrongPassword.into())
         }
         Err(e) => Err(e.into()),
     }

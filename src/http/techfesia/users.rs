@@ -2,9 +2,10 @@
 //! from a linked provider and auth modes; the privileges routes live in `privileges.rs`.
 //!
 //! Who may do what: a user acts on their own account; staff act on others as far as their
-//! `user` privileges go (`read`, `update`, `delete`); a superuser may do everything, and only
-//! a superuser may act on another superuser. Reads come from the `rm_users` read model;
-//! writes are commands on the `User` aggregate, answered once the read model has them.
+//! `user` privileges go (`read`, `update`, `delete`), and only on normal users; a superuser
+//! may do everything, and only a superuser may change another staff member or superuser.
+//! Reads come from the `rm_users` read model; writes are commands on the `User` aggregate,
+//! answered once the read model has them.
 
 use std::collections::BTreeMap;
 
@@ -72,13 +73,17 @@ pub(super) async fn target(
     }
 }
 
-/// Refuses when a non-superuser acts on another user who is a superuser.
-async fn guard_superuser(state: &AppState, caller: &Caller, user_id: &str) -> Result<(), TfError> {
+/// Refuses when a non-superuser changes another account that is not a normal user: staff
+/// may change, disable or delete normal users only; another staff member's or a superuser's
+/// email, state or account takes a superuser. The role is read from the write side (never
+/// stale).
+async fn guard_rank(state: &AppState, caller: &Caller, user_id: &str) -> Result<(), TfError> {
     if caller.id() == user_id || caller.principal.role == Role::Superuser {
         return Ok(());
     }
     let user = identity::load_user(state, user_id).await?;
-    if user.role() == Role::Superuser {
+    if user.role() != Role::Normal {
+        tracing::info!(caller = %caller.id(), target = %user_id, "staff may not change staff");
         return Err(TfError::forbidden());
     }
     Ok(())
@@ -339,7 +344,7 @@ pub async fn update(
     Json(body): Json<UpdateUserRequest>,
 ) -> Result<axum::Json<UpdatedUserDto>, TfError> {
     let user_id = target(&state, &caller, &username, Action::Update, true).await?;
-    guard_superuser(&state, &caller, &user_id).await?;
+    guard_rank(&state, &caller, &user_id).await?;
     let user = identity::load_user(&state, &user_id).await?;
     if !user.exists() {
         return Err(TfError::not_found());
@@ -431,7 +436,7 @@ pub async fn delete_user(
     Path(username): Path<String>,
 ) -> Result<StatusCode, TfError> {
     let user_id = target(&state, &caller, &username, Action::Delete, false).await?;
-    guard_superuser(&state, &caller, &user_id).await?;
+    guard_rank(&state, &caller, &user_id).await?;
     let position = identity::delete_user(&state, &user_id, &caller.ctx()).await?;
     state.sync_auth(position.clone()).await;
     state.wait_for(position, &["users"]).await;
@@ -457,7 +462,7 @@ pub async fn disable(
     Path(username): Path<String>,
 ) -> Result<axum::Json<MessageDto>, TfError> {
     let user_id = target(&state, &caller, &username, Action::Update, true).await?;
-    guard_superuser(&state, &caller, &user_id).await?;
+    guard_rank(&state, &caller, &user_id).await?;
     let command = UserCommand::Disable {
         now: chrono::Utc::now(),
     };
@@ -493,7 +498,7 @@ pub async fn picture(
     OptionalJson(body): OptionalJson<PictureRequest>,
 ) -> Result<axum::Json<MessageDto>, TfError> {
     let user_id = target(&state, &caller, &username, Action::Update, true).await?;
-    guard_superuser(&state, &caller, &user_id).await?;
+    guard_rank(&state, &caller, &user_id).await?;
     let provider = match body.unwrap_or_default().provider.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(name) => Some(

@@ -14,7 +14,7 @@ pub mod spotify;
 mod stations;
 mod uploads;
 
-use aggregates::user::{Privileges, Role, User, UserCommand};
+use aggregates::user::{Action, Privileges, Role, User, UserCommand};
 use humit::config::Config;
 use humit::startup::Mode;
 use humit::store::CommandContext;
@@ -188,8 +188,14 @@ impl Humit {
         session
     }
 
-    /// A signed-up user made staff.
+    /// A signed-up user made staff who may create stations.
     pub async fn staff(&self, spotify_id: &str) -> Session {
+        let privileges = Privileges::from([("station".into(), [Action::Create].into())]);
+        self.with_role(spotify_id, Role::Staff, privileges).await
+    }
+
+    /// A signed-up user given `role` with `privileges`.
+    pub async fn with_role(&self, spotify_id: &str, role: Role, privileges: Privileges) -> Session {
         let session = self.signup(spotify_id).await;
         let position = self
             .app
@@ -198,8 +204,8 @@ impl Humit {
             .execute::<User>(
                 &session.user_id,
                 UserCommand::SetRole {
-                    role: Role::Staff,
-                    privileges: Privileges::new(),
+                    role,
+                    privileges,
                     now: chrono::Utc::now(),
                 },
                 &CommandContext::system(),

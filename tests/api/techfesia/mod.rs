@@ -8,7 +8,7 @@ mod auth;
 mod cli;
 mod docs;
 mod oauth;
-mod passwords;
+pub mod passwords;
 pub mod providers;
 mod roles;
 pub mod smtp;

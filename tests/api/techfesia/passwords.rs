@@ -104,7 +104,7 @@ async fn change_a_password_knowing_the_old_one() {
 }
 
 /// The reset tokens in the outbox's mails, oldest first.
-fn outbox_tokens(tf: &Tf) -> Vec<String> {
+pub fn outbox_tokens(tf: &Tf) -> Vec<String> {
     let dir = tf.app.config.data_dir.join("outbox");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .map(|d| d.flatten().map(|e| e.path()).collect())

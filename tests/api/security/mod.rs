@@ -1,0 +1,16 @@
+//! Security: each finding of issue 11 that is closed here has a black-box test over HTTP
+//! that fails without its control. `SECURITY.md` maps every threat to its control and test.
+//!
+//! - [`reset_tokens`]: a password or email change, disable or delete voids mailed reset tokens.
+//! - [`staff`]: staff change, disable or delete normal users only.
+//! - [`privacy`]: push tokens stay with their owner; discover lists humit app users only.
+//! - [`login_limits`]: parallel guesses cannot outrun the failed-login budget; a
+//!   password-less account costs a login as much as any.
+//! - [`hardening`]: a short JWT secret is refused at start-up; browser headers on the admin
+//!   console and served files; the `station: create` privilege.
+
+mod hardening;
+mod login_limits;
+mod privacy;
+mod reset_tokens;
+mod staff;

@@ -1,0 +1,108 @@
+//! Finding 5: a mailed reset token dies with any change of the password or the email.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::eventually;
+use crate::techfesia::passwords::outbox_tokens;
+use crate::techfesia::{spawn, Answer, Tf};
+
+/// Asks for a reset mail for `username`; answers its token (the `n`th mail in the outbox).
+async fn mailed_token(tf: &Tf, username: &str, n: usize) -> String {
+    let a = tf
+        .post("/auth/password/reset/", None, json!({"username": username}))
+        .await;
+    assert_eq!(a.status, 202, "{a:?}");
+    eventually(Duration::from_secs(10), || async {
+        outbox_tokens(tf).len() == n
+    })
+    .await;
+    outbox_tokens(tf).pop().expect("a reset mail")
+}
+
+async fn reset(tf: &Tf, username: &str, token: &str) -> Answer {
+    tf.call(
+        Method::PATCH,
+        &format!("/users/{username}/password/"),
+        None,
+        Some(json!({"resetToken": token, "newPassword": "taken over"})),
+    )
+    .await
+}
+
+fn assert_refused(a: &Answer) {
+    let invalid = json!({"error": {"resetToken": "token is invalid, expired or already used. Please get a new token"}});
+    assert_eq!((a.status, &a.body), (422, &invalid));
+}
+
+#[tokio::test]
+async fn a_password_change_voids_a_mailed_reset_token() {
+    let tf = spawn().await;
+    tf.create_user("test_user_001", "Hello World").await;
+    let token = mailed_token(&tf, "test_user_001", 1).await;
+    // The owner changes the password (say, after noticing the mail they did not ask for).
+    let (access, _) = tf.login("test_user_001", "Hello World").await;
+    let a = tf
+        .put(
+            "/users/test_user_001/password/",
+            Some(&access),
+            json!({"oldPassword": "Hello World", "newPassword": "a new password"}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{a:?}");
+    // Whoever holds the mail can no longer take the account over.
+    assert_refused(&reset(&tf, "test_user_001", &token).await);
+    tf.login("test_user_001", "a new password").await;
+    tf.app.stop().await;
+}
+
+#[tokio::test]
+async fn an_email_change_voids_a_mailed_reset_token() {
+    let tf = spawn().await;
+    tf.create_user("test_user_001", "Hello World").await;
+    let token = mailed_token(&tf, "test_user_001", 1).await;
+    let (access, _) = tf.login("test_user_001", "Hello World").await;
+    let a = tf
+        .put(
+            "/users/test_user_001",
+            Some(&access),
+            json!({"email": "moved@testers.techfesia.iiits.in"}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{a:?}");
+    assert_refused(&reset(&tf, "test_user_001", &token).await);
+    // A token mailed to the new address works.
+    let token = mailed_token(&tf, "test_user_001", 2).await;
+    assert_eq!(reset(&tf, "test_user_001", &token).await.status, 200);
+    tf.app.stop().await;
+}
+
+#[tokio::test]
+async fn creating_a_password_voids_a_mailed_reset_token() {
+    let tf = spawn().await;
+    // An OAuth-only account.
+    let a = tf
+        .post(
+            "/auth/o-auth/google/",
+            None,
+            json!({"accessToken": "g-nopic"}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{a:?}");
+    let access = a.body["access"].as_str().unwrap().to_string();
+    let username = a.body["username"].as_str().unwrap().to_string();
+    let token = mailed_token(&tf, &username, 1).await;
+    let a = tf
+        .post(
+            &format!("/users/{username}/password/"),
+            Some(&access),
+            json!({"password": "Hello World"}),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{a:?}");
+    assert_refused(&reset(&tf, &username, &token).await);
+    tf.login(&username, "Hello World").await;
+    tf.app.stop().await;
+}
