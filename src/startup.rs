@@ -141,12 +141,13 @@ impl Application {
         let relay_leader = Arc::new(AtomicBool::new(false));
         if mode.workers {
             let settings = bus_settings(&config);
+            let bus_pool = db::bus_pool(&config.database_url, 10).await?;
             tasks.spawn(
-                Relay::new(pool.clone(), settings.clone(), relay_leader.clone())
+                Relay::new(bus_pool.clone(), settings.clone(), relay_leader.clone())
                     .run(stop_rx.clone()),
             );
             for projection in projections::all() {
-                let projector = Projector::new(projection, pool.clone(), settings.clone());
+                let projector = Projector::new(projection, bus_pool.clone(), settings.clone());
                 tasks.spawn(projector.run(stop_rx.clone()));
             }
         }

@@ -149,7 +149,7 @@ routed!(
 );
 
 /// The `User` aggregate, which grows with every session, is snapshotted this often.
-const USER_SNAPSHOT_EVERY: usize = 20;
+const USER_SNAPSHOT_EVERY: usize = 5;
 
 /// How many times a command is run when other commands keep changing its aggregate first.
 /// Between runs it waits a random 1 to `4 × attempt` ms, so a burst on one aggregate (many

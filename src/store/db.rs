@@ -77,6 +77,36 @@ pub async fn pool(url: &str, max: u32) -> anyhow::Result<PgPool> {
         .context("failed to connect to Postgres")
 }
 
+/// A pool for the bus (relay checkpoints, projections): its commits do not wait for the
+/// WAL flush (`synchronous_commit = off`). What it writes is derived from the event log and
+/// idempotent: a crash can lose its last few commits, which only moves a checkpoint back,
+/// and the events after it are published or applied again (at least once, de-duplicated
+/// by position). The event log itself, and the sequencer's positions, always commit
+/// durably on the main pool.
+///
+/// # Errors
+/// When the URL is invalid or the server unreachable.
+pub async fn bus_pool(url: &str, max: u32) -> anyhow::Result<PgPool> {
+    let options = PgConnectOptions::from_str(url)
+        .context("invalid database URL")?
+        .options([
+            (
+                "idle_in_transaction_session_timeout",
+                IDLE_IN_TRANSACTION_TIMEOUT,
+            ),
+            ("statement_timeout", STATEMENT_TIMEOUT),
+            ("synchronous_commit", "off"),
+        ])
+        .log_statements(tracing::log::LevelFilter::Trace)
+        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
+    PgPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+        .context("failed to connect to Postgres")
+}
+
 /// A pool on `url` that connects when first used (a read replica that is still starting,
 /// or briefly away, does not stop the service from starting).
 ///
