@@ -144,6 +144,7 @@ async fn run(env: &Env, rows: &mut Vec<Row>, notes: &mut Vec<String>) -> anyhow:
     let a = Humit::start(env, None, "default").await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle_kib = a.status_kib("VmRSS:");
+    let mut rss = vec![("idle", idle_kib)];
     let pool = baseline::pool(&env.database_url, 4).await?;
     baseline::scratch_table(&pool).await?;
 
@@ -170,6 +171,11 @@ async fn run(env: &Env, rows: &mut Vec<Row>, notes: &mut Vec<String>) -> anyhow:
     let people: Arc<Vec<(String, String)>> =
         Arc::new(people.into_iter().collect::<Result<_, _>>()?);
 
+    rss.push((
+        "set-up (33 accounts, 16 humit sign-ups)",
+        a.status_kib("VmRSS:"),
+    ));
+
     // A real command's event: the raw inserts store the same payload and metadata.
     anyhow::ensure!(
         api::update(&http, &a.base, &accounts[0], 0, "bench-sample").await,
@@ -192,6 +198,7 @@ async fn run(env: &Env, rows: &mut Vec<Row>, notes: &mut Vec<String>) -> anyhow:
     // Commands with read-your-writes, and the raw-insert floor.
     let mut ryw = Vec::new();
     for conns in CONNS {
+        pipeline::settle(&pool).await?;
         let (run, note) =
             command_row_with_breakdown(&a, &accounts, conns, "read-your-writes").await;
         if conns == 8 {
@@ -199,6 +206,7 @@ async fn run(env: &Env, rows: &mut Vec<Row>, notes: &mut Vec<String>) -> anyhow:
         }
         ryw.push(run);
     }
+    rss.push(("command rows", a.status_kib("VmRSS:")));
     let mut raw = Vec::new();
     for conns in CONNS {
         raw.push(
@@ -224,6 +232,7 @@ async fn run(env: &Env, rows: &mut Vec<Row>, notes: &mut Vec<String>) -> anyhow:
     }
 
     // Logins to distinct accounts against the argon2id bound.
+    pipeline::settle(&pool).await?;
     let base: Arc<str> = a.base.as_str().into();
     let http16 = api::client(READERS);
     let (h, b, accs) = (http16.clone(), base.clone(), accounts.clone());
@@ -236,6 +245,7 @@ async fn run(env: &Env, rows: &mut Vec<Row>, notes: &mut Vec<String>) -> anyhow:
         }
     })
     .await;
+    rss.push(("login row", a.status_kib("VmRSS:")));
     let cores = child::cores();
     let argon = baseline::argon2_verifies(cores, BASE_MEASURE).await;
     rows.push(vs(
@@ -247,15 +257,30 @@ async fn run(env: &Env, rows: &mut Vec<Row>, notes: &mut Vec<String>) -> anyhow:
 
     // 64 logins to one account at once.
     let http64 = api::client(64);
-    let burst: Vec<bool> = futures::future::join_all((0..64).map(|_| {
+    let burst: Vec<Option<u16>> = futures::future::join_all((0..64).map(|_| {
         let (http, base, username) = (http64.clone(), a.base.clone(), one.username.clone());
-        async move { api::login(&http, &base, &username).await.is_ok() }
+        async move {
+            let body = serde_json::json!({"username": username, "password": api::PASSWORD});
+            let sent = http.post(format!("{base}/auth/token/")).json(&body).send();
+            sent.await.ok().map(|r| r.status().as_u16())
+        }
     }))
     .await;
-    let refused = burst.iter().filter(|ok| !**ok).count();
+    let mut statuses = std::collections::BTreeMap::new();
+    for status in burst.iter().filter(|s| !s.is_some_and(|s| s < 300)) {
+        let key = status.map_or("no answer".to_string(), |s| s.to_string());
+        *statuses.entry(key).or_insert(0) += 1;
+    }
+    let refused: usize = statuses.values().sum();
+    let detail: Vec<String> = statuses.iter().map(|(s, n)| format!("{n}× {s}")).collect();
+    rss.push(("64-login burst", a.status_kib("VmRSS:")));
     rows.push(Row {
         what: "64 concurrent logins to one account: non-2xx".into(),
-        humit: refused.to_string(),
+        humit: if refused == 0 {
+            "0".into()
+        } else {
+            format!("{refused} ({})", detail.join(", "))
+        },
         baseline: "—".into(),
         ratio: "—".into(),
         target: "0".into(),
@@ -263,6 +288,7 @@ async fn run(env: &Env, rows: &mut Vec<Row>, notes: &mut Vec<String>) -> anyhow:
     });
 
     // Reads.
+    pipeline::settle(&pool).await?;
     let (h, b, accs) = (http16.clone(), base.clone(), accounts.clone());
     let gets = closed_loop(READERS, WARMUP, MEASURE, move |w, _| {
         let (http, base, accounts) = (h.clone(), b.clone(), accs.clone());
@@ -340,19 +366,36 @@ async fn run(env: &Env, rows: &mut Vec<Row>, notes: &mut Vec<String>) -> anyhow:
     );
     row.target = "— (none set)".into();
     rows.push(row);
+    rss.push(("read and refresh rows", a.status_kib("VmRSS:")));
+    let trace: Vec<String> = rss
+        .iter()
+        .map(|(when, kib)| format!("{when} {:.0}", *kib as f64 / 1024.0))
+        .collect();
+    notes.push(format!(
+        "Resident set of the default child (MiB) after: {}.",
+        trace.join(", ")
+    ));
     let hwm_a = a.status_kib("VmHWM:");
     a.stop().await;
 
     // Without read-your-writes.
     let b = Humit::start(env, Some(0), "no-wait").await?;
     let mut nowait = Vec::new();
+    let mut backlog = Vec::new();
     for conns in CONNS {
+        pipeline::settle(&pool).await?;
         let (run, note) = command_row_with_breakdown(&b, &accounts, conns, "no wait").await;
         if conns == 8 {
             notes.push(note);
         }
         nowait.push(run);
+        let caught_up = pipeline::settle(&pool).await?;
+        backlog.push(format!("{conns} conn {:.1} s", caught_up.as_secs_f64()));
     }
+    notes.push(format!(
+        "After each no-wait row the relay and projections needed this long to catch up: {}.",
+        backlog.join(", ")
+    ));
     for (i, conns) in CONNS.into_iter().enumerate() {
         rows.push(vs(
             format!("`PUT /users/<u>`, no wait (`HUMIT_CONSISTENCY_WAIT_MS=0`), {conns} conn"),

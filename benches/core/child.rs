@@ -177,10 +177,13 @@ pub fn machine() -> String {
         .find(|l| l.starts_with("MemTotal:"))
         .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         .unwrap_or(0);
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
     format!(
-        "nproc {}, memory {:.1} GiB, CPU {model}",
+        "nproc {}, memory {:.1} GiB, CPU {model}; load average at start {}",
         cores(),
-        mem_kib as f64 / 1024.0 / 1024.0
+        mem_kib as f64 / 1024.0 / 1024.0,
+        load.join(" ")
     )
 }
 

@@ -12,6 +12,31 @@ use super::api::{self, Account};
 use super::child::Humit;
 use super::load::pct;
 
+/// Waits until the relay and every projection reached the head of the log; answers how
+/// long that took.
+pub async fn settle(pool: &PgPool) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    loop {
+        let (head, relayed, behind): (i64, i64, i64) = sqlx::query_as(
+            "WITH head AS (SELECT COALESCE(MAX(position), 0) AS p FROM events)
+             SELECT head.p,
+                    COALESCE((SELECT position FROM relay_checkpoint WHERE name = 'relay'), 0),
+                    (SELECT count(*) FROM projection_checkpoints c WHERE c.position < head.p)
+             FROM head",
+        )
+        .fetch_one(pool)
+        .await?;
+        if relayed >= head && behind == 0 {
+            return Ok(started.elapsed());
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(120),
+            "humit did not catch up with the log in 120 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Projection lag of the `users` projection.
 pub struct Lag {
     /// Median, request sent → checkpoint notification at or past its event.
