@@ -16,19 +16,24 @@ mod api;
 mod baseline;
 #[path = "core/child.rs"]
 mod child;
+#[path = "core/commands.rs"]
+mod commands;
 #[path = "core/load.rs"]
 mod load;
 #[path = "core/pipeline.rs"]
 mod pipeline;
+#[path = "core/reads.rs"]
+mod reads;
+#[path = "core/table.rs"]
+mod table;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use api::Account;
 use child::{Env, Humit};
-use futures::StreamExt;
-use load::{closed_loop, Run};
+use load::Run;
+use table::{alone, ms, rate, vs, Row};
 
 /// Not counted at the start of every closed-loop row.
 const WARMUP: Duration = Duration::from_millis(500);
@@ -43,100 +48,23 @@ const READERS: usize = 16;
 /// Events of the relay drain.
 const DRAIN_EVENTS: i64 = 100_000;
 
-/// One line of the table.
-struct Row {
-    what: String,
-    humit: String,
-    baseline: String,
-    ratio: String,
-    target: String,
-    met: Option<bool>,
+fn mib(kib: u64) -> String {
+    format!("{:.0} MiB", kib as f64 / 1024.0)
 }
 
-fn rate(r: f64) -> String {
-    format!("{r:.0}/s")
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
-
-/// A throughput row: humit `h` against baseline `b`, target `min` (a fraction) if any.
-fn vs(what: String, h: &Run, base: (String, f64), min: Option<f64>) -> Row {
-    let ratio = h.rate() / base.1;
-    let failed = if h.failed > 0 {
-        format!(" ({} failed)", h.failed)
-    } else {
-        String::new()
-    };
-    Row {
-        what,
-        humit: format!("{}{failed}", rate(h.rate())),
-        baseline: format!("{}: {}", base.0, rate(base.1)),
-        ratio: format!("{:.0}%", ratio * 100.0),
-        target: min.map_or("—".into(), |m| format!("≥ {:.0}%", m * 100.0)),
-        met: min.map(|m| ratio >= m),
-    }
-}
-
-/// `PUT /users/<u>` at `conns` connections, each on its own account.
-async fn commands(h: &Humit, accounts: &Arc<Vec<Account>>, conns: usize, tag: &str) -> Run {
-    let http = api::client(conns);
-    let base: Arc<str> = h.base.as_str().into();
-    let accounts = accounts.clone();
-    let tag = tag.to_string();
-    closed_loop(conns, WARMUP, MEASURE, move |w, i| {
-        let (http, base, accounts) = (http.clone(), base.clone(), accounts.clone());
-        let request_id = format!("bench-{tag}-{conns}-{w}-{i}");
-        async move { api::update(&http, &base, &accounts[w], i, &request_id).await }
-    })
-    .await
-}
-
-/// Mean seconds per observation of histogram `name` between two scrapes.
-fn mean(before: (f64, f64), after: (f64, f64)) -> f64 {
-    let n = after.1 - before.1;
-    if n > 0.0 {
-        (after.0 - before.0) / n
-    } else {
-        0.0
-    }
-}
-
-/// Where a `PUT` spends its time, from humit's own `/metrics`, around one command row.
-async fn command_row_with_breakdown(
-    h: &Humit,
-    accounts: &Arc<Vec<Account>>,
-    conns: usize,
-    tag: &str,
-) -> (Run, String) {
-    let http = api::client(1);
-    let scrape = |name: &'static str, label: &'static str| {
-        let http = http.clone();
-        let base = h.base.clone();
-        async move { api::metric(&http, &base, name, label).await }
-    };
-    let cmd0 = scrape("humit_command_duration_seconds", "aggregate=\"User\"").await;
-    let wait0 = scrape("humit_consistency_wait_seconds", "").await;
-    let http0 = scrape("humit_http_request_duration_seconds", "method=\"PUT\"").await;
-    let run = commands(h, accounts, conns, tag).await;
-    let cmd = mean(
-        cmd0,
-        scrape("humit_command_duration_seconds", "aggregate=\"User\"").await,
-    );
-    let wait = mean(wait0, scrape("humit_consistency_wait_seconds", "").await);
-    let req = mean(
-        http0,
-        scrape("humit_http_request_duration_seconds", "method=\"PUT\"").await,
-    );
-    let note = format!(
-        "{tag}, {conns} connections: a PUT took {:.1} ms in humit on average; its User command \
-         (load, append, position read-back) {:.1} ms, the read-your-writes wait {:.1} ms",
-        req * 1000.0,
-        cmd * 1000.0,
-        wait * 1000.0
-    );
-    (run, note)
+/// The command rows of one child against the raw-insert floor.
+fn command_rows(tag: &str, runs: &[Run], raw: &[f64], targets: [Option<f64>; 3]) -> Vec<Row> {
+    (0..CONNS.len())
+        .map(|i| {
+            let conns = CONNS[i];
+            vs(
+                format!("`PUT /users/<u>`, {tag}, {conns} conn"),
+                &runs[i],
+                (format!("raw 1-row INSERT tx, {conns} conn"), raw[i]),
+                targets[i],
+            )
+        })
+        .collect()
 }
 
 async fn run(env: &Env, rows: &mut Vec<Row>, notes: &mut Vec<String>) -> anyhow::Result<()> {
@@ -149,34 +77,16 @@ async fn run(env: &Env, rows: &mut Vec<Row>, notes: &mut Vec<String>) -> anyhow:
     baseline::scratch_table(&pool).await?;
 
     // Accounts: one per command connection, one shared by 64 logins, humit people.
-    let http = api::client(64);
-    let made: Vec<anyhow::Result<Account>> = futures::stream::iter(0..CONNS[2])
-        .map(|i| {
-            let (http, base) = (http.clone(), a.base.clone());
-            async move { api::create_account(&http, &base, &format!("bench_{i}")).await }
-        })
-        .buffered(8)
-        .collect()
-        .await;
-    let accounts: Arc<Vec<Account>> = Arc::new(made.into_iter().collect::<Result<_, _>>()?);
+    let http = api::client(8);
+    let accounts = Arc::new(api::create_accounts(&http, &a.base, "bench_", CONNS[2]).await?);
     let one = api::create_account(&http, &a.base, "bench_one").await?;
-    let people: Vec<anyhow::Result<(String, String)>> = futures::stream::iter(0..READERS)
-        .map(|i| {
-            let (http, base) = (http.clone(), a.base.clone());
-            async move { api::humit_signup(&http, &base, &format!("benchsp{i}")).await }
-        })
-        .buffered(8)
-        .collect()
-        .await;
-    let people: Arc<Vec<(String, String)>> =
-        Arc::new(people.into_iter().collect::<Result<_, _>>()?);
-
+    let people = Arc::new(api::humit_signups(&http, &a.base, "benchsp", READERS).await?);
     rss.push((
         "set-up (33 accounts, 16 humit sign-ups)",
         a.status_kib("VmRSS:"),
     ));
 
-    // A real command's event: the raw inserts store the same payload and metadata.
+    // A real command's event: the raw inserts store copies of its payload and metadata.
     anyhow::ensure!(
         api::update(&http, &a.base, &accounts[0], 0, "bench-sample").await,
         "sample PUT failed"
@@ -195,177 +105,17 @@ async fn run(env: &Env, rows: &mut Vec<Row>, notes: &mut Vec<String>) -> anyhow:
         metadata.to_string().len()
     ));
 
-    // Commands with read-your-writes, and the raw-insert floor.
-    let mut ryw = Vec::new();
-    for conns in CONNS {
-        pipeline::settle(&pool).await?;
-        let (run, note) =
-            command_row_with_breakdown(&a, &accounts, conns, "read-your-writes").await;
-        if conns == 8 {
-            notes.push(note);
-        }
-        ryw.push(run);
-    }
+    // With read-your-writes (humit's default wait).
+    let (ryw, _) = commands::series(&a, &pool, &accounts, "read-your-writes", notes).await?;
     rss.push(("command rows", a.status_kib("VmRSS:")));
-    let mut raw = Vec::new();
-    for conns in CONNS {
-        raw.push(
-            baseline::raw_inserts(
-                &env.database_url,
-                conns,
-                WARMUP,
-                BASE_MEASURE,
-                &payload,
-                &metadata,
-            )
-            .await?
-            .rate(),
-        );
-    }
-    for (i, conns) in CONNS.into_iter().enumerate() {
-        rows.push(vs(
-            format!("`PUT /users/<u>`, read-your-writes, {conns} conn"),
-            &ryw[i],
-            (format!("raw 1-row INSERT tx, {conns} conn"), raw[i]),
-            (conns > 1).then_some(0.25),
-        ));
-    }
-
-    // Logins to distinct accounts against the argon2id bound.
+    let raw = commands::raw_series(&env.database_url, &payload, &metadata).await?;
+    let targets = [None, Some(0.25), Some(0.25)];
+    rows.extend(command_rows("read-your-writes", &ryw, &raw, targets));
     pipeline::settle(&pool).await?;
-    let base: Arc<str> = a.base.as_str().into();
-    let http16 = api::client(READERS);
-    let (h, b, accs) = (http16.clone(), base.clone(), accounts.clone());
-    let logins = closed_loop(READERS, WARMUP, MEASURE, move |w, _| {
-        let (http, base, accounts) = (h.clone(), b.clone(), accs.clone());
-        async move {
-            api::login(&http, &base, &accounts[w].username)
-                .await
-                .is_ok()
-        }
-    })
-    .await;
-    rss.push(("login row", a.status_kib("VmRSS:")));
-    let cores = child::cores();
-    let argon = baseline::argon2_verifies(cores, BASE_MEASURE).await;
-    rows.push(vs(
-        format!("logins `POST /auth/token/`, {READERS} conns, distinct accounts"),
-        &logins,
-        (format!("argon2id verify, {cores} threads"), argon),
-        Some(0.9),
-    ));
-
-    // 64 logins to one account at once.
-    let http64 = api::client(64);
-    let burst: Vec<Option<u16>> = futures::future::join_all((0..64).map(|_| {
-        let (http, base, username) = (http64.clone(), a.base.clone(), one.username.clone());
-        async move {
-            let body = serde_json::json!({"username": username, "password": api::PASSWORD});
-            let sent = http.post(format!("{base}/auth/token/")).json(&body).send();
-            sent.await.ok().map(|r| r.status().as_u16())
-        }
-    }))
-    .await;
-    let mut statuses = std::collections::BTreeMap::new();
-    for status in burst.iter().filter(|s| !s.is_some_and(|s| s < 300)) {
-        let key = status.map_or("no answer".to_string(), |s| s.to_string());
-        *statuses.entry(key).or_insert(0) += 1;
-    }
-    let refused: usize = statuses.values().sum();
-    let detail: Vec<String> = statuses.iter().map(|(s, n)| format!("{n}× {s}")).collect();
-    rss.push(("64-login burst", a.status_kib("VmRSS:")));
-    rows.push(Row {
-        what: "64 concurrent logins to one account: non-2xx".into(),
-        humit: if refused == 0 {
-            "0".into()
-        } else {
-            format!("{refused} ({})", detail.join(", "))
-        },
-        baseline: "—".into(),
-        ratio: "—".into(),
-        target: "0".into(),
-        met: Some(refused == 0),
-    });
-
-    // Reads.
+    reads::logins(&a, &accounts, &one, rows).await?;
+    rss.push(("login rows", a.status_kib("VmRSS:")));
     pipeline::settle(&pool).await?;
-    let (h, b, accs) = (http16.clone(), base.clone(), accounts.clone());
-    let gets = closed_loop(READERS, WARMUP, MEASURE, move |w, _| {
-        let (http, base, accounts) = (h.clone(), b.clone(), accs.clone());
-        async move {
-            let account = &accounts[w];
-            let url = format!("{base}/users/{}", account.username);
-            api::ok(http.get(url).bearer_auth(&account.access)).await
-        }
-    })
-    .await;
-    let ids: Vec<String> = accounts[..READERS]
-        .iter()
-        .map(|a| a.user_id.clone())
-        .collect();
-    let get_base =
-        baseline::selects(&env.database_url, READERS, WARMUP, BASE_MEASURE, ids, false).await?;
-    rows.push(vs(
-        format!("`GET /users/<u>`, {READERS} conns"),
-        &gets,
-        (
-            format!("its SELECT over sqlx, {READERS} conns"),
-            get_base.rate(),
-        ),
-        Some(0.5),
-    ));
-    let (h, b, ppl) = (http16.clone(), base.clone(), people.clone());
-    let discover = closed_loop(READERS, WARMUP, MEASURE, move |w, _| {
-        let (http, base, people) = (h.clone(), b.clone(), ppl.clone());
-        async move {
-            let token = format!("humit {}", people[w].1);
-            let url = format!("{base}/api/users/discover/");
-            api::ok(http.get(url).header("Authorization", token)).await
-        }
-    })
-    .await;
-    let viewers: Vec<String> = people.iter().map(|p| p.0.clone()).collect();
-    let disc_base = baseline::selects(
-        &env.database_url,
-        READERS,
-        WARMUP,
-        BASE_MEASURE,
-        viewers,
-        true,
-    )
-    .await?;
-    rows.push(vs(
-        format!("humit `GET /api/users/discover/`, {READERS} conns"),
-        &discover,
-        (
-            format!("its 2 SELECTs over sqlx, {READERS} conns"),
-            disc_base.rate(),
-        ),
-        Some(0.5),
-    ));
-
-    // Token refresh.
-    let (h, b, accs) = (http16.clone(), base.clone(), accounts.clone());
-    let refreshes = closed_loop(READERS, WARMUP, MEASURE, move |w, _| {
-        let (http, base, accounts) = (h.clone(), b.clone(), accs.clone());
-        async move {
-            let body = serde_json::json!({"refresh": accounts[w].refresh});
-            api::ok(http.post(format!("{base}/auth/token/refresh/")).json(&body)).await
-        }
-    })
-    .await;
-    let jwt = baseline::jwt_refreshes(&env.jwt_secret, cores, BASE_MEASURE).await;
-    let mut row = vs(
-        format!("`POST /auth/token/refresh/`, {READERS} conns"),
-        &refreshes,
-        (
-            format!("JWT verify + sign in-process, {cores} threads"),
-            jwt,
-        ),
-        None,
-    );
-    row.target = "— (none set)".into();
-    rows.push(row);
+    reads::reads(&a, env, &accounts, &people, rows).await?;
     rss.push(("read and refresh rows", a.status_kib("VmRSS:")));
     let trace: Vec<String> = rss
         .iter()
@@ -380,43 +130,27 @@ async fn run(env: &Env, rows: &mut Vec<Row>, notes: &mut Vec<String>) -> anyhow:
 
     // Without read-your-writes.
     let b = Humit::start(env, Some(0), "no-wait").await?;
-    let mut nowait = Vec::new();
-    let mut backlog = Vec::new();
-    for conns in CONNS {
-        pipeline::settle(&pool).await?;
-        let (run, note) = command_row_with_breakdown(&b, &accounts, conns, "no wait").await;
-        if conns == 8 {
-            notes.push(note);
-        }
-        nowait.push(run);
-        let caught_up = pipeline::settle(&pool).await?;
-        backlog.push(format!("{conns} conn {:.1} s", caught_up.as_secs_f64()));
-    }
+    let (nowait, catch_up) = commands::series(&b, &pool, &accounts, "no wait", notes).await?;
+    let catch_up: Vec<String> = CONNS
+        .iter()
+        .zip(&catch_up)
+        .map(|(c, d)| format!("{c} conn {:.1} s", d.as_secs_f64()))
+        .collect();
     notes.push(format!(
         "After each no-wait row the relay and projections needed this long to catch up: {}.",
-        backlog.join(", ")
+        catch_up.join(", ")
     ));
-    for (i, conns) in CONNS.into_iter().enumerate() {
-        rows.push(vs(
-            format!("`PUT /users/<u>`, no wait (`HUMIT_CONSISTENCY_WAIT_MS=0`), {conns} conn"),
-            &nowait[i],
-            (format!("raw 1-row INSERT tx, {conns} conn"), raw[i]),
-            Some(if conns == 1 { 0.3 } else { 0.5 }),
-        ));
-    }
+    let targets = [Some(0.3), Some(0.5), Some(0.5)];
+    let tag = "no wait (`HUMIT_CONSISTENCY_WAIT_MS=0`)";
+    rows.extend(command_rows(tag, &nowait, &raw, targets));
 
     // Projection lag at half the highest command rate.
     let max = nowait.iter().map(Run::rate).fold(0.0, f64::max);
-    let lag = pipeline::projection_lag(
-        &b,
-        &pool,
-        accounts.clone(),
-        max / 2.0,
-        Duration::from_secs(5),
-    )
-    .await?;
+    let five = Duration::from_secs(5);
+    let lag = pipeline::projection_lag(&b, &pool, accounts.clone(), max / 2.0, five).await?;
     let (n50, n99) = baseline::notify_latency(&env.database_url, 200).await?;
     for (q, h, base) in [("p50", lag.p50, n50), ("p99", lag.p99, n99)] {
+        let p99 = q == "p99";
         rows.push(Row {
             what: format!(
                 "projection lag {q} (`users`), {:.0} PUT/s offered, {} events",
@@ -425,32 +159,20 @@ async fn run(env: &Env, rows: &mut Vec<Row>, notes: &mut Vec<String>) -> anyhow:
             humit: ms(h),
             baseline: format!("INSERT tx + NOTIFY → LISTEN, 1 conn: {}", ms(base)),
             ratio: format!("{:.1}×", h.as_secs_f64() / base.as_secs_f64().max(1e-9)),
-            target: if q == "p99" {
-                "≤ 50 ms".into()
-            } else {
-                "—".into()
-            },
-            met: (q == "p99").then_some(h <= Duration::from_millis(50)),
+            target: if p99 { "≤ 50 ms" } else { "—" }.into(),
+            met: p99.then_some(h <= Duration::from_millis(50)),
         });
     }
 
     // Relay drain against confirmed publishing of as many messages of the same size.
     let body = pipeline::noise_envelope();
-    let published = baseline::publish(
-        &env.amqp_url,
-        &format!("{}.baseline", env.exchange),
-        DRAIN_EVENTS as usize,
-        1024,
-        &body,
-    )
-    .await?;
+    let exchange = format!("{}.baseline", env.exchange);
+    let n = DRAIN_EVENTS as usize;
+    let published = baseline::publish(&env.amqp_url, &exchange, n, 1024, &body).await?;
     let drain = pipeline::relay_drain(&pool, DRAIN_EVENTS, 4).await?;
     let ratio = drain.rate / published;
     rows.push(Row {
-        what: format!(
-            "relay drain of {DRAIN_EVENTS} events ({} B each)",
-            body.len()
-        ),
+        what: format!("relay drain of {n} events ({} B each)", body.len()),
         humit: format!("{} ({:.1} s)", rate(drain.rate), drain.secs),
         baseline: format!("publish + confirm, 1024 in flight: {}", rate(published)),
         ratio: format!("{:.0}%", ratio * 100.0),
@@ -465,47 +187,19 @@ async fn run(env: &Env, rows: &mut Vec<Row>, notes: &mut Vec<String>) -> anyhow:
     let hwm_b = b.status_kib("VmHWM:");
     b.stop().await;
 
-    let mib = |kib: u64| format!("{:.0} MiB", kib as f64 / 1024.0);
-    rows.push(Row {
-        what: "resident memory of humit, idle after start".into(),
-        humit: mib(idle_kib),
-        baseline: "—".into(),
-        ratio: "—".into(),
-        target: "—".into(),
-        met: None,
-    });
+    let what = "resident memory of humit, idle after start";
+    rows.push(alone(what, mib(idle_kib), "—", None));
     let peak = hwm_a.max(hwm_b);
-    rows.push(Row {
-        what: "resident memory of humit, peak (VmHWM of either child)".into(),
-        humit: format!(
-            "{} (default {}, no wait {})",
-            mib(peak),
-            mib(hwm_a),
-            mib(hwm_b)
-        ),
-        baseline: "—".into(),
-        ratio: "—".into(),
-        target: "≤ 150 MiB".into(),
-        met: Some(peak <= 150 * 1024),
-    });
+    let figure = format!(
+        "{} (default {}, no wait {})",
+        mib(peak),
+        mib(hwm_a),
+        mib(hwm_b)
+    );
+    let what = "resident memory of humit, peak (VmHWM of either child)";
+    rows.push(alone(what, figure, "≤ 150 MiB", Some(peak <= 150 * 1024)));
     pool.close().await;
     Ok(())
-}
-
-fn print_table(rows: &[Row]) {
-    println!("| what | humit | baseline (same run) | ratio | target | met |");
-    println!("|---|---|---|---|---|---|");
-    for r in rows {
-        let met = match r.met {
-            Some(true) => "yes",
-            Some(false) => "**no**",
-            None => "",
-        };
-        println!(
-            "| {} | {} | {} | {} | {} | {met} |",
-            r.what, r.humit, r.baseline, r.ratio, r.target
-        );
-    }
 }
 
 /// Drops the database and deletes the exchanges and queues of the run (and, unless it
@@ -554,7 +248,7 @@ fn main() -> anyhow::Result<()> {
             tokio::time::timeout(Duration::from_secs(540), run(&env, &mut rows, &mut notes)).await;
         let failed = !matches!(outcome, Ok(Ok(())));
         clean_up(&env, &format!("{server}/postgres"), &database, failed).await;
-        print_table(&rows);
+        table::print(&rows);
         println!();
         for note in &notes {
             println!("- {note}");

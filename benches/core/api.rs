@@ -171,3 +171,35 @@ pub async fn metric(http: &reqwest::Client, base: &str, name: &str, label: &str)
     }
     (sum, count)
 }
+
+/// `n` accounts `<prefix><i>`, created 8 at a time.
+pub async fn create_accounts(
+    http: &reqwest::Client,
+    base: &str,
+    prefix: &str,
+    n: usize,
+) -> anyhow::Result<Vec<Account>> {
+    use futures::StreamExt;
+    let made: Vec<anyhow::Result<Account>> = futures::stream::iter(0..n)
+        .map(|i| async move { create_account(http, base, &format!("{prefix}{i}")).await })
+        .buffered(8)
+        .collect()
+        .await;
+    made.into_iter().collect()
+}
+
+/// `n` humit sign-ups (Spotify ids `<prefix><i>`), 8 at a time: (user id, access token).
+pub async fn humit_signups(
+    http: &reqwest::Client,
+    base: &str,
+    prefix: &str,
+    n: usize,
+) -> anyhow::Result<Vec<(String, String)>> {
+    use futures::StreamExt;
+    let made: Vec<anyhow::Result<(String, String)>> = futures::stream::iter(0..n)
+        .map(|i| async move { humit_signup(http, base, &format!("{prefix}{i}")).await })
+        .buffered(8)
+        .collect()
+        .await;
+    made.into_iter().collect()
+}
