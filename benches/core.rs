@@ -112,10 +112,10 @@ async fn run(env: &Env, rows: &mut Vec<Row>, notes: &mut Vec<String>) -> anyhow:
     let targets = [None, Some(0.25), Some(0.25)];
     rows.extend(command_rows("read-your-writes", &ryw, &raw, targets));
     pipeline::settle(&pool).await?;
-    reads::logins(&a, &accounts, &one, rows).await?;
+    reads::logins(&a, &accounts, &one, rows, notes).await?;
     rss.push(("login rows", a.status_kib("VmRSS:")));
     pipeline::settle(&pool).await?;
-    reads::reads(&a, env, &accounts, &people, rows).await?;
+    reads::reads(&a, env, &accounts, &people, rows, notes).await?;
     rss.push(("read and refresh rows", a.status_kib("VmRSS:")));
     let trace: Vec<String> = rss
         .iter()

@@ -147,6 +147,21 @@ impl Humit {
             .unwrap_or(0)
     }
 
+    /// CPU time it has used so far (user + system), from `/proc/<pid>/stat` (USER_HZ 100).
+    pub fn cpu(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
+        let fields: Vec<u64> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest)
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(|f| f.parse().unwrap_or(0))
+            .collect();
+        // After the command name: state is field 3, utime 14 and stime 15.
+        let ticks = fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0);
+        Duration::from_millis(ticks * 10)
+    }
+
     /// Stops it with SIGTERM (SIGKILL after 10 s).
     pub async fn stop(mut self) {
         let _ = tokio::process::Command::new("kill")

@@ -81,7 +81,9 @@ async fn row(
         scrape(PUT.0, PUT.1).await,
     ];
     let sampling = tokio::spawn(lock_waits(pool.clone(), WARMUP + MEASURE));
+    let (cpu0, started) = (h.cpu(), Instant::now());
     let run = commands(h, accounts, conns, tag).await;
+    let busy = (h.cpu() - cpu0).as_secs_f64() / started.elapsed().as_secs_f64();
     let (waiting, advisory) = sampling.await.unwrap_or((0.0, 0.0));
     let command = mean(before[0], scrape(COMMAND.0, COMMAND.1).await) * 1000.0;
     let wait = mean(before[1], scrape(WAIT.0, WAIT.1).await) * 1000.0;
@@ -90,7 +92,10 @@ async fn row(
         "{tag}, {conns} connections: a PUT took {put:.1} ms in humit on average; its User \
          command (load, append, position read-back) {command:.1} ms, the read-your-writes wait \
          {wait:.1} ms; on average {waiting:.1} Postgres backends were waiting on a lock \
-         ({advisory:.1} on an advisory lock)."
+         ({advisory:.1} on an advisory lock); the humit process used {:.0}% of a core, \
+         {:.1} ms of CPU per PUT.",
+        busy * 100.0,
+        busy / run.rate().max(1e-9) * 1000.0
     );
     (run, note)
 }

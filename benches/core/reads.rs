@@ -24,6 +24,22 @@ where
     .await
 }
 
+/// [`http_loop`], with a note of humit's CPU time per request.
+async fn http_loop_cpu<F>(h: &Humit, what: &str, request: F, notes: &mut Vec<String>) -> Run
+where
+    F: Fn(&reqwest::Client, &str, usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
+    let (cpu0, started) = (h.cpu(), std::time::Instant::now());
+    let run = http_loop(h, READERS, request).await;
+    let busy = (h.cpu() - cpu0).as_secs_f64() / started.elapsed().as_secs_f64();
+    notes.push(format!(
+        "{what}: the humit process used {:.0}% of a core, {:.2} ms of CPU per request.",
+        busy * 100.0,
+        busy / run.rate().max(1e-9) * 1000.0
+    ));
+    run
+}
+
 fn login(http: &reqwest::Client, base: &str, username: &str) -> reqwest::RequestBuilder {
     let body = serde_json::json!({"username": username, "password": api::PASSWORD});
     http.post(format!("{base}/auth/token/")).json(&body)
@@ -35,11 +51,15 @@ pub async fn logins(
     accounts: &Arc<Vec<Account>>,
     one: &Account,
     rows: &mut Vec<Row>,
+    notes: &mut Vec<String>,
 ) -> anyhow::Result<()> {
     let accs = accounts.clone();
-    let run = http_loop(h, READERS, move |http, base, w| {
-        login(http, base, &accs[w].username)
-    })
+    let run = http_loop_cpu(
+        h,
+        "logins",
+        move |http, base, w| login(http, base, &accs[w].username),
+        notes,
+    )
     .await;
     let cores = child::cores();
     let argon = baseline::argon2_verifies(cores, BASE_MEASURE).await;
@@ -83,14 +103,15 @@ pub async fn reads(
     accounts: &Arc<Vec<Account>>,
     people: &Arc<Vec<(String, String)>>,
     rows: &mut Vec<Row>,
+    notes: &mut Vec<String>,
 ) -> anyhow::Result<()> {
     let accs = accounts.clone();
-    let gets = http_loop(h, READERS, move |http, base, w| {
+    let get = move |http: &reqwest::Client, base: &str, w: usize| {
         let account = &accs[w];
         http.get(format!("{base}/users/{}", account.username))
             .bearer_auth(&account.access)
-    })
-    .await;
+    };
+    let gets = http_loop_cpu(h, "GET /users/<u>", get, notes).await;
     let ids = accounts[..READERS].iter().map(|a| a.user_id.clone());
     let url = &env.database_url;
     let base = baseline::selects(url, READERS, WARMUP, BASE_MEASURE, ids.collect(), false).await?;
@@ -105,11 +126,11 @@ pub async fn reads(
     ));
 
     let ppl = people.clone();
-    let discover = http_loop(h, READERS, move |http, base, w| {
+    let get = move |http: &reqwest::Client, base: &str, w: usize| {
         http.get(format!("{base}/api/users/discover/"))
             .header("Authorization", format!("humit {}", ppl[w].1))
-    })
-    .await;
+    };
+    let discover = http_loop_cpu(h, "discover", get, notes).await;
     let viewers = people.iter().map(|p| p.0.clone()).collect();
     let base = baseline::selects(url, READERS, WARMUP, BASE_MEASURE, viewers, true).await?;
     rows.push(vs(
@@ -123,11 +144,11 @@ pub async fn reads(
     ));
 
     let accs = accounts.clone();
-    let refreshes = http_loop(h, READERS, move |http, base, w| {
+    let post = move |http: &reqwest::Client, base: &str, w: usize| {
         http.post(format!("{base}/auth/token/refresh/"))
             .json(&serde_json::json!({"refresh": accs[w].refresh}))
-    })
-    .await;
+    };
+    let refreshes = http_loop_cpu(h, "token refresh", post, notes).await;
     let cores = child::cores();
     let jwt = baseline::jwt_refreshes(&env.jwt_secret, cores, BASE_MEASURE).await;
     let mut row = vs(
