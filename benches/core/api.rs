@@ -1,0 +1,205 @@
+//! The HTTP calls the bench makes to humit (Techfesia and humit dialects).
+
+use std::time::Duration;
+
+use anyhow::Context;
+use serde_json::{json, Value};
+
+/// The password of every bench account.
+pub const PASSWORD: &str = "bench-password-0123";
+
+/// A Techfesia account and a session of it.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// Its username.
+    pub username: String,
+    /// Its `publicId`.
+    pub user_id: String,
+    /// A Techfesia access token.
+    pub access: String,
+    /// The matching refresh token.
+    pub refresh: String,
+}
+
+/// A client for `conns` concurrent loopback connections.
+pub fn client(conns: usize) -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(conns.max(1))
+        .timeout(Duration::from_secs(30))
+        .no_proxy()
+        .build()
+        .expect("HTTP client")
+}
+
+async fn json_ok(response: reqwest::Response, what: &str) -> anyhow::Result<Value> {
+    let status = response.status();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    anyhow::ensure!(status.is_success(), "{what}: {status} {body}");
+    Ok(body)
+}
+
+/// `POST /auth/token/`: answers (access, refresh).
+pub async fn login(
+    http: &reqwest::Client,
+    base: &str,
+    username: &str,
+) -> anyhow::Result<(String, String)> {
+    let response = http
+        .post(format!("{base}/auth/token/"))
+        .json(&json!({"username": username, "password": PASSWORD}))
+        .send()
+        .await?;
+    let body = json_ok(response, "login").await?;
+    let field = |k: &str| body[k].as_str().map(str::to_string).context("token");
+    Ok((field("access")?, field("refresh")?))
+}
+
+/// `POST /users/` then a login.
+pub async fn create_account(
+    http: &reqwest::Client,
+    base: &str,
+    username: &str,
+) -> anyhow::Result<Account> {
+    let response = http
+        .post(format!("{base}/users/"))
+        .json(&json!({
+            "username": username,
+            "email": format!("{username}@bench.example"),
+            "password": PASSWORD,
+            "firstName": "Bench",
+            "lastName": "Account",
+        }))
+        .send()
+        .await?;
+    let body = json_ok(response, "create user").await?;
+    let user_id = body["publicId"].as_str().context("publicId")?.to_string();
+    let (access, refresh) = login(http, base, username).await?;
+    Ok(Account {
+        username: username.to_string(),
+        user_id,
+        access,
+        refresh,
+    })
+}
+
+/// `PUT /users/<username>`: one `User` command (a new `firstName` each time, so an event is
+/// stored), with `request_id` as `x-request-id`. Answers whether it was 2xx.
+pub async fn update(
+    http: &reqwest::Client,
+    base: &str,
+    account: &Account,
+    n: u64,
+    request_id: &str,
+) -> bool {
+    http.put(format!("{base}/users/{}", account.username))
+        .bearer_auth(&account.access)
+        .header("x-request-id", request_id)
+        .json(&json!({"firstName": format!("Bench{n}"), "collegeName": "Bench College of Load"}))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+}
+
+/// Sends a request and drains its body; answers whether it was 2xx.
+pub async fn ok(request: reqwest::RequestBuilder) -> bool {
+    match request.send().await {
+        Ok(r) => {
+            let good = r.status().is_success();
+            let _ = r.bytes().await;
+            good
+        }
+        Err(_) => false,
+    }
+}
+
+/// A humit sign-up through the Spotify stand-in: answers (user id, humit access token).
+pub async fn humit_signup(
+    http: &reqwest::Client,
+    base: &str,
+    spotify_id: &str,
+) -> anyhow::Result<(String, String)> {
+    let response = http
+        .post(format!("{base}/api/users/auth/signup/"))
+        .json(&json!({
+            "access_token": format!("sp-{spotify_id}"),
+            "refresh_token": format!("sp-refresh-{spotify_id}"),
+            "signup_method": "SPOTIFY",
+            "notification_id": null,
+        }))
+        .send()
+        .await?;
+    let body = json_ok(response, "humit sign-up").await?;
+    let access = body["data"]["humit_access_token"]
+        .as_str()
+        .context("humit_access_token")?
+        .to_string();
+    let response = http
+        .get(format!("{base}/api/users/profile/"))
+        .header("Authorization", format!("humit {access}"))
+        .send()
+        .await?;
+    let body = json_ok(response, "humit profile").await?;
+    let user_id = body["data"]["user_id"]
+        .as_str()
+        .context("user_id")?
+        .to_string();
+    Ok((user_id, access))
+}
+
+/// The `_sum` and `_count` of Prometheus series `name` on `/metrics`, over every label set
+/// whose labels contain `label` (empty: all).
+pub async fn metric(http: &reqwest::Client, base: &str, name: &str, label: &str) -> (f64, f64) {
+    let Ok(response) = http.get(format!("{base}/metrics")).send().await else {
+        return (0.0, 0.0);
+    };
+    let text = response.text().await.unwrap_or_default();
+    let mut sum = 0.0;
+    let mut count = 0.0;
+    for line in text.lines() {
+        let Some((series, value)) = line.rsplit_once(' ') else {
+            continue;
+        };
+        if !series.contains(label) {
+            continue;
+        }
+        let value: f64 = value.parse().unwrap_or(0.0);
+        if series.starts_with(&format!("{name}_sum")) {
+            sum += value;
+        } else if series.starts_with(&format!("{name}_count")) {
+            count += value;
+        }
+    }
+    (sum, count)
+}
+
+/// `n` accounts `<prefix><i>`, created 8 at a time.
+pub async fn create_accounts(
+    http: &reqwest::Client,
+    base: &str,
+    prefix: &str,
+    n: usize,
+) -> anyhow::Result<Vec<Account>> {
+    use futures::StreamExt;
+    let made: Vec<anyhow::Result<Account>> = futures::stream::iter(0..n)
+        .map(|i| async move { create_account(http, base, &format!("{prefix}{i}")).await })
+        .buffered(8)
+        .collect()
+        .await;
+    made.into_iter().collect()
+}
+
+/// `n` humit sign-ups (Spotify ids `<prefix><i>`), 8 at a time: (user id, access token).
+pub async fn humit_signups(
+    http: &reqwest::Client,
+    base: &str,
+    prefix: &str,
+    n: usize,
+) -> anyhow::Result<Vec<(String, String)>> {
+    use futures::StreamExt;
+    let made: Vec<anyhow::Result<(String, String)>> = futures::stream::iter(0..n)
+        .map(|i| async move { humit_signup(http, base, &format!("{prefix}{i}")).await })
+        .buffered(8)
+        .collect()
+        .await;
+    made.into_iter().collect()
+}
