@@ -90,7 +90,7 @@ async fn row(
     let put = mean(before[2], scrape(PUT.0, PUT.1).await) * 1000.0;
     let note = format!(
         "{tag}, {conns} connections: a PUT took {put:.1} ms in humit on average; its User \
-         command (load, append, position read-back) {command:.1} ms, the read-your-writes wait \
+         command (load, append) {command:.1} ms, the read-your-writes wait \
          {wait:.1} ms; on average {waiting:.1} Postgres backends were waiting on a lock \
          ({advisory:.1} on an advisory lock); the humit process used {:.0}% of a core, \
          {:.1} ms of CPU per PUT.",
