@@ -353,9 +353,22 @@ impl Registry {
     /// # Errors
     /// Database errors.
     pub async fn catch_up(&self, pool: &PgPool) -> Result<(), sqlx::Error> {
+        self.catch_up_to(pool, None).await
+    }
+
+    /// [`Registry::catch_up`], starting from a head the sequencer announced (`h=<head>` in
+    /// its notification) when there is one, which saves asking the log for it.
+    async fn catch_up_to(
+        &self,
+        pool: &PgPool,
+        mut known_head: Option<i64>,
+    ) -> Result<(), sqlx::Error> {
         loop {
             let from = self.position();
-            let head = log::head(pool).await?;
+            let head = match known_head.take().filter(|h| *h > from) {
+                Some(head) => head,
+                None => log::head(pool).await?,
+            };
             if head <= from {
                 return Ok(());
             }
@@ -397,10 +410,18 @@ impl Registry {
             let result: Result<(), sqlx::Error> = async {
                 let mut listener = PgListener::connect_with(&pool).await?;
                 listener.listen("humit_events").await?;
+                let mut announced = None;
                 loop {
-                    self.catch_up(&pool).await?;
+                    self.catch_up_to(&pool, announced.take()).await?;
                     tokio::select! {
-                        n = listener.recv() => { n?; }
+                        n = listener.recv() => {
+                            announced = n?
+                                .payload()
+                                .split(' ')
+                                .next()
+                                .and_then(|h| h.strip_prefix("h="))
+                                .and_then(|h| h.parse::<i64>().ok());
+                        }
                         () = tokio::time::sleep(Duration::from_secs(1)) => {}
                         _ = shutdown.changed() => return Ok(()),
                     }
