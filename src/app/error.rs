@@ -1,0 +1,105 @@
+//! The one error of the use cases. Each dialect maps it to its own body in one place
+//! (`http/techfesia/error.rs`, `http/humit/error.rs`); each variant says which status it becomes.
+
+use std::collections::BTreeMap;
+
+use aggregates::user::UserError;
+
+use crate::adapters::oauth::{OAuthError, Provider};
+use crate::store::CommandError;
+
+/// Input the edge found invalid: field → message (camelCase or snake_case, as the dialect
+/// names it). A use case reports it after its policy checks, so that a caller without rights
+/// learns nothing from it.
+pub type FieldErrors = BTreeMap<String, String>;
+
+/// Input parsed at the edge, or the fields it got wrong.
+pub type Checked<T> = Result<T, FieldErrors>;
+
+/// A field a request may not change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Frozen {
+    /// The username.
+    Username,
+    /// The opaque user id.
+    PublicId,
+    /// The password (it has its own use cases).
+    Password,
+}
+
+/// Why a use case failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// 422 (Techfesia) / 409 (humit): the username (handle) belongs to someone else.
+    #[error("username taken")]
+    UsernameTaken,
+    /// 422: the email belongs to someone else.
+    #[error("email taken")]
+    EmailTaken,
+    /// 422: the provider identity is linked to another account.
+    #[error("identity linked to another account")]
+    IdentityTaken,
+    /// The `User` aggregate refused: each dialect maps the rule (4xx).
+    #[error(transparent)]
+    User(#[from] UserError),
+    /// 409: other requests changed the same aggregate at the same moment, again and again.
+    #[error("concurrent modification")]
+    Conflict,
+    /// 500: the event store (or a read) failed; logged, never shown.
+    #[error("store: {0}")]
+    Store(String),
+    /// 403: the caller may not do this.
+    #[error("forbidden")]
+    Forbidden,
+    /// 404: no such account.
+    #[error("not found")]
+    NotFound,
+    /// 401: unknown account, wrong password or disabled account, all alike.
+    #[error("bad credentials")]
+    BadCredentials,
+    /// 401: a refresh (or revocable) token that cannot be used.
+    #[error("refresh token invalid")]
+    RefreshInvalid,
+    /// 429: too many failed attempts; retry after this long.
+    #[error("throttled")]
+    Throttled(std::time::Duration),
+    /// 400: fields the edge found invalid.
+    #[error("invalid input")]
+    Invalid(FieldErrors),
+    /// 422: fields the request may not change.
+    #[error("fields may not change")]
+    Frozen(Vec<Frozen>),
+    /// 422: a superuser changing their own privileges.
+    #[error("own privileges")]
+    OwnPrivileges,
+    /// 400: a page past the end of a list.
+    #[error("no such page")]
+    NoSuchPage {
+        /// The page size.
+        page_size: u64,
+        /// How many pages there are.
+        pages: u64,
+    },
+    /// 401 (token refused) or 502 (provider down): the OAuth provider's answer.
+    #[error("o-auth provider: {1}")]
+    Provider(Provider, OAuthError),
+    /// 422: this provider identity is linked to another user.
+    #[error("provider identity linked to another user")]
+    ProviderTaken(Provider),
+}
+
+impl From<CommandError<UserError>> for Error {
+    fn from(e: CommandError<UserError>) -> Self {
+        match e {
+            CommandError::Rejected(e) => Self::User(e),
+            CommandError::Conflict => Self::Conflict,
+            other => Self::Store(other.to_string()),
+        }
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Store(e.to_string())
+    }
+}
