@@ -3,9 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use aggregates::station::StationError;
 use aggregates::user::UserError;
 
+use super::social::Relation;
 use crate::adapters::oauth::{OAuthError, Provider};
+use crate::adapters::spotify::SpotifyError;
 use crate::store::CommandError;
 
 /// Input the edge found invalid: field → message (camelCase or snake_case, as the dialect
@@ -86,6 +89,63 @@ pub enum Error {
     /// 422: this provider identity is linked to another user.
     #[error("provider identity linked to another user")]
     ProviderTaken(Provider),
+    /// 403 (humit `ACCOUNT_DISABLED`): the account is disabled or deleted.
+    #[error("account disabled")]
+    AccountDisabled,
+    /// 401 (Spotify refused the token) or 502 (Spotify down).
+    #[error("spotify: {0}")]
+    Spotify(SpotifyError),
+    /// 404 (humit `STATION_DOES_NOT_EXIST`): no such station.
+    #[error("no such station")]
+    StationNotFound,
+    /// 403 (humit `PERMISSION_DENIED`): creating stations takes `station: create`.
+    #[error("may not create stations")]
+    StationCreateForbidden,
+    /// 409: the `Station` aggregate refused.
+    #[error(transparent)]
+    Station(StationError),
+    /// 400 (humit `CANNOT_FOLLOW_SELF` / `CANNOT_MUTE_SELF`): a relation with oneself.
+    #[error("relation with oneself")]
+    SelfRelation(Relation),
+    /// 403 (humit `ONBOARDING_INCOMPLETE`): fewer stations followed than onboarding needs.
+    #[error("onboarding incomplete")]
+    OnboardingIncomplete {
+        /// How many stations the caller follows.
+        followed: i64,
+    },
+    /// 400 (humit `INVALID_REFERRAL_CODE`): one's own invite code.
+    #[error("own invite code")]
+    OwnReferralCode,
+    /// 503 (humit `STORAGE_UNAVAILABLE`): the file storage failed; logged.
+    #[error("storage: {0}")]
+    Storage(String),
+    /// 403 (humit `UPLOAD_URL_INVALID`): an upload URL with a bad signature or key.
+    #[error("upload url invalid")]
+    UploadUrlInvalid,
+    /// 403 (humit `UPLOAD_URL_EXPIRED`): an upload URL past its expiry.
+    #[error("upload url expired")]
+    UploadUrlExpired,
+    /// 404 (humit `FILE_NOT_FOUND`, "Not found"): no local store to upload to.
+    #[error("no local store")]
+    NoLocalStore,
+    /// 404 (humit `FILE_NOT_FOUND`, "File not found"): no file under that key.
+    #[error("file not found")]
+    FileNotFound,
+}
+
+impl Error {
+    /// Maps a command failure: the aggregate's refusal through `rejected`, a persistent
+    /// concurrency conflict to [`Error::Conflict`], a store failure to [`Error::Store`].
+    pub fn from_command<E: std::error::Error>(
+        error: CommandError<E>,
+        rejected: impl FnOnce(E) -> Error,
+    ) -> Self {
+        match error {
+            CommandError::Rejected(e) => rejected(e),
+            CommandError::Conflict => Self::Conflict,
+            CommandError::Store(cause) => Self::Store(format!("event store: {cause}")),
+        }
+    }
 }
 
 impl From<CommandError<UserError>> for Error {

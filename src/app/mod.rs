@@ -6,6 +6,8 @@
 //! - [`accounts`]: sign-up, details, roles and privileges, disable, delete.
 //! - [`sessions`]: login, OAuth sign-in, refresh, revoke.
 //! - [`passwords`]: create, change, reset (and the reset mail).
+//! - [`profiles`]: humit registration, the own profile, handle checks, picture uploads.
+//! - [`social`]: stations, follows, mutes, hums, discovery, invite codes.
 //! - [`identity`]: the building blocks they share (claims, registering, sessions).
 //! - [`error`]: the one error enum, and the edge's field errors.
 
@@ -13,7 +15,9 @@ pub mod accounts;
 pub mod error;
 pub mod identity;
 pub mod passwords;
+pub mod profiles;
 pub mod sessions;
+pub mod social;
 
 pub use crate::store::{Actor, CommandContext, Commit};
 pub use error::{Checked, Error, FieldErrors, Frozen};

@@ -298,8 +298,15 @@ impl From<Error> for TfError {
                 "accessToken",
                 &format!("This {} account is linked to another user", provider.name()),
             ),
+            Error::AccountDisabled => e_disabled(),
+            // The humit use cases' errors: never raised on this dialect's routes.
+            other => Self::internal(other),
         }
     }
+}
+
+fn e_disabled() -> TfError {
+    TfError::from(UserError::Disabled)
 }
 
 fn oauth_error(provider: Provider, e: &OAuthError) -> TfError {
