@@ -131,6 +131,18 @@ pub enum Error {
     /// 404 (humit `FILE_NOT_FOUND`, "File not found"): no file under that key.
     #[error("file not found")]
     FileNotFound,
+    /// 404 (admin): no events for this aggregate (`<type> <id>`).
+    #[error("no events for {0}")]
+    NoEvents(String),
+    /// 404 (admin): an aggregate type nobody knows.
+    #[error("unknown aggregate type {0}")]
+    UnknownAggregateType(String),
+    /// 404 (admin): a projection nobody knows.
+    #[error("unknown projection {0}")]
+    UnknownProjection(String),
+    /// 409 (admin `REBUILD_RUNNING`): a rebuild of this projection is running.
+    #[error("a rebuild of {0} is already running")]
+    RebuildRunning(String),
 }
 
 impl Error {

@@ -8,10 +8,12 @@
 //! - [`passwords`]: create, change, reset (and the reset mail).
 //! - [`profiles`]: humit registration, the own profile, handle checks, picture uploads.
 //! - [`social`]: stations, follows, mutes, hums, discovery, invite codes.
+//! - [`audit`]: the event log, time travel, projections, readiness and metrics (admin).
 //! - [`identity`]: the building blocks they share (claims, registering, sessions).
 //! - [`error`]: the one error enum, and the edge's field errors.
 
 pub mod accounts;
+pub mod audit;
 pub mod error;
 pub mod identity;
 pub mod passwords;
