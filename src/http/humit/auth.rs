@@ -14,11 +14,13 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::dto::envelope::{
+    AccessData, AccessEnvelope, HumitErrorBody, SignupData, SignupEnvelope,
+};
 use super::dto::to_value;
 use super::error::{codes, HumitError, Json};
 use super::extract::RefreshCaller;
 use super::ok;
-use super::openapi::{AccessData, AccessEnvelope, HumitErrorBody, SignupData, SignupEnvelope};
 use crate::app::sessions::{self, SpotifySignup, HUMIT};
 use crate::state::AppState;
 

@@ -13,9 +13,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::dto::envelope::{HumEnvelope, HumPageEnvelope, HumitErrorBody};
 use super::error::{codes, HumitError, Json};
 use super::extract::Caller;
-use super::openapi::{HumEnvelope, HumPageEnvelope, HumitErrorBody};
 use super::page::{PageRequest, QueryParams};
 use super::{created, dto, ok};
 use crate::app::social;

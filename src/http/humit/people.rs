@@ -10,9 +10,11 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::Value;
 
+use super::dto::envelope::{
+    HumitErrorBody, OnboardEnvelope, PeoplePageEnvelope, PublicProfileEnvelope,
+};
 use super::error::HumitError;
 use super::extract::Caller;
-use super::openapi::{HumitErrorBody, OnboardEnvelope, PeoplePageEnvelope, PublicProfileEnvelope};
 use super::page::{PageRequest, QueryParams};
 use super::{dto, ok};
 use crate::app::social::{self, Relation};

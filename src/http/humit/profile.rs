@@ -15,9 +15,9 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::auth::notification_id;
+use super::dto::envelope::{HumitErrorBody, ProfileEnvelope};
 use super::error::{codes, HumitError, Json};
 use super::extract::Caller;
-use super::openapi::{HumitErrorBody, ProfileEnvelope};
 use super::{dto, ok, validate};
 use crate::app::profiles::{self, Registration};
 use crate::state::AppState;

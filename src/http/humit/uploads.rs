@@ -19,10 +19,10 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
+use super::dto::envelope::{HumitErrorBody, UploadEnvelope, UploadedData, UploadedEnvelope};
 use super::error::{codes, AnyJson, HumitError};
 use super::extract::Caller;
 use super::ok;
-use super::openapi::{HumitErrorBody, UploadEnvelope, UploadedData, UploadedEnvelope};
 use super::page::QueryParams;
 use crate::app::profiles::{self, essence, Grant, PICTURE_TYPE};
 use crate::state::AppState;

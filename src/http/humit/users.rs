@@ -8,9 +8,9 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::json;
 
+use super::dto::envelope::{EmptyEnvelope, HumitErrorBody, PublicProfileEnvelope};
 use super::error::HumitError;
 use super::extract::Caller;
-use super::openapi::{EmptyEnvelope, HumitErrorBody, PublicProfileEnvelope};
 use super::page::QueryParams;
 use super::{dto, ok, validate};
 use crate::app::{profiles, social};

@@ -9,6 +9,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
+pub mod envelope;
+
 use crate::app::social::{HumRow, StationRow, UserRow, ONBOARDING_STATIONS};
 
 /// A timestamp as the seed writes it: `2020-02-09T16:02:05.931031Z`.
