@@ -37,6 +37,14 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// A caller and the context of their commands.
+    pub fn new(principal: &Principal, ctx: CommandContext) -> Self {
+        Self {
+            principal: principal.clone(),
+            ctx,
+        }
+    }
+
     /// The caller's user id.
     pub fn id(&self) -> &str {
         &self.principal.user_id

@@ -42,10 +42,7 @@ use crate::state::AppState;
 impl extract::Caller {
     /// The caller as the use cases know them.
     pub fn app(&self) -> crate::app::Caller {
-        crate::app::Caller {
-            principal: self.principal.clone(),
-            ctx: self.ctx(),
-        }
+        crate::app::Caller::new(&self.principal, self.ctx())
     }
 }
 

@@ -124,9 +124,10 @@ pub async fn list(
     Ok(axum::Json(body).into_response())
 }
 
-/// Checks the free-text fields present in a request.
-fn check_texts(fields: [(&str, &Option<String>); 5], errors: &mut BTreeMap<String, String>) {
-    for ((name, value), (_, max)) in fields.into_iter().zip(validate::TEXT_FIELDS) {
+/// Checks the free-text fields present in a request, in the order of
+/// [`validate::TEXT_FIELDS`] (first name, last name, phone, college, picture).
+fn check_texts(values: [&Option<String>; 5], errors: &mut BTreeMap<String, String>) {
+    for (value, (name, max)) in values.into_iter().zip(validate::TEXT_FIELDS) {
         if let Some(value) = value {
             if let Err(message) = validate::text(value, max) {
                 errors.insert(name.to_string(), message);
@@ -176,16 +177,14 @@ pub async fn create(
     if let Err(m) = validate::password(&password) {
         errors.insert("password".into(), m);
     }
-    check_texts(
-        [
-            ("firstName", &body.first_name),
-            ("lastName", &body.last_name),
-            ("phoneNumber", &body.phone_number),
-            ("collegeName", &body.college_name),
-            ("profilePicture", &body.profile_picture),
-        ],
-        &mut errors,
-    );
+    let texts = [
+        &body.first_name,
+        &body.last_name,
+        &body.phone_number,
+        &body.college_name,
+        &body.profile_picture,
+    ];
+    check_texts(texts, &mut errors);
     bad_request(errors)?;
     let details = UserDetails {
         email: Some(email),
@@ -277,16 +276,14 @@ pub async fn update(
         }
         None => {}
     }
-    check_texts(
-        [
-            ("firstName", &body.first_name),
-            ("lastName", &body.last_name),
-            ("phoneNumber", &body.phone_number),
-            ("collegeName", &body.college_name),
-            ("profilePicture", &body.profile_picture),
-        ],
-        &mut errors,
-    );
+    let texts = [
+        &body.first_name,
+        &body.last_name,
+        &body.phone_number,
+        &body.college_name,
+        &body.profile_picture,
+    ];
+    check_texts(texts, &mut errors);
     let email = email.map(str::to_string);
     let change = unless_invalid(errors, || DetailsChange {
         username: body.username,
