@@ -8,17 +8,20 @@
 //! - [`store`]: the Postgres event log, the command bus, readers in global order.
 //! - [`bus`]: the relay (log → RabbitMQ), the projection runtime, read-your-writes.
 //! - [`auth`]: argon2id, JWTs, in-memory revocation state, login limits.
+//! - [`app`]: the use cases, one module per capability; [`identity`] is `app::identity`.
 //! - [`http`]: axum routes, one folder per dialect (`humit/`, `techfesia/`, `admin/`).
 //! - [`adapters`]: the outside world (Spotify, OAuth providers, storage, mail).
 
 pub mod adapters;
+pub mod app;
 pub mod auth;
 pub mod bus;
 pub mod cli;
 pub mod config;
 pub mod http;
-pub mod identity;
 pub mod startup;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+
+pub use app::identity;

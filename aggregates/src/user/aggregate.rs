@@ -1,8 +1,12 @@
-//! The `User` state, its command handler and how events change it.
+//! The `User` state, its accessors and the command handler, which hands each command to the
+//! part that decides it: [`super::credentials`] (passwords, logins), [`super::access`]
+//! (roles, disabling, deleting, sessions), [`super::profile`] (details, humit profile,
+//! providers, pictures); registering is decided here. How events change the state is
+//! [`super::evolve`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
@@ -11,7 +15,7 @@ use super::command::{ProviderIdentity, UserCommand};
 use super::error::UserError;
 use super::event::{
     HumitProfile, LinkedProvider, PasswordChange, PendingReset, PendingUpload, Privileges, Role,
-    UserDetails, UserEvent, PENDING_UPLOAD_TTL_HOURS, RESET_TOKEN_TTL_MINUTES,
+    UserDetails, UserEvent,
 };
 use super::services::UserServices;
 use crate::common::Secret;
@@ -19,36 +23,36 @@ use crate::common::Secret;
 /// One person, as the write side knows them.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct User {
-    id: Option<String>,
-    username: String,
-    details: UserDetails,
-    referral_code: String,
-    role: Role,
-    privileges: Privileges,
-    disabled: bool,
-    deleted: bool,
-    password_hash: Option<String>,
-    providers: BTreeMap<String, LinkedProvider>,
-    resets: Vec<PendingReset>,
-    profile: Option<HumitProfile>,
-    referred: BTreeSet<String>,
-    registered_at: Option<DateTime<Utc>>,
+    pub(super) id: Option<String>,
+    pub(super) username: String,
+    pub(super) details: UserDetails,
+    pub(super) referral_code: String,
+    pub(super) role: Role,
+    pub(super) privileges: Privileges,
+    pub(super) disabled: bool,
+    pub(super) deleted: bool,
+    pub(super) password_hash: Option<String>,
+    pub(super) providers: BTreeMap<String, LinkedProvider>,
+    pub(super) resets: Vec<PendingReset>,
+    pub(super) profile: Option<HumitProfile>,
+    pub(super) referred: BTreeSet<String>,
+    pub(super) registered_at: Option<DateTime<Utc>>,
     /// The latest Spotify tokens (humit sign-up), kept to call Spotify for the user.
     #[serde(default)]
-    spotify: Option<SpotifyTokens>,
+    pub(super) spotify: Option<SpotifyTokens>,
     #[serde(default)]
-    notification_id: Option<String>,
+    pub(super) notification_id: Option<String>,
     /// Profile picture uploads handed out and not arrived yet, by upload id.
     #[serde(default)]
-    uploads: BTreeMap<String, PendingUpload>,
+    pub(super) uploads: BTreeMap<String, PendingUpload>,
 }
 
 /// The Spotify tokens of a humit user. Secrets: never printed, redacted on the bus.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct SpotifyTokens {
-    access_token: Secret<String>,
-    refresh_token: Secret<String>,
-    country: Option<String>,
+pub(super) struct SpotifyTokens {
+    pub(super) access_token: Secret<String>,
+    pub(super) refresh_token: Secret<String>,
+    pub(super) country: Option<String>,
 }
 
 impl User {
@@ -154,49 +158,17 @@ impl User {
         Ok(())
     }
 
-    async fn hash(services: &UserServices, password: &str) -> Result<Secret<String>, UserError> {
-        services
-            .passwords
-            .hash(password)
-            .await
-            .map(Secret::new)
-            .map_err(|e| UserError::Hashing(e.to_string()))
-    }
-
-    /// Checks a password login. Sessions are their own aggregate (`crate::session`), so a
-    /// login reads the person and writes nothing here: logins never conflict. The password
-    /// is verified before the disabled flag is looked at, so a disabled account answers like
-    /// a wrong password (and takes as long).
-    ///
-    /// # Errors
-    /// [`UserError::InvalidCredentials`] for a wrong password, a password-less, disabled or
-    /// unknown account.
-    pub async fn check_login(
-        &self,
-        password: &str,
-        services: &UserServices,
-    ) -> Result<(), UserError> {
-        let ok = match &self.password_hash {
-            Some(hash) => services.passwords.verify(password, hash).await,
-            None => false,
-        };
-        if !ok || self.disabled || !self.exists() {
-            return Err(UserError::InvalidCredentials);
-        }
-        Ok(())
-    }
-
     /// "Every session started before `now` is over": sessions are not on this stream, so
     /// the event names none of them (`session_ids` stays empty); the auth state ends each
     /// session of the person that started before `at`.
-    fn all_revoked(&self, now: DateTime<Utc>) -> UserEvent {
+    pub(super) fn all_revoked(&self, now: DateTime<Utc>) -> UserEvent {
         UserEvent::AllSessionsRevoked {
             session_ids: Vec::new(),
             at: now,
         }
     }
 
-    fn linked(identity: ProviderIdentity, now: DateTime<Utc>) -> UserEvent {
+    pub(super) fn linked(identity: ProviderIdentity, now: DateTime<Utc>) -> UserEvent {
         UserEvent::ProviderLinked {
             provider: identity.provider,
             subject: identity.subject,
@@ -214,6 +186,18 @@ impl User {
         if !matches!(command, C::Register { .. }) && !self.exists() {
             return Err(UserError::NotFound);
         }
+        let command = match self.decide_credentials(command, services).await? {
+            Decision::Events(events) => return Ok(events),
+            Decision::Pass(command) => *command,
+        };
+        let command = match self.decide_access(command) {
+            Decision::Events(events) => return Ok(events),
+            Decision::Pass(command) => *command,
+        };
+        let command = match self.decide_profile(command)? {
+            Decision::Events(events) => return Ok(events),
+            Decision::Pass(command) => *command,
+        };
         let events = match command {
             C::Register {
                 user_id,
@@ -263,235 +247,19 @@ impl User {
                 }
                 events
             }
-            C::RevokeAllSessions { now } => vec![self.all_revoked(now)],
-            C::UpdateDetails { details, now } => {
-                self.ensure_active()?;
-                if details == self.details {
-                    vec![]
-                } else {
-                    vec![UserEvent::DetailsUpdated { details, at: now }]
-                }
-            }
-            C::RegisterProfile {
-                username,
-                profile,
-                first_name,
-                last_name,
-                now,
-            } => {
-                self.ensure_active()?;
-                if self.profile.is_some() {
-                    return Err(UserError::ProfileAlreadyRegistered);
-                }
-                let mut events = Vec::new();
-                if username != self.username {
-                    events.push(UserEvent::UsernameChanged { username, at: now });
-                }
-                events.push(UserEvent::ProfileRegistered {
-                    profile,
-                    first_name,
-                    last_name,
-                    at: now,
-                });
-                events
-            }
-            C::UpdateSpotifyTokens {
-                access_token,
-                refresh_token,
-                country,
-                now,
-            } => {
-                self.ensure_active()?;
-                vec![UserEvent::SpotifyTokensUpdated {
-                    access_token: Secret::new(access_token),
-                    refresh_token: Secret::new(refresh_token),
-                    country,
-                    at: now,
-                }]
-            }
-            C::SetProfilePicture { url, now } => {
-                self.ensure_active()?;
-                vec![UserEvent::ProfilePictureChanged { url, at: now }]
-            }
-            C::UseProviderPicture { provider, now } => {
-                self.ensure_active()?;
-                let link = match &provider {
-                    Some(name) => self.providers.get(name),
-                    None => self.providers.values().next(),
-                }
-                .ok_or(UserError::NoOAuthLink)?;
-                let url = link
-                    .picture_url
-                    .clone()
-                    .ok_or(UserError::NoProviderPicture)?;
-                vec![UserEvent::ProfilePictureChanged { url, at: now }]
-            }
-            C::LinkProvider { identity, now } => {
-                self.ensure_active()?;
-                match self.providers.get(&identity.provider) {
-                    Some(link) if link.subject == identity.subject => {
-                        if link.picture_url == identity.picture_url {
-                            vec![]
-                        } else {
-                            vec![Self::linked(identity, now)]
-                        }
-                    }
-                    Some(_) => return Err(UserError::ProviderConflict),
-                    None => vec![Self::linked(identity, now)],
-                }
-            }
-            C::CreatePassword { password, now } => {
-                self.ensure_active()?;
-                if self.password_hash.is_some() {
-                    return Err(UserError::PasswordAlreadySet);
-                }
-                vec![UserEvent::PasswordSet {
-                    password_hash: Self::hash(services, &password).await?,
-                    change: PasswordChange::Created,
-                    at: now,
-                }]
-            }
-            C::ChangePassword {
-                old_password,
-                new_password,
-                now,
-            } => {
-                self.ensure_active()?;
-                let hash = self.password_hash.as_ref().ok_or(UserError::NoPassword)?;
-                if !services.passwords.verify(&old_password, hash).await {
-                    return Err(UserError::WrongPassword);
-                }
-                vec![
-                    UserEvent::PasswordSet {
-                        password_hash: Self::hash(services, &new_password).await?,
-                        change: PasswordChange::Changed,
-                        at: now,
-                    },
-                    self.all_revoked(now),
-                ]
-            }
-            C::RequestPasswordReset { token_hash, now } => {
-                self.ensure_active()?;
-                vec![UserEvent::PasswordResetRequested {
-                    token_hash: Secret::new(token_hash),
-                    expires_at: now + Duration::minutes(RESET_TOKEN_TTL_MINUTES),
-                    at: now,
-                }]
-            }
-            C::ResetPassword {
-                token_hash,
-                new_password,
-                now,
-            } => {
-                if self.disabled {
-                    return Err(UserError::ResetTokenInvalid);
-                }
-                let valid = self
-                    .resets
-                    .iter()
-                    .any(|r| r.token_hash == token_hash && r.expires_at > now);
-                if !valid {
-                    return Err(UserError::ResetTokenInvalid);
-                }
-                vec![
-                    UserEvent::PasswordSet {
-                        password_hash: Self::hash(services, &new_password).await?,
-                        change: PasswordChange::Reset,
-                        at: now,
-                    },
-                    self.all_revoked(now),
-                ]
-            }
-            C::SetRole {
-                role,
-                privileges,
-                now,
-            } => {
-                let privileges = if role == Role::Staff {
-                    privileges
-                } else {
-                    Privileges::new()
-                };
-                if role == self.role && privileges == self.privileges {
-                    vec![]
-                } else {
-                    vec![UserEvent::RoleChanged {
-                        role,
-                        privileges,
-                        at: now,
-                    }]
-                }
-            }
-            C::Disable { now } => {
-                if self.disabled {
-                    vec![]
-                } else {
-                    vec![UserEvent::UserDisabled { at: now }, self.all_revoked(now)]
-                }
-            }
-            C::Delete { now } => vec![self.all_revoked(now), UserEvent::UserDeleted { at: now }],
-            C::CreditReferral {
-                referred_user_id,
-                now,
-            } => {
-                if self.referred.contains(&referred_user_id) {
-                    vec![]
-                } else {
-                    vec![UserEvent::ReferralCredited {
-                        referred_user_id,
-                        at: now,
-                    }]
-                }
-            }
-            C::SetNotificationId {
-                notification_id,
-                now,
-            } => {
-                self.ensure_active()?;
-                if notification_id == self.notification_id {
-                    vec![]
-                } else {
-                    vec![UserEvent::NotificationIdChanged {
-                        notification_id,
-                        at: now,
-                    }]
-                }
-            }
-            C::StartProfilePictureUpload {
-                upload_id,
-                key,
-                expires_at,
-                now,
-            } => {
-                self.ensure_active()?;
-                vec![UserEvent::ProfilePictureUploadStarted {
-                    upload_id,
-                    key,
-                    expires_at,
-                    at: now,
-                }]
-            }
-            C::CompleteProfilePictureUpload {
-                upload_id,
-                url,
-                now,
-            } => {
-                self.ensure_active()?;
-                let fresh = self.uploads.get(&upload_id).is_some_and(|u| {
-                    u.started_at + Duration::hours(PENDING_UPLOAD_TTL_HOURS) > now
-                });
-                if !fresh {
-                    return Err(UserError::UploadNotFound);
-                }
-                vec![UserEvent::ProfilePictureUploaded {
-                    upload_id,
-                    url,
-                    at: now,
-                }]
-            }
+            // Every other command belongs to one of the parts above.
+            _ => unreachable!("a User command that no part decides"),
         };
         Ok(events)
     }
+}
+
+/// What one part of the aggregate made of a command.
+pub(super) enum Decision {
+    /// The part's events (none: nothing changes).
+    Events(Vec<UserEvent>),
+    /// Another part's command, handed back.
+    Pass(Box<UserCommand>),
 }
 
 impl Aggregate for User {
@@ -514,137 +282,6 @@ impl Aggregate for User {
     }
 
     fn apply(&mut self, event: Self::Event) {
-        use UserEvent as E;
-        match event {
-            E::UserRegistered {
-                user_id,
-                username,
-                details,
-                referral_code,
-                role,
-                at,
-                ..
-            } => {
-                self.id = Some(user_id);
-                self.username = username;
-                self.details = details;
-                self.referral_code = referral_code;
-                self.role = role;
-                self.registered_at = Some(at);
-            }
-            E::PasswordSet { password_hash, .. } => {
-                self.password_hash = password_hash.expose().cloned();
-                // Whatever set it (sign-up, create, change, reset), a mailed token from
-                // before must not set it again.
-                self.resets.clear();
-            }
-            E::ProviderLinked {
-                provider,
-                subject,
-                picture_url,
-                ..
-            } => {
-                self.providers.insert(
-                    provider,
-                    LinkedProvider {
-                        subject,
-                        picture_url,
-                    },
-                );
-            }
-            E::SpotifyTokensUpdated {
-                access_token,
-                refresh_token,
-                country,
-                ..
-            } => {
-                let country = country.or_else(|| self.spotify.take().and_then(|t| t.country));
-                self.spotify = Some(SpotifyTokens {
-                    access_token,
-                    refresh_token,
-                    country,
-                });
-            }
-            E::ProfilePictureChanged { .. } => {}
-            E::NotificationIdChanged {
-                notification_id, ..
-            } => self.notification_id = notification_id,
-            E::ProfilePictureUploadStarted {
-                upload_id,
-                key,
-                expires_at,
-                at,
-            } => {
-                let horizon = at - Duration::hours(PENDING_UPLOAD_TTL_HOURS);
-                self.uploads.retain(|_, u| u.started_at > horizon);
-                self.uploads.insert(
-                    upload_id,
-                    PendingUpload {
-                        key,
-                        expires_at,
-                        started_at: at,
-                    },
-                );
-            }
-            E::ProfilePictureUploaded { upload_id, .. } => {
-                // The arrived upload wins over every one started before it.
-                if let Some(done) = self.uploads.remove(&upload_id) {
-                    self.uploads.retain(|_, u| u.started_at > done.started_at);
-                }
-            }
-            E::DetailsUpdated { details, .. } => {
-                // A reset mailed to the old address must not work once the address changed.
-                if details.email != self.details.email {
-                    self.resets.clear();
-                }
-                self.details = details;
-            }
-            E::UsernameChanged { username, .. } => self.username = username,
-            E::ProfileRegistered { profile, .. } => {
-                if profile.notification_id.is_some() {
-                    self.notification_id = profile.notification_id.clone();
-                }
-                self.profile = Some(profile);
-            }
-            // Sessions live in their own aggregate; these older events only matter to the
-            // auth state and the read models.
-            E::SessionStarted { .. } | E::SessionRevoked { .. } | E::AllSessionsRevoked { .. } => {}
-            E::PasswordResetRequested {
-                token_hash,
-                expires_at,
-                at,
-            } => {
-                self.resets.retain(|r| r.expires_at > at);
-                if let Some(hash) = token_hash.expose() {
-                    self.resets.push(PendingReset {
-                        token_hash: hash.clone(),
-                        expires_at,
-                    });
-                }
-            }
-            E::RoleChanged {
-                role, privileges, ..
-            } => {
-                self.role = role;
-                self.privileges = privileges;
-            }
-            E::UserDisabled { .. } => {
-                self.disabled = true;
-                self.resets.clear();
-            }
-            E::UserDeleted { .. } => {
-                let id = self.id.take();
-                *self = User {
-                    id,
-                    deleted: true,
-                    ..User::default()
-                };
-            }
-            E::ReferralCredited {
-                referred_user_id, ..
-            } => {
-                self.referred.insert(referred_user_id);
-            }
-        }
+        self.evolve(event);
     }
 }

@@ -5,10 +5,14 @@
 //! create/change/reset). Sessions (refresh tokens) are recorded as events so that revoking one,
 //! all, or every session of a disabled or deleted user is part of the history.
 
+mod access;
 mod aggregate;
 mod command;
+mod credentials;
 mod error;
 mod event;
+mod evolve;
+mod profile;
 mod services;
 
 pub use aggregate::User;

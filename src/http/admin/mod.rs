@@ -82,15 +82,23 @@ impl AdminError {
     }
 }
 
-impl From<sqlx::Error> for AdminError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::internal(e)
-    }
-}
-
-impl From<crate::bus::BusError> for AdminError {
-    fn from(e: crate::bus::BusError) -> Self {
-        Self::internal(e)
+impl From<crate::app::Error> for AdminError {
+    /// The one place the admin API maps a use case's error.
+    fn from(e: crate::app::Error) -> Self {
+        use crate::app::Error;
+        match e {
+            Error::NoEvents(what) => Self::not_found(format!("no events for {what}")),
+            Error::UnknownAggregateType(other) => {
+                Self::not_found(format!("unknown aggregate type {other}"))
+            }
+            Error::UnknownProjection(name) => Self::not_found(format!("unknown projection {name}")),
+            Error::RebuildRunning(name) => Self::new(
+                StatusCode::CONFLICT,
+                "REBUILD_RUNNING",
+                format!("a rebuild of {name} is already running"),
+            ),
+            other => Self::internal(other),
+        }
     }
 }
 

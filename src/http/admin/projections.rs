@@ -1,55 +1,15 @@
 //! Projection status, rebuilds with progress, dead letters.
 
-use std::time::Duration;
-
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{DateTime, Utc};
-use lapin::options::QueueDeclareOptions;
-use lapin::types::FieldTable;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{AdminError, Superuser};
-use crate::bus::{broker, maintenance};
+use crate::app::audit;
 use crate::state::AppState;
-use crate::store::log;
-
-/// Message counts of the projection queues, asked of RabbitMQ (passive declare); `None` when
-/// the broker cannot be reached in time.
-async fn queue_depths(state: &AppState, names: &[&str]) -> Vec<Option<u32>> {
-    let ask = async {
-        let conn = broker::connect(&state.config.amqp_url).await.ok()?;
-        let mut depths = Vec::new();
-        for name in names {
-            let channel = conn.create_channel().await.ok()?;
-            let queue = broker::projection_queue(&state.config.exchange, name);
-            let declared = channel
-                .queue_declare(
-                    queue.as_str().into(),
-                    QueueDeclareOptions {
-                        passive: true,
-                        ..Default::default()
-                    },
-                    FieldTable::default(),
-                )
-                .await;
-            depths.push(declared.ok().map(|q| q.message_count()));
-            if channel.status().connected() {
-                let _ = channel.close(200, "admin".into()).await;
-            }
-        }
-        let _ = conn.close(200, "admin".into()).await;
-        Some(depths)
-    };
-    tokio::time::timeout(Duration::from_secs(2), ask)
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| vec![None; names.len()])
-}
 
 /// `GET /admin/projections`: checkpoint, lag (events and seconds), queue depth, dead letters
 /// and the last rebuild of every projection.
@@ -57,51 +17,24 @@ pub(super) async fn list(
     _: Superuser,
     State(state): State<AppState>,
 ) -> Result<Json<Value>, AdminError> {
-    let head = log::head(&state.pool).await?;
-    let all = projections::all();
-    let names: Vec<&str> = all.iter().map(|p| p.name()).collect();
-    let depths = queue_depths(&state, &names).await;
-    let mut out = Vec::new();
-    for (name, depth) in names.iter().zip(depths) {
-        let checkpoint: i64 =
-            sqlx::query_scalar("SELECT position FROM projection_checkpoints WHERE name = $1")
-                .bind(name)
-                .fetch_optional(&state.pool)
-                .await?
-                .unwrap_or(0);
-        let oldest_pending: Option<DateTime<Utc>> =
-            sqlx::query_scalar("SELECT min(recorded_at) FROM events WHERE position > $1")
-                .bind(checkpoint)
-                .fetch_one(&state.pool)
-                .await?;
-        let lag_seconds = oldest_pending.map_or(0.0, |t| {
-            (Utc::now() - t).num_milliseconds().max(0) as f64 / 1000.0
-        });
-        let dead: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM projection_dead_letters WHERE projection = $1",
-        )
-        .bind(name)
-        .fetch_one(&state.pool)
-        .await?;
-        let rebuild = maintenance::rebuild_status(&state.pool, name).await?;
-        out.push(json!({
-            "name": name,
-            "checkpoint": checkpoint,
-            "head": head,
-            "lag_events": (head - checkpoint).max(0),
-            "lag_seconds": lag_seconds,
-            "queue": broker::projection_queue(&state.config.exchange, name),
-            "queue_depth": depth,
-            "dead_lettered": dead,
-            "rebuild": rebuild,
-        }));
-    }
+    let (head, statuses) = audit::projections(&state).await?;
+    let out: Vec<Value> = statuses
+        .into_iter()
+        .map(|p| {
+            json!({
+                "name": p.name,
+                "checkpoint": p.checkpoint,
+                "head": head,
+                "lag_events": (head - p.checkpoint).max(0),
+                "lag_seconds": p.lag_seconds,
+                "queue": p.queue,
+                "queue_depth": p.queue_depth,
+                "dead_lettered": p.dead_lettered,
+                "rebuild": p.rebuild,
+            })
+        })
+        .collect();
     Ok(Json(json!({"head": head, "projections": out})))
-}
-
-fn known(name: &str) -> Result<std::sync::Arc<dyn projections::Projection>, AdminError> {
-    maintenance::projection(name)
-        .ok_or_else(|| AdminError::not_found(format!("unknown projection {name}")))
 }
 
 /// `POST /admin/projections/{name}/rebuild`: starts a rebuild in the background (202); its
@@ -111,22 +44,7 @@ pub(super) async fn rebuild(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Response, AdminError> {
-    let projection = known(&name)?;
-    if !maintenance::claim_rebuild(&state.pool, &name).await? {
-        return Err(AdminError::new(
-            StatusCode::CONFLICT,
-            "REBUILD_RUNNING",
-            format!("a rebuild of {name} is already running"),
-        ));
-    }
-    tracing::info!(projection = %name, by = %who.user_id, "rebuild requested");
-    let pool = state.pool.clone();
-    tokio::spawn(async move {
-        if let Err(error) = maintenance::run_rebuild(&pool, projection.as_ref(), |_| {}).await {
-            tracing::error!(%error, "rebuild failed");
-        }
-    });
-    let status = maintenance::rebuild_status(&state.pool, &name).await?;
+    let status = audit::rebuild(&state, &name, &who.user_id).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"rebuild": status}))).into_response())
 }
 
@@ -142,9 +60,8 @@ pub(super) async fn dead_letters(
     Path(name): Path<String>,
     Query(q): Query<LimitQuery>,
 ) -> Result<Json<Value>, AdminError> {
-    known(&name)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1_000);
-    let letters = maintenance::dead_letters(&state.pool, &name, limit).await?;
+    let letters = audit::dead_letters(&state, &name, limit).await?;
     Ok(Json(json!({"projection": name, "dead_letters": letters})))
 }
 
@@ -154,9 +71,8 @@ pub(super) async fn redrive(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, AdminError> {
-    let projection = known(&name)?;
-    let outcome = maintenance::redrive(&state.pool, projection.as_ref()).await?;
+    let (redriven, still_failing) = audit::redrive(&state, &name).await?;
     Ok(Json(
-        json!({"projection": name, "redriven": outcome.redriven, "still_failing": outcome.still_failing}),
+        json!({"projection": name, "redriven": redriven, "still_failing": still_failing}),
     ))
 }

@@ -5,28 +5,27 @@
 //! with a provisional handle derived from the Spotify id. The Spotify tokens are stored as
 //! secrets on the `User` aggregate (never in a read model, never on the bus, never logged).
 
-use aggregates::claim::ClaimKind;
-use aggregates::user::{ProviderIdentity, Role, User, UserCommand, UserDetails, UserError};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
-use rand::Rng;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::dto::envelope::{
+    AccessData, AccessEnvelope, HumitErrorBody, SignupData, SignupEnvelope,
+};
 use super::dto::to_value;
 use super::error::{codes, HumitError, Json};
 use super::extract::RefreshCaller;
-use super::openapi::{AccessData, AccessEnvelope, HumitErrorBody, SignupData, SignupEnvelope};
-use super::{command_error, ok};
-use crate::adapters::spotify::{SpotifyError, SpotifyProfile};
-use crate::auth::jwt;
-use crate::identity::{self, IdentityError, NewUser};
+use super::ok;
+use crate::app::sessions::{self, SpotifySignup, HUMIT};
 use crate::state::AppState;
-use crate::store::{Actor, CommandContext};
+
+pub use super::error::spotify_error;
+pub use crate::app::sessions::provisional_handle;
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
@@ -59,11 +58,7 @@ pub struct SignupBody {
 }
 
 /// A validated sign-up.
-struct Signup {
-    access_token: String,
-    refresh_token: String,
-    notification_id: Option<String>,
-}
+type Signup = SpotifySignup;
 
 fn token_field(value: Option<String>, name: &str) -> Result<String, HumitError> {
     let value = value
@@ -125,106 +120,6 @@ impl SignupBody {
     }
 }
 
-/// Maps a Spotify failure to the dialect.
-pub fn spotify_error(error: SpotifyError) -> HumitError {
-    match error {
-        SpotifyError::Unauthorized => HumitError::new(
-            axum::http::StatusCode::UNAUTHORIZED,
-            codes::SPOTIFY_TOKEN_INVALID,
-            "Spotify did not accept the access token. Please sign in with Spotify again",
-        ),
-        SpotifyError::Unavailable(cause) => {
-            tracing::warn!(%cause, "spotify unavailable");
-            HumitError::new(
-                axum::http::StatusCode::BAD_GATEWAY,
-                codes::SPOTIFY_UNAVAILABLE,
-                "Spotify is not reachable right now. Please try again",
-            )
-        }
-    }
-}
-
-fn identity_error(error: IdentityError) -> HumitError {
-    match error {
-        IdentityError::User(UserError::Disabled | UserError::NotFound) => {
-            HumitError::account_disabled()
-        }
-        IdentityError::Conflict => HumitError::concurrent(),
-        other => HumitError::internal(other),
-    }
-}
-
-/// A provisional handle from a Spotify id: lower-case letters, digits, `_` and `.`, at most
-/// 30 characters, at least 3 (padded with digits).
-pub fn provisional_handle(spotify_id: &str) -> String {
-    let mut handle: String = spotify_id
-        .chars()
-        .filter_map(|c| {
-            let c = c.to_ascii_lowercase();
-            (c.is_ascii_alphanumeric() || c == '_' || c == '.').then_some(c)
-        })
-        .take(30)
-        .collect();
-    if handle.len() < 3 {
-        handle = format!("user{handle}");
-    }
-    handle
-}
-
-fn with_suffix(handle: &str) -> String {
-    let suffix = rand::thread_rng().gen_range(1000..10_000);
-    let base: String = handle.chars().take(25).collect();
-    format!("{base}{suffix}")
-}
-
-/// Finds the person behind a Spotify identity, or registers them. Answers the user id and
-/// whether they are new.
-async fn find_or_register(
-    state: &AppState,
-    profile: &SpotifyProfile,
-    signup: &Signup,
-    ctx: &CommandContext,
-) -> Result<(String, bool), HumitError> {
-    let key = format!("spotify/{}", profile.id);
-    let mut handle = provisional_handle(&profile.id);
-    for _ in 0..8 {
-        if let Some(user_id) = identity::settled_owner(state, ClaimKind::Identity, &key)
-            .await
-            .map_err(HumitError::internal)?
-        {
-            return Ok((user_id, false));
-        }
-        let new = NewUser {
-            username: handle.clone(),
-            details: UserDetails {
-                first_name: profile.display_name.clone().unwrap_or_default(),
-                ..UserDetails::default()
-            },
-            password: None,
-            identity: Some(ProviderIdentity {
-                provider: "spotify".into(),
-                subject: profile.id.clone(),
-                picture_url: profile.images.first().map(|i| i.url.clone()),
-            }),
-            spotify_tokens: Some((
-                signup.access_token.clone(),
-                signup.refresh_token.clone(),
-                profile.country.clone(),
-            )),
-            role: Role::Normal,
-        };
-        match identity::register(state, new, ctx).await {
-            Ok((user_id, _)) => return Ok((user_id, true)),
-            Err(IdentityError::UsernameTaken) => handle = with_suffix(&handle),
-            // Signed up at the same moment by another request: find them on the next turn.
-            Err(IdentityError::IdentityTaken) => {}
-            Err(IdentityError::Conflict) => return Err(HumitError::concurrent()),
-            Err(other) => return Err(HumitError::internal(other)),
-        }
-    }
-    Err(HumitError::concurrent())
-}
-
 /// Sign-up with Spotify tokens: Spotify says who they belong to; the user is created at
 /// `signup_stage` 0, or found.
 #[utoipa::path(
@@ -245,61 +140,12 @@ pub async fn signup(
     Json(body): Json<SignupBody>,
 ) -> Result<Response, HumitError> {
     let signup = body.parse()?;
-    let profile = state
-        .spotify
-        .me(&signup.access_token)
-        .await
-        .map_err(spotify_error)?;
-    let ctx = CommandContext {
-        actor: Actor::Anonymous,
-        request_id: crate::http::request_id(&headers),
-    };
-    let (user_id, created) = find_or_register(&state, &profile, &signup, &ctx).await?;
-    let ctx = CommandContext {
-        actor: Actor::User {
-            id: user_id.clone(),
-            role: "normal".into(),
-        },
-        ..ctx
-    };
-    if !created {
-        let command = UserCommand::UpdateSpotifyTokens {
-            access_token: signup.access_token.clone(),
-            refresh_token: signup.refresh_token.clone(),
-            country: profile.country.clone(),
-            now: chrono::Utc::now(),
-        };
-        state
-            .commands
-            .execute::<User>(&user_id, command, &ctx)
-            .await
-            .map_err(|e| command_error(e, |e| identity_error(IdentityError::User(e))))?;
-    }
-    if signup.notification_id.is_some() {
-        let command = UserCommand::SetNotificationId {
-            notification_id: signup.notification_id.clone(),
-            now: chrono::Utc::now(),
-        };
-        state
-            .commands
-            .execute::<User>(&user_id, command, &ctx)
-            .await
-            .map_err(|e| command_error(e, |e| identity_error(IdentityError::User(e))))?;
-    }
-    let (pair, position) = identity::start_session(&state, &user_id, "spotify", jwt::HUMIT, &ctx)
-        .await
-        .map_err(identity_error)?;
-    state.sync_auth(position.clone()).await;
-    state.wait_for(position, &["users"]).await;
-    let user = identity::load_user(&state, &user_id)
-        .await
-        .map_err(HumitError::internal)?;
-    let signup_stage = i32::from(user.profile_registered());
-    tracing::info!(%user_id, created, signup_stage, "humit sign-up");
+    let session =
+        sessions::spotify_sign_in(&state, &signup, crate::http::request_id(&headers)).await?;
     Ok(ok(to_value(&SignupData {
-        humit_access_token: pair.access,
-        humit_refresh_token: pair.refresh,
-        signup_stage,
+        humit_access_token: session.pair.access,
+        humit_refresh_token: session.pair.refresh,
+        signup_stage: session.signup_stage,
         spotify_access_token: signup.access_token,
         spotify_refresh_token: signup.refresh_token,
     })))
@@ -316,11 +162,7 @@ pub async fn signup(
 )]
 #[tracing::instrument(skip_all, fields(user_id = %caller.0.user_id))]
 pub async fn refresh(State(state): State<AppState>, caller: RefreshCaller) -> Response {
-    let principal = caller.0;
-    let humit_access_token =
-        state
-            .tokens
-            .access(&principal.user_id, &principal.session_id, jwt::HUMIT);
+    let humit_access_token = sessions::renew(&state, &caller.0, HUMIT);
     ok(to_value(&AccessData { humit_access_token }))
 }
 
@@ -339,7 +181,7 @@ mod tests {
         assert_eq!(provisional_handle("Some.User_1"), "some.user_1");
         assert_eq!(provisional_handle("é"), "user");
         assert_eq!(provisional_handle(&"x".repeat(40)).len(), 30);
-        let suffixed = with_suffix(&"y".repeat(30));
+        let suffixed = sessions::with_suffix(&"y".repeat(30));
         assert_eq!(suffixed.len(), 29);
     }
 

@@ -9,6 +9,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use aggregates::user::UserError;
+
+use crate::app::sessions::SpotifyError;
+use crate::app::social::{Relation, ONBOARDING_STATIONS};
+use crate::app::Error;
 use crate::http::extract::Dialect;
 
 /// An error in the humit dialect.
@@ -238,6 +243,85 @@ pub mod codes {
 }
 
 crate::dialect_json!(Humit);
+
+impl From<Error> for HumitError {
+    /// The one place the humit dialect maps a use case's error to its code and message.
+    fn from(e: Error) -> Self {
+        match e {
+            Error::UsernameTaken => Self::username_taken(),
+            Error::User(UserError::ProfileAlreadyRegistered) => Self::conflict(
+                codes::PROFILE_ALREADY_REGISTERED,
+                "The registration form was submitted already",
+            ),
+            Error::User(UserError::Disabled) | Error::AccountDisabled => Self::account_disabled(),
+            Error::User(UserError::NotFound) | Error::NotFound => Self::user_does_not_exist(),
+            Error::Conflict => Self::concurrent(),
+            Error::Spotify(e) => spotify_error(e),
+            Error::StationNotFound => Self::station_does_not_exist(),
+            Error::StationCreateForbidden => {
+                Self::forbidden("Only staff with the station: create privilege can create stations")
+            }
+            Error::Station(e) => Self::conflict(codes::CONCURRENT_MODIFICATION, e.to_string()),
+            Error::SelfRelation(Relation::Follow) => {
+                Self::invalid(codes::CANNOT_FOLLOW_SELF, "You cannot follow yourself")
+            }
+            Error::SelfRelation(Relation::Mute) => {
+                Self::invalid(codes::CANNOT_MUTE_SELF, "You cannot mute yourself")
+            }
+            Error::OnboardingIncomplete { followed } => Self::new(
+                StatusCode::FORBIDDEN,
+                codes::ONBOARDING_INCOMPLETE,
+                format!(
+                    "Follow at least {ONBOARDING_STATIONS} stations before you hum (you follow {followed})"
+                ),
+            ),
+            Error::OwnReferralCode => Self::invalid(
+                codes::INVALID_REFERRAL_CODE,
+                "You cannot use your own invite code",
+            ),
+            Error::Storage(error) => {
+                tracing::error!(%error, "storage failed");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    codes::STORAGE_UNAVAILABLE,
+                    "File storage is not available right now. Please try again",
+                )
+            }
+            Error::UploadUrlInvalid => Self::new(
+                StatusCode::FORBIDDEN,
+                codes::UPLOAD_URL_INVALID,
+                "This upload URL is not valid",
+            ),
+            Error::UploadUrlExpired => Self::new(
+                StatusCode::FORBIDDEN,
+                codes::UPLOAD_URL_EXPIRED,
+                "This upload URL has expired. Please ask for a new one",
+            ),
+            Error::NoLocalStore => Self::not_found(codes::FILE_NOT_FOUND, "Not found"),
+            Error::FileNotFound => Self::not_found(codes::FILE_NOT_FOUND, "File not found"),
+            other => Self::internal(other),
+        }
+    }
+}
+
+/// Maps a Spotify failure to the dialect.
+pub fn spotify_error(error: SpotifyError) -> HumitError {
+    match error {
+        SpotifyError::Unauthorized => HumitError::new(
+            StatusCode::UNAUTHORIZED,
+            codes::SPOTIFY_TOKEN_INVALID,
+            "Spotify did not accept the access token. Please sign in with Spotify again",
+        ),
+        SpotifyError::Unavailable(cause) => {
+            tracing::warn!(%cause, "spotify unavailable");
+            HumitError::new(
+                StatusCode::BAD_GATEWAY,
+                codes::SPOTIFY_UNAVAILABLE,
+                "Spotify is not reachable right now. Please try again",
+            )
+        }
+    }
+}
 
 /// A JSON body read whatever its `Content-Type`, for the endpoints whose seed request names
 /// none (`POST /api/users/files/upload/` shows only the `Authorization` header, and a

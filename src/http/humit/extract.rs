@@ -6,9 +6,9 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 
 use super::error::HumitError;
+use crate::app::{Actor, CommandContext};
 use crate::auth::{jwt, Principal, TokenKind};
 use crate::state::AppState;
-use crate::store::{Actor, CommandContext};
 
 /// The token of an `Authorization: humit <token>` header. `None` when the header is absent
 /// or uses another scheme.

@@ -5,25 +5,23 @@
 //! A hum answers as `{hum_id, station_id, track_id, caption, user_id, user_handle,
 //! created_at}`; it counts in its author's `number_of_hums` and its station's.
 
-use aggregates::social::{Hum, HumCommand, HumError};
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use chrono::Utc;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::dto::ONBOARDING_STATIONS;
+use super::dto::envelope::{HumEnvelope, HumPageEnvelope, HumitErrorBody};
 use super::error::{codes, HumitError, Json};
 use super::extract::Caller;
-use super::openapi::{HumEnvelope, HumPageEnvelope, HumitErrorBody};
 use super::page::{PageRequest, QueryParams};
-use super::stations::ensure_exists;
-use super::{command_error, created, db, dto, ok, queries};
+use super::{created, dto, ok};
+use crate::app::social;
 use crate::state::AppState;
+
+pub use crate::app::social::NewHum;
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
@@ -50,17 +48,6 @@ pub struct HumBody {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     caption: Value,
-}
-
-/// A valid hum.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewHum {
-    /// The station.
-    pub station_id: String,
-    /// The Spotify track id.
-    pub track_id: String,
-    /// The caption (`""` for none).
-    pub caption: String,
 }
 
 /// A Spotify track id (base-62, 22 characters on Spotify; 1 to 64 letters, digits, `-` and
@@ -151,39 +138,7 @@ pub async fn post_hum(
     Json(body): Json<HumBody>,
 ) -> Result<Response, HumitError> {
     let hum = body.parse()?;
-    let followed = queries::stations_followed(&state.read_pool, caller.user_id())
-        .await
-        .map_err(db)?;
-    if followed < ONBOARDING_STATIONS {
-        return Err(HumitError::new(
-            StatusCode::FORBIDDEN,
-            codes::ONBOARDING_INCOMPLETE,
-            format!(
-                "Follow at least {ONBOARDING_STATIONS} stations before you hum (you follow {followed})"
-            ),
-        ));
-    }
-    ensure_exists(&state, &hum.station_id).await?;
-    let hum_id = uuid::Uuid::new_v4().simple().to_string();
-    let command = HumCommand::PostHum {
-        hum_id: hum_id.clone(),
-        user_id: caller.user_id().to_string(),
-        station_id: hum.station_id.clone(),
-        track_id: hum.track_id,
-        caption: hum.caption,
-        now: Utc::now(),
-    };
-    let position = state
-        .commands
-        .execute::<Hum>(&hum_id, command, &caller.ctx())
-        .await
-        .map_err(|e| command_error(e, |e: HumError| HumitError::internal(e)))?;
-    tracing::info!(%hum_id, station_id = %hum.station_id, "hum posted");
-    state.wait_for(position, &["social"]).await;
-    let row = queries::hum(&state.read_pool, &hum_id)
-        .await
-        .map_err(db)?
-        .ok_or_else(|| HumitError::internal("a stored hum is not in the read model yet"))?;
+    let row = social::post_hum(&state, &caller.app(), hum).await?;
     Ok(created(dto::hum(&row)))
 }
 
@@ -211,11 +166,8 @@ pub async fn station_hums(
     RawQuery(query): RawQuery,
 ) -> Result<Response, HumitError> {
     let page = PageRequest::from_query(&QueryParams::parse(query.as_deref()))?;
-    ensure_exists(&state, &station_id).await?;
     let (count, rows) =
-        queries::station_hums(&state.read_pool, caller.user_id(), &station_id, page)
-            .await
-            .map_err(db)?;
+        social::station_hums(&state, &caller.app(), &station_id, page.window()).await?;
     let results = rows.iter().map(dto::hum).collect();
     let path = format!("/api/stations/{station_id}/hums/");
     Ok(ok(page.body(&state.public_url, &path, count, results)))

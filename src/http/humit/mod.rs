@@ -1,9 +1,9 @@
 //! The humit app API (`/api/...`): Spotify sign-up, registration, referral codes, uploads,
 //! stations, people, hums. snake_case, `Authorization: humit <token>`, `{"data", "success"}`.
 //!
-//! Every handler parses the request into validated values at the edge ([`validate`]), runs
-//! commands on aggregates, waits for the projections it reads next (read-your-writes), and
-//! answers from the read models ([`queries`]) in the seed's shapes ([`dto`]).
+//! Every handler parses the request into validated values at the edge ([`validate`]), calls
+//! one use case of [`crate::app`] (which runs the commands and waits for the projections it
+//! reads), and answers in the seed's shapes ([`dto`]); [`HumitError`] maps `app::Error`.
 //!
 //! - [`auth`]: sign-up with Spotify tokens, token refresh.
 //! - [`users`]: handle and invite code checks.
@@ -25,7 +25,6 @@ pub mod openapi;
 pub mod page;
 pub mod people;
 pub mod profile;
-pub mod queries;
 pub mod stations;
 pub mod uploads;
 pub mod users;
@@ -39,7 +38,13 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 
 use crate::state::AppState;
-use crate::store::CommandError;
+
+impl extract::Caller {
+    /// The caller as the use cases know them.
+    pub fn app(&self) -> crate::app::Caller {
+        crate::app::Caller::new(&self.principal, self.ctx())
+    }
+}
 
 /// Every humit route.
 pub fn router() -> Router<AppState> {
@@ -58,22 +63,4 @@ pub fn created(data: serde_json::Value) -> Response {
     let mut response = ok(data);
     *response.status_mut() = StatusCode::CREATED;
     response.into_response()
-}
-
-/// A read-model query failed: 500, logged.
-pub fn db(error: sqlx::Error) -> HumitError {
-    HumitError::internal(format!("read model: {error}"))
-}
-
-/// Maps a command failure: the aggregate's refusal through `rejected`, a persistent
-/// concurrency conflict to 409, a store failure to 500.
-pub fn command_error<E: std::error::Error>(
-    error: CommandError<E>,
-    rejected: impl FnOnce(E) -> HumitError,
-) -> HumitError {
-    match error {
-        CommandError::Rejected(e) => rejected(e),
-        CommandError::Conflict => HumitError::concurrent(),
-        CommandError::Store(cause) => HumitError::internal(format!("event store: {cause}")),
-    }
 }

@@ -56,6 +56,14 @@ pub struct PageRequest {
 }
 
 impl PageRequest {
+    /// The page as the read side takes it.
+    pub fn window(&self) -> crate::app::social::Page {
+        crate::app::social::Page {
+            limit: self.limit,
+            offset: self.offset,
+        }
+    }
+
     /// Reads `limit` (1..=100, default 20) and `offset` (≥ 0, default 0).
     ///
     /// # Errors

@@ -4,24 +4,21 @@
 //! `<user>:<muted>`; the `social` projection keeps `number_of_followers`/`number_of_following`
 //! exact. Follow and mute answers are the target's public profile as the caller now sees it.
 
-use aggregates::social::{Mute, RelationCommand, RelationError, UserFollow};
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use chrono::Utc;
 use serde_json::Value;
 
-use super::error::{codes, HumitError};
+use super::dto::envelope::{
+    HumitErrorBody, OnboardEnvelope, PeoplePageEnvelope, PublicProfileEnvelope,
+};
+use super::error::HumitError;
 use super::extract::Caller;
-use super::openapi::{HumitErrorBody, OnboardEnvelope, PeoplePageEnvelope, PublicProfileEnvelope};
 use super::page::{PageRequest, QueryParams};
-use super::users::referral_owner;
-use super::{command_error, db, dto, ok, queries};
-use crate::identity;
+use super::{dto, ok};
+use crate::app::social::{self, Relation};
 use crate::state::AppState;
-use crate::store::commands::Routed;
-use crate::store::{CommandContext, CommandError};
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
@@ -53,9 +50,7 @@ pub async fn discover(
     RawQuery(query): RawQuery,
 ) -> Result<Response, HumitError> {
     let page = PageRequest::from_query(&QueryParams::parse(query.as_deref()))?;
-    let (count, rows) = queries::discover_users(&state.read_pool, caller.user_id(), page)
-        .await
-        .map_err(db)?;
+    let (count, rows) = social::discover_people(&state, &caller.app(), page.window()).await?;
     let results = rows.iter().map(dto::public_profile).collect();
     Ok(ok(page.body(
         &state.public_url,
@@ -86,94 +81,9 @@ pub async fn onboard(
 ) -> Result<Response, HumitError> {
     let query = QueryParams::parse(query.as_deref());
     let code = query.require("code")?;
-    if !(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())) {
-        return Err(HumitError::user_does_not_exist());
-    }
-    let owner = referral_owner(&state, code)
-        .await?
-        .ok_or_else(HumitError::user_does_not_exist)?;
-    let rows = queries::onboard(&state.read_pool, caller.user_id(), &owner)
-        .await
-        .map_err(db)?;
+    let rows = social::onboard(&state, &caller.app(), code).await?;
     let entries: Vec<Value> = rows.iter().map(dto::onboard_profile).collect();
     Ok(ok(Value::Array(entries)))
-}
-
-/// Whether `id` can be a user id at all (checked before touching the store).
-fn plausible_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-/// Checks on the write side that `user_id` is an active user.
-async fn ensure_user(state: &AppState, user_id: &str) -> Result<(), HumitError> {
-    if !plausible_id(user_id) {
-        return Err(HumitError::user_does_not_exist());
-    }
-    let user = identity::load_user(state, user_id)
-        .await
-        .map_err(HumitError::internal)?;
-    if user.exists() && !user.is_disabled() {
-        Ok(())
-    } else {
-        Err(HumitError::user_does_not_exist())
-    }
-}
-
-/// Turns relation `A` between the caller and `target` on or off; answers the target's public
-/// profile once the `social` projection has it.
-async fn set_relation<A>(
-    state: &AppState,
-    caller: &Caller,
-    target: &str,
-    on: bool,
-    self_error: HumitError,
-) -> Result<Response, HumitError>
-where
-    A: Routed<Command = RelationCommand, Error = RelationError>,
-{
-    ensure_user(state, target).await?;
-    if target == caller.user_id() {
-        return Err(self_error);
-    }
-    let (subject, object, now) = (caller.user_id().to_string(), target.to_string(), Utc::now());
-    let command = if on {
-        RelationCommand::Add {
-            subject,
-            object,
-            now,
-        }
-    } else {
-        RelationCommand::Remove {
-            subject,
-            object,
-            now,
-        }
-    };
-    let ctx: CommandContext = caller.ctx();
-    let id = format!("{}:{target}", caller.user_id());
-    let position = match state.commands.execute::<A>(&id, command, &ctx).await {
-        Ok(position) => position,
-        Err(CommandError::Rejected(RelationError::SelfRelation)) => return Err(self_error),
-        Err(e) => return Err(command_error(e, HumitError::internal)),
-    };
-    tracing::info!(relation = A::TYPE, %target, on, "relation changed");
-    state.wait_for(position, &["social"]).await;
-    let row = queries::user(&state.read_pool, caller.user_id(), target)
-        .await
-        .map_err(db)?
-        .ok_or_else(HumitError::user_does_not_exist)?;
-    Ok(ok(dto::public_profile(&row)))
-}
-
-fn cannot_follow_self() -> HumitError {
-    HumitError::invalid(codes::CANNOT_FOLLOW_SELF, "You cannot follow yourself")
-}
-
-fn cannot_mute_self() -> HumitError {
-    HumitError::invalid(codes::CANNOT_MUTE_SELF, "You cannot mute yourself")
 }
 
 /// Follows someone (again: no change).
@@ -194,7 +104,7 @@ pub async fn follow(
     caller: Caller,
     Path(target): Path<String>,
 ) -> Result<Response, HumitError> {
-    set_relation::<UserFollow>(&state, &caller, &target, true, cannot_follow_self()).await
+    relate(&state, &caller, Relation::Follow, &target, true).await
 }
 
 /// Unfollows someone (when not following: no change).
@@ -215,7 +125,7 @@ pub async fn unfollow(
     caller: Caller,
     Path(target): Path<String>,
 ) -> Result<Response, HumitError> {
-    set_relation::<UserFollow>(&state, &caller, &target, false, cannot_follow_self()).await
+    relate(&state, &caller, Relation::Follow, &target, false).await
 }
 
 /// Mutes someone: their hums no longer show to the caller, nor they in discovery.
@@ -236,7 +146,7 @@ pub async fn mute(
     caller: Caller,
     Path(target): Path<String>,
 ) -> Result<Response, HumitError> {
-    set_relation::<Mute>(&state, &caller, &target, true, cannot_mute_self()).await
+    relate(&state, &caller, Relation::Mute, &target, true).await
 }
 
 /// Unmutes someone.
@@ -257,5 +167,17 @@ pub async fn unmute(
     caller: Caller,
     Path(target): Path<String>,
 ) -> Result<Response, HumitError> {
-    set_relation::<Mute>(&state, &caller, &target, false, cannot_mute_self()).await
+    relate(&state, &caller, Relation::Mute, &target, false).await
+}
+
+/// Turns `relation` with `target` on or off; answers their public profile.
+async fn relate(
+    state: &AppState,
+    caller: &Caller,
+    relation: Relation,
+    target: &str,
+    on: bool,
+) -> Result<Response, HumitError> {
+    let row = social::relate(state, &caller.app(), relation, target, on).await?;
+    Ok(ok(dto::public_profile(&row)))
 }

@@ -5,28 +5,22 @@
 //! exactly one wins), creates the user's humit playlist on Spotify, records `RegisterProfile`
 //! (signup_stage 1), gives the provisional handle back, and credits the invite code's owner.
 
-use aggregates::claim::ClaimKind;
-use aggregates::user::{HumitProfile, User, UserCommand, UserError};
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use chrono::{NaiveDate, Utc};
-use rand::Rng;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::auth::{notification_id, spotify_error};
+use super::auth::notification_id;
+use super::dto::envelope::{HumitErrorBody, ProfileEnvelope};
 use super::error::{codes, HumitError, Json};
 use super::extract::Caller;
-use super::openapi::{HumitErrorBody, ProfileEnvelope};
-use super::users::referral_owner;
-use super::{command_error, db, dto, ok, queries, uploads, validate};
-use crate::identity;
+use super::{dto, ok, validate};
+use crate::app::profiles::{self, Registration};
 use crate::state::AppState;
-use crate::store::CommandContext;
-use crate::store::{later, Commit};
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
@@ -61,18 +55,6 @@ pub struct RegistrationBody {
     #[serde(default)]
     #[schema(value_type = Option<u64>, example = 598631)]
     referral_code: Value,
-}
-
-/// A valid registration form.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Registration {
-    date_of_birth: NaiveDate,
-    handle: String,
-    favourite_artists: Value,
-    first_name: String,
-    last_name: String,
-    notification_id: Option<String>,
-    referral_code: Option<String>,
 }
 
 fn string_field<'a>(
@@ -128,183 +110,6 @@ impl RegistrationBody {
     }
 }
 
-/// `breakfree453280`: the first name's letters and digits (or the handle's), and six digits.
-fn internal_username(first_name: &str, handle: &str) -> String {
-    let clean = |s: &str| -> String {
-        s.chars()
-            .filter(char::is_ascii_alphanumeric)
-            .map(|c| c.to_ascii_lowercase())
-            .take(20)
-            .collect()
-    };
-    let mut base = clean(first_name);
-    if base.is_empty() {
-        base = clean(handle);
-    }
-    let digits = rand::thread_rng().gen_range(100_000..1_000_000);
-    format!("{base}{digits}")
-}
-
-/// Creates the user's humit playlist on Spotify with their stored token ("" when the account
-/// has no Spotify link).
-async fn create_playlist(state: &AppState, user: &User) -> Result<String, HumitError> {
-    let (Some(token), Some(spotify_id)) = (
-        user.spotify_access_token(),
-        user.provider_subject("spotify"),
-    ) else {
-        return Ok(String::new());
-    };
-    state
-        .spotify
-        .create_playlist(token, spotify_id, "humit", "Songs from humit")
-        .await
-        .map_err(spotify_error)
-}
-
-fn user_error(error: UserError) -> HumitError {
-    match error {
-        UserError::ProfileAlreadyRegistered => already_registered(),
-        UserError::Disabled => HumitError::account_disabled(),
-        UserError::NotFound => HumitError::user_does_not_exist(),
-        other => HumitError::internal(other),
-    }
-}
-
-fn already_registered() -> HumitError {
-    HumitError::conflict(
-        codes::PROFILE_ALREADY_REGISTERED,
-        "The registration form was submitted already",
-    )
-}
-
-/// Gives back a handle claimed for a registration that failed, unless the user holds it now
-/// (a concurrent submission of theirs succeeded with it).
-async fn release_unused(state: &AppState, user_id: &str, handle: &str, ctx: &CommandContext) {
-    if let Ok(user) = identity::load_user(state, user_id).await {
-        if ClaimKind::Username.claim_id(user.username()) == ClaimKind::Username.claim_id(handle) {
-            return;
-        }
-    }
-    identity::release(state, ClaimKind::Username, handle, user_id, ctx).await;
-}
-
-/// Registers the form; answers the last position reached.
-async fn submit(
-    state: &AppState,
-    caller: &Caller,
-    form: Registration,
-) -> Result<Option<Commit>, HumitError> {
-    let me = caller.user_id();
-    let ctx = caller.ctx();
-    let user = identity::load_user(state, me)
-        .await
-        .map_err(HumitError::internal)?;
-    if !user.exists() {
-        return Err(HumitError::user_does_not_exist());
-    }
-    if user.profile_registered() {
-        return Err(already_registered());
-    }
-    let referrer = match &form.referral_code {
-        None => None,
-        Some(code) => match referral_owner(state, code).await? {
-            Some(owner) if owner != me => Some(owner),
-            Some(_) => {
-                return Err(HumitError::invalid(
-                    codes::INVALID_REFERRAL_CODE,
-                    "You cannot use your own invite code",
-                ))
-            }
-            None => return Err(HumitError::user_does_not_exist()),
-        },
-    };
-    if !identity::claim(state, ClaimKind::Username, &form.handle, me, &ctx)
-        .await
-        .map_err(|e| match e {
-            identity::IdentityError::Conflict => HumitError::concurrent(),
-            other => HumitError::internal(other),
-        })?
-    {
-        return Err(HumitError::username_taken());
-    }
-    let old_handle = user.username().to_string();
-    let same_handle =
-        ClaimKind::Username.claim_id(&old_handle) == ClaimKind::Username.claim_id(&form.handle);
-    let registered = async {
-        let playlist_id = create_playlist(state, &user).await?;
-        let command = UserCommand::RegisterProfile {
-            username: form.handle.clone(),
-            profile: HumitProfile {
-                date_of_birth: form.date_of_birth,
-                favourite_artists: form.favourite_artists.clone(),
-                notification_id: form
-                    .notification_id
-                    .clone()
-                    .or_else(|| user.notification_id().map(str::to_string)),
-                referred_by: referrer.clone(),
-                playlist_id,
-                internal_username: internal_username(&form.first_name, &form.handle),
-            },
-            first_name: form.first_name.clone(),
-            last_name: form.last_name.clone(),
-            now: Utc::now(),
-        };
-        state
-            .commands
-            .execute::<User>(me, command, &ctx)
-            .await
-            .map_err(|e| command_error(e, user_error))
-    }
-    .await;
-    let mut position = match registered {
-        Ok(position) => position,
-        Err(error) => {
-            if !same_handle {
-                release_unused(state, me, &form.handle, &ctx).await;
-            }
-            return Err(error);
-        }
-    };
-    if !same_handle {
-        identity::release(state, ClaimKind::Username, &old_handle, me, &ctx).await;
-    }
-    if let Some(referrer) = &referrer {
-        let command = UserCommand::CreditReferral {
-            referred_user_id: me.to_string(),
-            now: Utc::now(),
-        };
-        // The registration holds whatever happens here: a failed credit is logged, not
-        // answered, so the client never retries a form that was accepted.
-        match state
-            .commands
-            .execute::<User>(referrer, command, &ctx)
-            .await
-        {
-            Ok(p) => position = later(position, p).await,
-            Err(error) => tracing::error!(%error, %referrer, "failed to credit a referral"),
-        }
-    }
-    tracing::info!(user_id = %me, handle = %form.handle, referred = referrer.is_some(), "humit profile registered");
-    Ok(position)
-}
-
-/// The caller's profile after `position`, with any arrived upload applied first.
-async fn answer(
-    state: &AppState,
-    caller: &Caller,
-    position: Option<Commit>,
-) -> Result<Response, HumitError> {
-    let uploaded = uploads::reconcile(state, caller).await?;
-    state
-        .wait_for(later(position, uploaded).await, &["users", "social"])
-        .await;
-    let row = queries::user(&state.read_pool, caller.user_id(), caller.user_id())
-        .await
-        .map_err(db)?
-        .ok_or_else(HumitError::user_does_not_exist)?;
-    Ok(ok(dto::self_profile(&row)))
-}
-
 /// The registration form: claims the handle, creates the humit playlist on Spotify, sets
 /// `signup_stage` 1 and credits the invite code's owner.
 #[utoipa::path(
@@ -327,8 +132,8 @@ pub async fn register(
     Json(body): Json<RegistrationBody>,
 ) -> Result<Response, HumitError> {
     let form = body.parse(Utc::now().date_naive())?;
-    let position = submit(&state, &caller, form).await?;
-    answer(&state, &caller, position).await
+    let row = profiles::register(&state, &caller.app(), form).await?;
+    Ok(ok(dto::self_profile(&row)))
 }
 
 /// The caller's profile (an upload that arrived becomes `profile_pic_url` first).
@@ -342,7 +147,8 @@ pub async fn register(
 )]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
 pub async fn show(State(state): State<AppState>, caller: Caller) -> Result<Response, HumitError> {
-    answer(&state, &caller, None).await
+    let row = profiles::show(&state, &caller.app()).await?;
+    Ok(ok(dto::self_profile(&row)))
 }
 
 #[cfg(test)]
@@ -350,6 +156,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::app::profiles::internal_username;
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()

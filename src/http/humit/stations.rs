@@ -5,25 +5,23 @@
 //! `StationFollow` relation `<user_id>:<station_id>`; its counters are kept by the `social`
 //! projection, exact under concurrent follows and unfollows.
 
-use aggregates::social::{RelationCommand, RelationError, StationFollow};
-use aggregates::station::{Station, StationCommand, StationError};
-use aggregates::user::Action;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use chrono::Utc;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::dto::envelope::{HumitErrorBody, StationEnvelope, StationPageEnvelope};
 use super::error::{codes, HumitError, Json};
 use super::extract::Caller;
-use super::openapi::{HumitErrorBody, StationEnvelope, StationPageEnvelope};
 use super::page::{PageRequest, QueryParams};
-use super::{command_error, created, db, dto, ok, queries};
+use super::{created, dto, ok};
+use crate::app::social;
 use crate::state::AppState;
-use crate::store::Commit;
+
+pub use crate::app::social::{NewStation, STATION_MODEL};
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
@@ -35,9 +33,6 @@ pub fn router() -> Router<AppState> {
             post(follow).delete(unfollow),
         )
 }
-
-/// The model name of stations in staff privileges (`{"station": ["create"]}`).
-pub const STATION_MODEL: &str = "station";
 
 /// The longest station name.
 pub const MAX_NAME: usize = 80;
@@ -59,17 +54,6 @@ pub struct StationBody {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     image_url: Value,
-}
-
-/// A valid new station.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewStation {
-    /// Display name.
-    pub name: String,
-    /// Description.
-    pub description: String,
-    /// Cover image URL (`""` for none).
-    pub image_url: String,
 }
 
 fn invalid(message: &str) -> HumitError {
@@ -122,49 +106,6 @@ impl StationBody {
     }
 }
 
-/// Whether `id` can be a station id at all (checked before touching the store).
-fn plausible_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-/// Checks on the write side (never stale) that a station exists.
-///
-/// # Errors
-/// 404 `STATION_DOES_NOT_EXIST`, or a store failure.
-pub async fn ensure_exists(state: &AppState, station_id: &str) -> Result<(), HumitError> {
-    if !plausible_id(station_id) {
-        return Err(HumitError::station_does_not_exist());
-    }
-    let station: Station = state
-        .commands
-        .load(station_id)
-        .await
-        .map_err(HumitError::internal)?;
-    if station.exists() {
-        Ok(())
-    } else {
-        Err(HumitError::station_does_not_exist())
-    }
-}
-
-/// A station as the caller sees it, after the `social` projection reached `position`.
-async fn answer(
-    state: &AppState,
-    caller: &Caller,
-    station_id: &str,
-    position: Option<Commit>,
-) -> Result<Value, HumitError> {
-    state.wait_for(position, &["social"]).await;
-    let row = queries::station(&state.read_pool, caller.user_id(), station_id)
-        .await
-        .map_err(db)?
-        .ok_or_else(HumitError::station_does_not_exist)?;
-    Ok(dto::station(&row))
-}
-
 /// Creates a station: superusers, and staff with the `station: create` privilege.
 #[utoipa::path(
     post, path = "/api/stations/", tag = "humit: stations",
@@ -183,34 +124,8 @@ pub async fn create(
     caller: Caller,
     Json(body): Json<StationBody>,
 ) -> Result<Response, HumitError> {
-    if !caller.principal.may(STATION_MODEL, Action::Create) {
-        return Err(HumitError::forbidden(
-            "Only staff with the station: create privilege can create stations",
-        ));
-    }
-    let station = body.parse()?;
-    let station_id = uuid::Uuid::new_v4().simple().to_string();
-    let command = StationCommand::CreateStation {
-        station_id: station_id.clone(),
-        name: station.name,
-        description: station.description,
-        image_url: station.image_url,
-        created_by: caller.user_id().to_string(),
-        now: Utc::now(),
-    };
-    let position = state
-        .commands
-        .execute::<Station>(&station_id, command, &caller.ctx())
-        .await
-        .map_err(|e| {
-            command_error(e, |e: StationError| {
-                HumitError::conflict(codes::CONCURRENT_MODIFICATION, e.to_string())
-            })
-        })?;
-    tracing::info!(%station_id, "station created");
-    Ok(created(
-        answer(&state, &caller, &station_id, position).await?,
-    ))
+    let row = social::create_station(&state, &caller.app(), body.parse()).await?;
+    Ok(created(dto::station(&row)))
 }
 
 /// Every station, most popular first (followers, then hums), with `followed` for the caller.
@@ -234,9 +149,7 @@ pub async fn discover(
     RawQuery(query): RawQuery,
 ) -> Result<Response, HumitError> {
     let page = PageRequest::from_query(&QueryParams::parse(query.as_deref()))?;
-    let (count, rows) = queries::discover_stations(&state.read_pool, caller.user_id(), page)
-        .await
-        .map_err(db)?;
+    let (count, rows) = social::discover_stations(&state, &caller.app(), page.window()).await?;
     let results = rows.iter().map(dto::station).collect();
     Ok(ok(page.body(
         &state.public_url,
@@ -244,41 +157,6 @@ pub async fn discover(
         count,
         results,
     )))
-}
-
-async fn set_follow(
-    state: &AppState,
-    caller: &Caller,
-    station_id: &str,
-    on: bool,
-) -> Result<Response, HumitError> {
-    ensure_exists(state, station_id).await?;
-    let (subject, object, now) = (
-        caller.user_id().to_string(),
-        station_id.to_string(),
-        Utc::now(),
-    );
-    let command = if on {
-        RelationCommand::Add {
-            subject,
-            object,
-            now,
-        }
-    } else {
-        RelationCommand::Remove {
-            subject,
-            object,
-            now,
-        }
-    };
-    let id = format!("{}:{station_id}", caller.user_id());
-    let position = state
-        .commands
-        .execute::<StationFollow>(&id, command, &caller.ctx())
-        .await
-        .map_err(|e| command_error(e, |e: RelationError| HumitError::internal(e)))?;
-    tracing::info!(%station_id, follow = on, "station follow");
-    Ok(ok(answer(state, caller, station_id, position).await?))
 }
 
 /// Follows a station (following again changes nothing).
@@ -298,7 +176,8 @@ pub async fn follow(
     caller: Caller,
     Path(station_id): Path<String>,
 ) -> Result<Response, HumitError> {
-    set_follow(&state, &caller, &station_id, true).await
+    let row = social::follow_station(&state, &caller.app(), &station_id, true).await?;
+    Ok(ok(dto::station(&row)))
 }
 
 /// Unfollows a station (when not following, nothing changes).
@@ -318,7 +197,8 @@ pub async fn unfollow(
     caller: Caller,
     Path(station_id): Path<String>,
 ) -> Result<Response, HumitError> {
-    set_follow(&state, &caller, &station_id, false).await
+    let row = social::follow_station(&state, &caller.app(), &station_id, false).await?;
+    Ok(ok(dto::station(&row)))
 }
 
 #[cfg(test)]
@@ -354,13 +234,5 @@ mod tests {
             codes::INVALID_STATION
         );
         assert!(parse(json!({"name": "x", "image_url": "https://img/x.jpg"})).is_ok());
-    }
-
-    #[test]
-    fn implausible_ids_never_reach_the_store() {
-        assert!(plausible_id("0f3a"));
-        assert!(!plausible_id(""));
-        assert!(!plausible_id("a:b"));
-        assert!(!plausible_id(&"a".repeat(65)));
     }
 }

@@ -2,19 +2,18 @@
 //! invite code (`GET /api/users/referral_code/`). Both read the claims on the write side, so
 //! the answer is never stale.
 
-use aggregates::claim::ClaimKind;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde_json::json;
 
+use super::dto::envelope::{EmptyEnvelope, HumitErrorBody, PublicProfileEnvelope};
 use super::error::HumitError;
 use super::extract::Caller;
-use super::openapi::{EmptyEnvelope, HumitErrorBody, PublicProfileEnvelope};
 use super::page::QueryParams;
-use super::{db, dto, ok, queries, validate};
-use crate::identity;
+use super::{dto, ok, validate};
+use crate::app::{profiles, social};
 use crate::state::AppState;
 
 /// The routes of this module.
@@ -47,26 +46,9 @@ pub async fn check_username(
     let wanted = query.require("username")?;
     // Any name someone holds (a Techfesia username may use more characters) is "taken";
     // a free one must also be a valid handle.
-    if wanted.len() <= 150 {
-        let owner = identity::owner_of(&state, ClaimKind::Username, wanted)
-            .await
-            .map_err(HumitError::internal)?;
-        if owner.is_some_and(|owner| owner != caller.user_id()) {
-            return Err(HumitError::username_taken());
-        }
-    }
+    profiles::check_handle(&state, &caller.app(), wanted).await?;
     validate::handle(wanted)?;
     Ok(ok(json!({})))
-}
-
-/// Whose an invite code is: the owner's user id, if the code is theirs.
-///
-/// # Errors
-/// Store failures.
-pub async fn referral_owner(state: &AppState, code: &str) -> Result<Option<String>, HumitError> {
-    identity::owner_of(state, aggregates::claim::ClaimKind::ReferralCode, code)
-        .await
-        .map_err(HumitError::internal)
 }
 
 /// Whose an invite code is: the owner's public profile, or 404 `USER_DOES_NOT_EXIST`.
@@ -89,16 +71,6 @@ pub async fn check_referral_code(
 ) -> Result<Response, HumitError> {
     let query = QueryParams::parse(query.as_deref());
     let code = query.require("code")?;
-    let well_formed = code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit());
-    if !well_formed {
-        return Err(HumitError::user_does_not_exist());
-    }
-    let owner = referral_owner(&state, code)
-        .await?
-        .ok_or_else(HumitError::user_does_not_exist)?;
-    let row = queries::user(&state.read_pool, caller.user_id(), &owner)
-        .await
-        .map_err(db)?
-        .ok_or_else(HumitError::user_does_not_exist)?;
+    let row = social::referral_profile(&state, &caller.app(), code).await?;
     Ok(ok(dto::public_profile(&row)))
 }

@@ -5,8 +5,6 @@
 //! is what clients of the original API know. Every revocation is in force before the answer
 //! goes out (`sync_auth`).
 
-use aggregates::claim::ClaimKind;
-use aggregates::user::{User, UserCommand, UserError};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::post;
@@ -18,10 +16,8 @@ use super::dto::{
 };
 use super::extract::{anonymous, Caller, ClientIp, OptionalJson};
 use super::{Json, TfError};
-use crate::auth::{jwt, Claims, TokenKind};
-use crate::identity::{self, IdentityError};
+use crate::app::sessions::{self, TECHFESIA};
 use crate::state::AppState;
-use crate::store::{CommandContext, Commit};
 
 /// The `/auth` routes.
 pub fn router() -> Router<AppState> {
@@ -68,44 +64,19 @@ pub async fn obtain(
     }
     let username = body.username.unwrap_or_default();
     let password = body.password.unwrap_or_default();
-    let account = username.trim().to_lowercase();
-    // The attempt is taken from the budget before any password is checked, so parallel
-    // guesses cannot all pass while the first ones are still hashing. Unless it succeeds,
-    // it counts as a failure once this request ends.
-    let attempt = state
-        .limiter
-        .reserve(&account, ip)
-        .await
-        .map_err(TfError::throttled)?;
-    let ctx = anonymous(&headers);
-    let Some(user_id) = identity::owner_of(&state, ClaimKind::Username, &username).await? else {
-        // Spend the time of a real verification: an unknown name must look like a wrong password.
-        state.hasher.verify_dummy(&password).await;
-        tracing::info!("login refused");
-        return Err(TfError::bad_credentials());
-    };
-    match identity::log_in(&state, &user_id, &password, jwt::TECHFESIA, &ctx).await {
-        Ok((pair, position)) => {
-            attempt.succeeded();
-            tracing::info!(%user_id, "signed in");
-            state.sync_auth(position.clone()).await;
-            state.wait_for(position, &["users"]).await;
-            Ok(axum::Json(TokenPairDto {
-                access: pair.access,
-                refresh: pair.refresh,
-            }))
-        }
-        Err(IdentityError::User(UserError::InvalidCredentials | UserError::NotFound)) => {
-            // An account without a password (OAuth only) refuses without hashing: spend the
-            // time of a verification, so the answer does not tell it apart.
-            if !identity::load_user(&state, &user_id).await?.has_password() {
-                state.hasher.verify_dummy(&password).await;
-            }
-            tracing::info!(%user_id, "login refused");
-            Err(TfError::bad_credentials())
-        }
-        Err(e) => Err(e.into()),
-    }
+    let pair = sessions::log_in(
+        &state,
+        &username,
+        &password,
+        ip,
+        TECHFESIA,
+        &anonymous(&headers),
+    )
+    .await?;
+    Ok(axum::Json(TokenPairDto {
+        access: pair.access,
+        refresh: pair.refresh,
+    }))
 }
 
 /// Mints a new access token from a refresh token whose session is still open.
@@ -126,42 +97,8 @@ pub async fn refresh(
     let Some(token) = body.refresh.as_deref().filter(|t| !t.is_empty()) else {
         return Err(TfError::required(&["refresh"]));
     };
-    let claims = state
-        .tokens
-        .verify(token, TokenKind::Refresh, jwt::TECHFESIA)
-        .map_err(|_| TfError::refresh_invalid())?;
-    let principal = state
-        .registry
-        .authenticate(&claims)
-        .map_err(|_| TfError::refresh_invalid())?;
-    let access = state
-        .tokens
-        .access(&principal.user_id, &principal.session_id, jwt::TECHFESIA);
+    let access = sessions::refresh(&state, token, TECHFESIA)?;
     Ok(axum::Json(AccessDto { access }))
-}
-
-/// Reads a token the caller hands in to revoke: a refresh token, or an access token (both
-/// name their session).
-fn revocable(state: &AppState, token: &str) -> Option<Claims> {
-    state
-        .tokens
-        .verify(token, TokenKind::Refresh, jwt::TECHFESIA)
-        .or_else(|_| {
-            state
-                .tokens
-                .verify(token, TokenKind::Access, jwt::TECHFESIA)
-        })
-        .ok()
-}
-
-/// Ends one session of `user_id`; answers whether it was open, and the commit.
-async fn revoke_session(
-    state: &AppState,
-    user_id: &str,
-    session_id: &str,
-    ctx: &CommandContext,
-) -> Result<(bool, Option<Commit>), TfError> {
-    Ok(identity::end_session(state, user_id, session_id, ctx).await?)
 }
 
 /// Signs out: revokes the refresh tokens in the body (`{"tokens": [...]}`, `{"token"}` or
@@ -189,32 +126,7 @@ pub async fn revoke_many(
             tokens
         })
         .unwrap_or_default();
-    let ctx = caller.ctx();
-    let (deleted, position) = if tokens.is_empty() {
-        let now = chrono::Utc::now();
-        let open = state.registry.open_sessions(caller.id(), now);
-        let command = UserCommand::RevokeAllSessions { now };
-        let position = state
-            .commands
-            .execute::<User>(caller.id(), command, &ctx)
-            .await?;
-        (open, position)
-    } else {
-        let mut deleted = 0;
-        let mut last = None;
-        for token in tokens.iter().take(100) {
-            // Only the caller's own tokens; anything else is not theirs to end.
-            let Some(claims) = revocable(&state, token).filter(|c| c.sub == caller.id()) else {
-                continue;
-            };
-            let (ended, position) = revoke_session(&state, caller.id(), &claims.sid, &ctx).await?;
-            deleted += usize::from(ended);
-            last = position.or(last);
-        }
-        (deleted, last)
-    };
-    tracing::info!(user_id = %caller.id(), deleted, "sessions revoked");
-    state.sync_auth(position.clone()).await;
+    let deleted = sessions::revoke_many(&state, &caller.app(), &tokens, TECHFESIA).await?;
     Ok(axum::Json(TokensDeletedDto {
         tokens_deleted: deleted,
     }))
@@ -240,13 +152,7 @@ pub async fn revoke_one(
     let Some(token) = body.token.as_deref().filter(|t| !t.is_empty()) else {
         return Err(TfError::required(&["token"]));
     };
-    let claims = revocable(&state, token).ok_or_else(TfError::refresh_invalid)?;
-    if claims.sub != caller.id() {
-        return Err(TfError::forbidden());
-    }
-    let (ended, position) = revoke_session(&state, caller.id(), &claims.sid, &caller.ctx()).await?;
-    tracing::info!(user_id = %caller.id(), ended, "session revoked");
-    state.sync_auth(position.clone()).await;
+    let ended = sessions::revoke_one(&state, &caller.app(), token, TECHFESIA).await?;
     Ok(axum::Json(TokensDeletedDto {
         tokens_deleted: usize::from(ended),
     }))

@@ -9,7 +9,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::query::UserRow;
+use crate::app::accounts::UserRow;
 
 /// ISO 8601 with microseconds and `Z`, as Django REST framework writes datetimes.
 pub fn iso(at: DateTime<Utc>) -> String {

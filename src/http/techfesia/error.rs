@@ -11,9 +11,9 @@ use serde_json::{json, Value};
 
 use aggregates::user::UserError;
 
+use crate::app::sessions::{OAuthError, Provider};
+use crate::app::{Error, Frozen};
 use crate::http::extract::Dialect;
-use crate::identity::IdentityError;
-use crate::store::CommandError;
 
 /// An error in the Techfesia dialect.
 #[derive(Debug, Clone, PartialEq)]
@@ -245,37 +245,88 @@ impl TfError {
     }
 }
 
-impl From<CommandError<UserError>> for TfError {
-    fn from(e: CommandError<UserError>) -> Self {
+impl From<Error> for TfError {
+    /// The one place the Techfesia dialect maps a use case's error to its body.
+    fn from(e: Error) -> Self {
+        let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
         match e {
-            CommandError::Rejected(e) => e.into(),
-            CommandError::Conflict => Self::conflict(),
+            Error::UsernameTaken => {
+                Self::field(unprocessable, "username", "This username already exists")
+            }
+            Error::EmailTaken => Self::field(unprocessable, "email", "This email already exists"),
+            Error::IdentityTaken => Self::field(
+                unprocessable,
+                "accessToken",
+                "This o-auth account is linked to another user",
+            ),
+            Error::User(e) => e.into(),
+            Error::Conflict => Self::conflict(),
+            Error::Store(cause) => Self::internal(cause),
+            Error::Forbidden => Self::forbidden(),
+            Error::NotFound => Self::not_found(),
+            Error::BadCredentials => Self::bad_credentials(),
+            Error::RefreshInvalid => Self::refresh_invalid(),
+            Error::Throttled(wait) => Self::throttled(wait),
+            Error::Invalid(fields) => Self::fields(StatusCode::BAD_REQUEST, fields),
+            Error::Frozen(fields) => Self::fields(
+                unprocessable,
+                fields
+                    .into_iter()
+                    .map(|f| match f {
+                        Frozen::Username => ("username", "This field cannot be changed."),
+                        Frozen::PublicId => ("publicId", "This field cannot be changed."),
+                        Frozen::Password => (
+                            "password",
+                            "The password cannot be changed here; use /users/<username>/password/.",
+                        ),
+                    })
+                    .map(|(f, m)| (f.to_string(), m.to_string()))
+                    .collect(),
+            ),
+            Error::OwnPrivileges => Self::field(
+                unprocessable,
+                "state",
+                "You cannot change your own privileges.",
+            ),
+            // The list handler answers it with its own body (`PageErrorDto`, keys in order).
+            Error::NoSuchPage { .. } => {
+                Self::message(StatusCode::BAD_REQUEST, "This page does not exist")
+            }
+            Error::Provider(provider, e) => oauth_error(provider, &e),
+            Error::ProviderTaken(provider) => Self::field(
+                unprocessable,
+                "accessToken",
+                &format!("This {} account is linked to another user", provider.name()),
+            ),
+            Error::AccountDisabled => e_disabled(),
+            // The humit use cases' errors: never raised on this dialect's routes.
             other => Self::internal(other),
         }
     }
 }
 
-impl From<IdentityError> for TfError {
-    fn from(e: IdentityError) -> Self {
-        let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
-        match e {
-            IdentityError::UsernameTaken => {
-                Self::field(unprocessable, "username", "This username already exists")
-            }
-            IdentityError::EmailTaken => {
-                Self::field(unprocessable, "email", "This email already exists")
-            }
-            IdentityError::IdentityTaken => Self::field(
-                unprocessable,
-                "accessToken",
-                "This o-auth account is linked to another user",
-            ),
-            IdentityError::User(e) => e.into(),
-            IdentityError::Conflict => Self::conflict(),
-            IdentityError::Store(cause) => Self::internal(cause),
-            // A variant added later for the other dialect.
-            #[allow(unreachable_patterns)]
-            other => Self::internal(other),
+fn e_disabled() -> TfError {
+    TfError::from(UserError::Disabled)
+}
+
+fn oauth_error(provider: Provider, e: &OAuthError) -> TfError {
+    match e {
+        OAuthError::Rejected => TfError::raw(
+            StatusCode::UNAUTHORIZED,
+            json!({
+                "detail": format!("The {} access token is invalid or expired.", provider.name()),
+                "code": "token_not_valid",
+            }),
+        ),
+        OAuthError::Unavailable(cause) | OAuthError::Malformed(cause) => {
+            tracing::warn!(provider = provider.name(), %cause, "o-auth provider failed");
+            TfError::detail(
+                StatusCode::BAD_GATEWAY,
+                format!(
+                    "{} could not confirm the sign-in; try again later.",
+                    provider.name()
+                ),
+            )
         }
     }
 }

@@ -13,9 +13,9 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::TfError;
+use crate::app::{Actor, CommandContext};
 use crate::auth::{jwt, Principal, TokenKind};
 use crate::state::AppState;
-use crate::store::{Actor, CommandContext};
 
 /// A signed-in caller whose access token is valid and whose session is open.
 #[derive(Debug, Clone)]

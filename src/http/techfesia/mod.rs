@@ -4,8 +4,7 @@
 //! - [`auth`]: token pairs, revocation, OAuth sign-in, password reset requests.
 //! - [`users`]: the user resource, privileges, auth modes.
 //! - [`passwords`]: create, change and reset a password.
-//! - [`dto`]: the wire types; [`query`]: reads on the `rm_users` read model;
-//!   [`extract`]: the Bearer principal and other extractors; [`validate`]: input rules;
+//! - [`dto`]: the wire types; [`extract`]: the Bearer principal and other extractors; [`validate`]: input rules;
 //!   [`error`]: the dialect's error bodies.
 //! - [`TechfesiaApi`]: this dialect's OpenAPI paths, merged into `/openapi.json`.
 
@@ -17,7 +16,6 @@ pub mod oauth_signin;
 pub mod password_reset;
 pub mod passwords;
 pub mod privileges;
-pub mod query;
 pub mod users;
 pub mod validate;
 
@@ -27,6 +25,13 @@ use axum::Router;
 use utoipa::OpenApi;
 
 use crate::state::AppState;
+
+impl extract::Caller {
+    /// The caller as the use cases know them.
+    pub fn app(&self) -> crate::app::Caller {
+        crate::app::Caller::new(&self.principal, self.ctx())
+    }
+}
 
 /// Every Techfesia route.
 pub fn router() -> Router<AppState> {

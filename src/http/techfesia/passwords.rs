@@ -4,13 +4,10 @@
 //! Changing or resetting the password ends every session of the account at once. A wrong old
 //! password counts as a failed login for the rate limits.
 
-use aggregates::claim::ClaimKind;
-use aggregates::user::{User, UserCommand, UserError};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
-use sha2::{Digest, Sha256};
 
 use super::dto::{
     present, ChangePasswordRequest, CreatePasswordRequest, DetailDto, FieldErrorsDto, MessageDto,
@@ -18,9 +15,10 @@ use super::dto::{
 };
 use super::extract::{anonymous, Caller, ClientIp};
 use super::{validate, Json, TfError};
-use crate::identity;
+use crate::app::{passwords, Checked, FieldErrors};
 use crate::state::AppState;
-use crate::store::CommandError;
+
+pub use crate::app::passwords::token_hash;
 
 /// The password routes.
 pub fn router() -> Router<AppState> {
@@ -30,21 +28,27 @@ pub fn router() -> Router<AppState> {
     )
 }
 
-/// The SHA-256 (hex) of a reset token: only this is ever stored.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-/// Password operations are for the account owner only.
-async fn own_account(state: &AppState, caller: &Caller, username: &str) -> Result<(), TfError> {
-    match identity::owner_of(state, ClaimKind::Username, username).await? {
-        Some(id) if id == caller.id() => Ok(()),
-        _ => Err(TfError::forbidden()),
-    }
-}
-
 fn check_password(field: &str, value: &str) -> Result<(), TfError> {
     validate::password(value).map_err(|m| TfError::field(StatusCode::BAD_REQUEST, field, &m))
+}
+
+/// The first thing wrong with the password fields: a missing one (all of them), else the
+/// new password breaking the rules.
+fn check_fields(fields: &[(&str, &Option<String>)], new: &str) -> Result<(), FieldErrors> {
+    let missing: FieldErrors = fields
+        .iter()
+        .filter(|(_, v)| present(v).is_none())
+        .map(|(name, _)| (name.to_string(), "missing required field".to_string()))
+        .collect();
+    if !missing.is_empty() {
+        return Err(missing);
+    }
+    let field = fields.last().map_or("password", |(name, _)| name);
+    validate::password(new).map_err(|m| FieldErrors::from([(field.to_string(), m)]))
+}
+
+fn checked<T>(found: Result<(), FieldErrors>, value: impl FnOnce() -> T) -> Checked<T> {
+    found.map(|()| value())
 }
 
 /// Adds a password to an OAuth-only account (422 when it has one already).
@@ -67,21 +71,15 @@ pub async fn create(
     Path(username): Path<String>,
     Json(body): Json<CreatePasswordRequest>,
 ) -> Result<(StatusCode, axum::Json<MessageDto>), TfError> {
-    own_account(&state, &caller, &username).await?;
-    let Some(password) = present(&body.password) else {
-        return Err(TfError::missing(&["password"]));
-    };
-    check_password("password", password)?;
-    let command = UserCommand::CreatePassword {
-        password: password.to_string(),
-        now: chrono::Utc::now(),
-    };
-    let position = state
-        .commands
-        .execute::<User>(caller.id(), command, &caller.ctx())
-        .await?;
-    tracing::info!(user_id = %caller.id(), ?position, "password created");
-    state.wait_for(position, &["users"]).await;
+    let password = body.password.clone().unwrap_or_default();
+    let found = check_fields(&[("password", &body.password)], &password);
+    passwords::create(
+        &state,
+        &caller.app(),
+        &username,
+        checked(found, || password),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(MessageDto::new("new password created")),
@@ -110,47 +108,18 @@ pub async fn change(
     Path(username): Path<String>,
     Json(body): Json<ChangePasswordRequest>,
 ) -> Result<axum::Json<MessageDto>, TfError> {
-    own_account(&state, &caller, &username).await?;
-    let missing: Vec<&str> = [
-        ("oldPassword", &body.old_password),
-        ("newPassword", &body.new_password),
-    ]
-    .into_iter()
-    .filter(|(_, v)| present(v).is_none())
-    .map(|(name, _)| name)
-    .collect();
-    if !missing.is_empty() {
-        return Err(TfError::missing(&missing));
-    }
+    let new = body.new_password.clone().unwrap_or_default();
+    let found = check_fields(
+        &[
+            ("oldPassword", &body.old_password),
+            ("newPassword", &body.new_password),
+        ],
+        &new,
+    );
     let old = body.old_password.unwrap_or_default();
-    let new = body.new_password.unwrap_or_default();
-    check_password("newPassword", &new)?;
-    // The limiter is keyed by the user id: a rename cannot reset the counters. The attempt
-    // is taken before the old password is checked (parallel guesses cannot all pass).
-    let attempt = state
-        .limiter
-        .reserve(caller.id(), ip)
-        .await
-        .map_err(TfError::throttled)?;
-    let command = UserCommand::ChangePassword {
-        old_password: old,
-        new_password: new,
-        now: chrono::Utc::now(),
-    };
-    match state
-        .commands
-        .execute::<User>(caller.id(), command, &caller.ctx())
-        .await
-    {
-        Ok(position) => {
-            attempt.succeeded();
-            tracing::info!(user_id = %caller.id(), ?position, "password changed; sessions ended");
-            state.sync_auth(position.clone()).await;
-            state.wait_for(position, &["users"]).await;
-            Ok(axum::Json(MessageDto::new("Password changed successfully")))
-        }
-        Err(e) => Err(e.into()),
-    }
+    let change = checked(found, || (old, new));
+    passwords::change(&state, &caller.app(), &username, change, ip).await?;
+    Ok(axum::Json(MessageDto::new("Password changed successfully")))
 }
 
 /// Resets the password with the token from the reset mail (no sign-in needed). The token
@@ -186,28 +155,6 @@ pub async fn reset(
     let token = body.reset_token.unwrap_or_default();
     let new = body.new_password.unwrap_or_default();
     check_password("newPassword", &new)?;
-    let Some(user_id) = identity::owner_of(&state, ClaimKind::Username, &username).await? else {
-        return Err(TfError::reset_token_invalid());
-    };
-    let command = UserCommand::ResetPassword {
-        token_hash: token_hash(token.trim()),
-        new_password: new,
-        now: chrono::Utc::now(),
-    };
-    match state
-        .commands
-        .execute::<User>(&user_id, command, &anonymous(&headers))
-        .await
-    {
-        Ok(position) => {
-            tracing::info!(%user_id, ?position, "password reset; sessions ended");
-            state.sync_auth(position.clone()).await;
-            state.wait_for(position, &["users"]).await;
-            Ok(axum::Json(MessageDto::new("Password reset successfully")))
-        }
-        Err(CommandError::Rejected(UserError::ResetTokenInvalid | UserError::NotFound)) => {
-            Err(TfError::reset_token_invalid())
-        }
-        Err(e) => Err(e.into()),
-    }
+    passwords::reset(&state, &username, &token, new, &anonymous(&headers)).await?;
+    Ok(axum::Json(MessageDto::new("Password reset successfully")))
 }

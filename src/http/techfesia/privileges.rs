@@ -1,17 +1,14 @@
 //! `/users/<username>/privileges`: an account's state (`normal`, `staff` with per-model
 //! privileges, `superuser`, `disabled`), read by staff and set by superusers only.
 
-use aggregates::claim::ClaimKind;
-use aggregates::user::{Action, Privileges, Role, UserCommand};
+use aggregates::user::{Action, Privileges, Role};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 
 use super::dto::{present, DetailDto, FieldErrorsDto, PrivilegesDto, SetPrivilegesRequest};
 use super::extract::Caller;
-use super::query::{self, UserRow};
-use super::users::{row_after, target};
 use super::{Json, TfError};
-use crate::identity;
+use crate::app::accounts::{self, UserRow};
+use crate::app::{Checked, FieldErrors};
 use crate::state::AppState;
 
 fn role_of(name: &str) -> Role {
@@ -92,11 +89,7 @@ pub async fn privileges(
     caller: Caller,
     Path(username): Path<String>,
 ) -> Result<axum::Json<PrivilegesDto>, TfError> {
-    let user_id = target(&state, &caller, &username, Action::Read, false).await?;
-    let row = query::by_id(&state.read_pool, &user_id)
-        .await
-        .map_err(TfError::internal)?
-        .ok_or_else(TfError::not_found)?;
+    let row = accounts::privileges(&state, &caller.app(), &username).await?;
     Ok(axum::Json(privileges_view(&row)))
 }
 
@@ -122,37 +115,35 @@ pub async fn set_privileges(
     Path(username): Path<String>,
     Json(body): Json<SetPrivilegesRequest>,
 ) -> Result<axum::Json<PrivilegesDto>, TfError> {
-    if caller.principal.role != Role::Superuser {
-        return Err(TfError::forbidden());
-    }
-    let user_id = identity::owner_of(&state, ClaimKind::Username, &username)
-        .await?
-        .ok_or_else(TfError::not_found)?;
-    // Privileges alone mean staff: that is the only state that has them.
+    let change = parse_change(body);
+    let row = accounts::set_privileges(&state, &caller.app(), &username, change).await?;
+    Ok(axum::Json(privileges_view(&row)))
+}
+
+fn invalid(field: &str, message: &str) -> FieldErrors {
+    FieldErrors::from([(field.to_string(), message.to_string())])
+}
+
+/// The role and privileges a request asks for. Privileges alone mean staff: that is the
+/// only state that has them.
+fn parse_change(body: SetPrivilegesRequest) -> Checked<(Role, Privileges)> {
     let state_name = match (present(&body.state), &body.privileges) {
         (Some(s), _) => s.trim().to_lowercase(),
         (None, Some(_)) => "staff".to_string(),
-        (None, None) => return Err(TfError::missing(&["state"])),
+        (None, None) => return Err(invalid("state", "missing required field")),
     };
     let role = match state_name.as_str() {
         "normal" => Role::Normal,
         "staff" => Role::Staff,
         "superuser" => Role::Superuser,
-        _ => {
-            return Err(TfError::field(
-                StatusCode::BAD_REQUEST,
-                "state",
-                "Must be one of normal, staff, superuser.",
-            ))
-        }
+        _ => return Err(invalid("state", "Must be one of normal, staff, superuser.")),
     };
     let mut privileges = Privileges::new();
     if role == Role::Staff {
         for (model, actions) in body.privileges.unwrap_or_default() {
             let model = model.trim().to_string();
             if model.is_empty() || model.len() > 64 {
-                return Err(TfError::field(
-                    StatusCode::BAD_REQUEST,
+                return Err(invalid(
                     "privileges",
                     "Model names must have 1 to 64 characters.",
                 ));
@@ -160,8 +151,7 @@ pub async fn set_privileges(
             let mut set = std::collections::BTreeSet::new();
             for action in actions {
                 let parsed = parse_action(action.trim()).ok_or_else(|| {
-                    TfError::field(
-                        StatusCode::BAD_REQUEST,
+                    invalid(
                         "privileges",
                         &format!("Unknown privilege {action:?} for {model:?}; use read, create, update or delete."),
                     )
@@ -171,26 +161,5 @@ pub async fn set_privileges(
             privileges.insert(model, set);
         }
     }
-    if user_id == caller.id() {
-        return Err(TfError::field(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "state",
-            "You cannot change your own privileges.",
-        ));
-    }
-    let command = UserCommand::SetRole {
-        role,
-        privileges,
-        now: chrono::Utc::now(),
-    };
-    let position = state
-        .commands
-        .execute::<aggregates::user::User>(&user_id, command, &caller.ctx())
-        .await?;
-    tracing::info!(%user_id, role = %state_name, ?position, "privileges changed");
-    state.sync_auth(position.clone()).await;
-    let row = row_after(&state, &user_id, position)
-        .await?
-        .ok_or_else(TfError::not_found)?;
-    Ok(axum::Json(privileges_view(&row)))
+    Ok((role, privileges))
 }

@@ -1,16 +1,11 @@
 //! `/users...`: list (staff), create, read, update, delete (staff), disable, profile picture
 //! from a linked provider and auth modes; the privileges routes live in `privileges.rs`.
-//!
-//! Who may do what: a user acts on their own account; staff act on others as far as their
-//! `user` privileges go (`read`, `update`, `delete`), and only on normal users; a superuser
-//! may do everything, and only a superuser may change another staff member or superuser.
-//! Reads come from the `rm_users` read model; writes are commands on the `User` aggregate,
-//! answered once the read model has them.
+//! Each handler parses the wire, calls one use case of [`crate::app::accounts`] (where the
+//! policy lives), and maps the answer.
 
 use std::collections::BTreeMap;
 
-use aggregates::claim::ClaimKind;
-use aggregates::user::{Action, Role, UserCommand, UserDetails};
+use aggregates::user::UserDetails;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -22,15 +17,12 @@ use super::dto::{
     PictureRequest, UpdateUserRequest, UpdatedUserDto, UserDto, UserPageDto,
 };
 use super::extract::{anonymous, Caller, OptionalJson};
-use super::query::{self, Filter, FilterError, UserRow};
 use super::{validate, Json, TfError};
-use crate::adapters::oauth::Provider;
-use crate::identity::{self, NewUser};
+use crate::app::accounts::{self, DetailsChange, Filter, FilterError};
+use crate::app::sessions::Provider;
+use crate::app::{unless_invalid, Error, FieldErrors};
 use crate::state::AppState;
-use crate::store::Commit;
 
-/// The model name of users in staff privileges.
-pub const USER_MODEL: &str = "user";
 /// The page size of `GET /users` when none is asked for.
 pub const DEFAULT_LIMIT: u64 = 10;
 /// The largest page size of `GET /users`.
@@ -53,55 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/users/{username}/auth_modes", get(auth_modes))
 }
 
-/// Resolves `username` to the user `caller` may act on with `action`: themselves (when
-/// `self_allowed`), or anyone when their privileges allow `action` on users. A caller
-/// without the privilege learns nothing about other accounts (403 whether or not they exist).
-pub(super) async fn target(
-    state: &AppState,
-    caller: &Caller,
-    username: &str,
-    action: Action,
-    self_allowed: bool,
-) -> Result<String, TfError> {
-    let owner = identity::owner_of(state, ClaimKind::Username, username).await?;
-    let privileged = caller.principal.may(USER_MODEL, action);
-    match owner {
-        Some(id) if self_allowed && id == caller.id() => Ok(id),
-        Some(id) if privileged => Ok(id),
-        None if privileged => Err(TfError::not_found()),
-        _ => Err(TfError::forbidden()),
-    }
-}
-
-/// Refuses when a non-superuser changes another account that is not a normal user: staff
-/// may change, disable or delete normal users only; another staff member's or a superuser's
-/// email, state or account takes a superuser. The role is read from the write side (never
-/// stale).
-async fn guard_rank(state: &AppState, caller: &Caller, user_id: &str) -> Result<(), TfError> {
-    if caller.id() == user_id || caller.principal.role == Role::Superuser {
-        return Ok(());
-    }
-    let user = identity::load_user(state, user_id).await?;
-    if user.role() != Role::Normal {
-        tracing::info!(caller = %caller.id(), target = %user_id, "staff may not change staff");
-        return Err(TfError::forbidden());
-    }
-    Ok(())
-}
-
-/// The read-model row of `user_id`, waiting (bounded) for the projection to reach `position`.
-pub(super) async fn row_after(
-    state: &AppState,
-    user_id: &str,
-    position: Option<Commit>,
-) -> Result<Option<UserRow>, TfError> {
-    state.wait_for(position, &["users"]).await;
-    query::by_id(&state.read_pool, user_id)
-        .await
-        .map_err(TfError::internal)
-}
-
-fn bad_request(errors: BTreeMap<String, String>) -> Result<(), TfError> {
+fn bad_request(errors: FieldErrors) -> Result<(), TfError> {
     if errors.is_empty() {
         Ok(())
     } else {
@@ -131,9 +75,6 @@ pub async fn list(
     caller: Caller,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, TfError> {
-    if !caller.principal.may(USER_MODEL, Action::Read) {
-        return Err(TfError::forbidden());
-    }
     let mut limit = DEFAULT_LIMIT;
     let mut page: Option<String> = None;
     let mut filters = Vec::new();
@@ -161,44 +102,32 @@ pub async fn list(
             },
         }
     }
-    bad_request(errors)?;
-    let total = query::count(&state.read_pool, &filters)
-        .await
-        .map_err(TfError::internal)?;
-    let total = u64::try_from(total).unwrap_or_default();
-    let pages = total.div_ceil(limit).max(1);
-    let current = match page.as_deref().map(str::parse::<u64>) {
-        None => 1,
-        Some(Ok(n)) if (1..=pages).contains(&n) => n,
-        Some(_) => {
+    let filters = unless_invalid(errors, || filters);
+    let page = page.map(|p| p.parse::<u64>().unwrap_or(0));
+    let found = match accounts::list(&state, &caller.app(), filters, limit, page).await {
+        Ok(found) => found,
+        Err(Error::NoSuchPage { page_size, pages }) => {
             let body = PageErrorDto {
                 message: "This page does not exist".into(),
-                page_size: limit,
+                page_size,
                 no_of_pages: pages,
             };
             return Ok((StatusCode::BAD_REQUEST, axum::Json(body)).into_response());
         }
+        Err(e) => return Err(e.into()),
     };
-    let offset = (current - 1) * limit;
-    let rows = query::page(
-        &state.read_pool,
-        &filters,
-        i64::try_from(limit).unwrap_or(i64::MAX),
-        i64::try_from(offset).unwrap_or(i64::MAX),
-    )
-    .await
-    .map_err(TfError::internal)?;
     let body = UserPageDto {
-        current_page: current,
-        no_of_pages: pages,
-        users: rows.iter().map(UserDto::from).collect(),
+        current_page: found.current,
+        no_of_pages: found.pages,
+        users: found.rows.iter().map(UserDto::from).collect(),
     };
     Ok(axum::Json(body).into_response())
 }
 
-/// Checks the free-text fields present in a request.
-fn check_texts(fields: [(&str, &Option<String>); 5], errors: &mut BTreeMap<String, String>) {
-    for ((name, value), (_, max)) in fields.into_iter().zip(validate::TEXT_FIELDS) {
+/// Checks the free-text fields present in a request, in the order of
+/// [`validate::TEXT_FIELDS`] (first name, last name, phone, college, picture).
+fn check_texts(values: [&Option<String>; 5], errors: &mut BTreeMap<String, String>) {
+    for (value, (name, max)) in values.into_iter().zip(validate::TEXT_FIELDS) {
         if let Some(value) = value {
             if let Err(message) = validate::text(value, max) {
                 errors.insert(name.to_string(), message);
@@ -248,16 +177,14 @@ pub async fn create(
     if let Err(m) = validate::password(&password) {
         errors.insert("password".into(), m);
     }
-    check_texts(
-        [
-            ("firstName", &body.first_name),
-            ("lastName", &body.last_name),
-            ("phoneNumber", &body.phone_number),
-            ("collegeName", &body.college_name),
-            ("profilePicture", &body.profile_picture),
-        ],
-        &mut errors,
-    );
+    let texts = [
+        &body.first_name,
+        &body.last_name,
+        &body.phone_number,
+        &body.college_name,
+        &body.profile_picture,
+    ];
+    check_texts(texts, &mut errors);
     bad_request(errors)?;
     let details = UserDetails {
         email: Some(email),
@@ -267,18 +194,15 @@ pub async fn create(
         college_name: body.college_name.unwrap_or_default(),
         profile_picture: body.profile_picture.unwrap_or_default(),
     };
-    let new = NewUser {
-        username: username.clone(),
-        details: details.clone(),
-        password: Some(password),
-        identity: None,
-        spotify_tokens: None,
-        role: Role::Normal,
-    };
-    let (user_id, position) = identity::register(&state, new, &anonymous(&headers)).await?;
-    tracing::info!(%user_id, ?position, "user created");
-    state.sync_auth(position.clone()).await;
-    let dto = match row_after(&state, &user_id, position).await? {
+    let (user_id, row) = accounts::sign_up(
+        &state,
+        username.clone(),
+        details.clone(),
+        password,
+        &anonymous(&headers),
+    )
+    .await?;
+    let dto = match row {
         Some(row) => UserDto::from(&row),
         // The read model is late beyond the wait: answer from what was just stored.
         None => UserDto {
@@ -314,11 +238,7 @@ pub async fn read(
     caller: Caller,
     Path(username): Path<String>,
 ) -> Result<axum::Json<UserDto>, TfError> {
-    let user_id = target(&state, &caller, &username, Action::Read, true).await?;
-    let row = query::by_id(&state.read_pool, &user_id)
-        .await
-        .map_err(TfError::internal)?
-        .ok_or_else(TfError::not_found)?;
+    let row = accounts::read(&state, &caller.app(), &username).await?;
     Ok(axum::Json(UserDto::from(&row)))
 }
 
@@ -343,29 +263,6 @@ pub async fn update(
     Path(username): Path<String>,
     Json(body): Json<UpdateUserRequest>,
 ) -> Result<axum::Json<UpdatedUserDto>, TfError> {
-    let user_id = target(&state, &caller, &username, Action::Update, true).await?;
-    guard_rank(&state, &caller, &user_id).await?;
-    let user = identity::load_user(&state, &user_id).await?;
-    if !user.exists() {
-        return Err(TfError::not_found());
-    }
-    let mut frozen = BTreeMap::new();
-    if body
-        .username
-        .as_deref()
-        .is_some_and(|u| u != user.username())
-    {
-        frozen.insert("username".into(), "This field cannot be changed.".into());
-    }
-    if body.public_id.as_deref().is_some_and(|p| p != user_id) {
-        frozen.insert("publicId".into(), "This field cannot be changed.".into());
-    }
-    if body.password.is_some() {
-        frozen.insert(
-            "password".into(),
-            "The password cannot be changed here; use /users/<username>/password/.".into(),
-        );
-    }
     let mut errors = BTreeMap::new();
     let email = body.email.as_deref().map(str::trim);
     match email {
@@ -379,35 +276,31 @@ pub async fn update(
         }
         None => {}
     }
-    check_texts(
-        [
-            ("firstName", &body.first_name),
-            ("lastName", &body.last_name),
-            ("phoneNumber", &body.phone_number),
-            ("collegeName", &body.college_name),
-            ("profilePicture", &body.profile_picture),
-        ],
-        &mut errors,
-    );
-    bad_request(errors)?;
-    if !frozen.is_empty() {
-        return Err(TfError::fields(StatusCode::UNPROCESSABLE_ENTITY, frozen));
-    }
-    let current = user.details().clone();
-    let details = UserDetails {
-        email: email.map(str::to_string).or(current.email),
-        first_name: body.first_name.unwrap_or(current.first_name),
-        last_name: body.last_name.unwrap_or(current.last_name),
-        phone_number: body.phone_number.unwrap_or(current.phone_number),
-        college_name: body.college_name.unwrap_or(current.college_name),
-        profile_picture: body.profile_picture.unwrap_or(current.profile_picture),
-    };
-    let position =
-        identity::update_details(&state, &user_id, details.clone(), &caller.ctx()).await?;
-    state.wait_for(position, &["users"]).await;
+    let texts = [
+        &body.first_name,
+        &body.last_name,
+        &body.phone_number,
+        &body.college_name,
+        &body.profile_picture,
+    ];
+    check_texts(texts, &mut errors);
+    let email = email.map(str::to_string);
+    let change = unless_invalid(errors, || DetailsChange {
+        username: body.username,
+        public_id: body.public_id,
+        password: body.password.is_some(),
+        email,
+        first_name: body.first_name,
+        last_name: body.last_name,
+        phone_number: body.phone_number,
+        college_name: body.college_name,
+        profile_picture: body.profile_picture,
+    });
+    let updated = accounts::update(&state, &caller.app(), &username, change).await?;
+    let details = updated.details;
     Ok(axum::Json(UpdatedUserDto {
-        public_id: user_id,
-        username: user.username().to_string(),
+        public_id: updated.user_id,
+        username: updated.username,
         first_name: details.first_name,
         last_name: details.last_name,
         email: details.email,
@@ -435,11 +328,7 @@ pub async fn delete_user(
     caller: Caller,
     Path(username): Path<String>,
 ) -> Result<StatusCode, TfError> {
-    let user_id = target(&state, &caller, &username, Action::Delete, false).await?;
-    guard_rank(&state, &caller, &user_id).await?;
-    let position = identity::delete_user(&state, &user_id, &caller.ctx()).await?;
-    state.sync_auth(position.clone()).await;
-    state.wait_for(position, &["users"]).await;
+    accounts::delete(&state, &caller.app(), &username).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -461,18 +350,7 @@ pub async fn disable(
     caller: Caller,
     Path(username): Path<String>,
 ) -> Result<axum::Json<MessageDto>, TfError> {
-    let user_id = target(&state, &caller, &username, Action::Update, true).await?;
-    guard_rank(&state, &caller, &user_id).await?;
-    let command = UserCommand::Disable {
-        now: chrono::Utc::now(),
-    };
-    let position = state
-        .commands
-        .execute::<aggregates::user::User>(&user_id, command, &caller.ctx())
-        .await?;
-    tracing::info!(%user_id, ?position, "user disabled");
-    state.sync_auth(position.clone()).await;
-    state.wait_for(position, &["users"]).await;
+    accounts::disable(&state, &caller.app(), &username).await?;
     Ok(axum::Json(MessageDto::new("User disabled")))
 }
 
@@ -497,32 +375,18 @@ pub async fn picture(
     Path(username): Path<String>,
     OptionalJson(body): OptionalJson<PictureRequest>,
 ) -> Result<axum::Json<MessageDto>, TfError> {
-    let user_id = target(&state, &caller, &username, Action::Update, true).await?;
-    guard_rank(&state, &caller, &user_id).await?;
     let provider = match body.unwrap_or_default().provider.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(name) => Some(
-            Provider::parse(&name.to_lowercase())
-                .ok_or_else(|| {
-                    TfError::field(
-                        StatusCode::BAD_REQUEST,
-                        "provider",
-                        "Unknown o-auth provider; use google, github, facebook or spotify.",
-                    )
-                })?
-                .name()
-                .to_string(),
-        ),
+        None | Some("") => Ok(None),
+        Some(name) => Provider::parse(&name.to_lowercase())
+            .map(Some)
+            .ok_or_else(|| {
+                BTreeMap::from([(
+                    "provider".to_string(),
+                    "Unknown o-auth provider; use google, github, facebook or spotify.".to_string(),
+                )])
+            }),
     };
-    let command = UserCommand::UseProviderPicture {
-        provider,
-        now: chrono::Utc::now(),
-    };
-    let position = state
-        .commands
-        .execute::<aggregates::user::User>(&user_id, command, &caller.ctx())
-        .await?;
-    state.wait_for(position, &["users"]).await;
+    accounts::use_provider_picture(&state, &caller.app(), &username, provider).await?;
     Ok(axum::Json(MessageDto::new("Profile Picture updated")))
 }
 
@@ -543,30 +407,9 @@ pub async fn auth_modes(
     caller: Caller,
     Path(username): Path<String>,
 ) -> Result<axum::Json<AuthModesDto>, TfError> {
-    let user_id = target(&state, &caller, &username, Action::Read, true).await?;
-    let row = query::by_id(&state.read_pool, &user_id)
-        .await
-        .map_err(TfError::internal)?
-        .ok_or_else(TfError::not_found)?;
-    let linked: Vec<String> = row
-        .providers
-        .as_object()
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default();
-    // The providers in the API's order, then any other, by name.
-    let mut o_auth: Vec<String> = Provider::ALL
-        .iter()
-        .map(|p| p.name().to_string())
-        .filter(|p| linked.contains(p))
-        .collect();
-    let mut others: Vec<String> = linked
-        .into_iter()
-        .filter(|p| Provider::parse(p).is_none())
-        .collect();
-    others.sort();
-    o_auth.extend(others);
+    let modes = accounts::auth_modes(&state, &caller.app(), &username).await?;
     Ok(axum::Json(AuthModesDto {
-        password: row.has_password,
-        o_auth,
+        password: modes.password,
+        o_auth: modes.o_auth,
     }))
 }

@@ -1,5 +1,7 @@
-//! Identity use cases shared by both API dialects: unique claims, registering a person,
-//! opening sessions. Each dialect's routes parse their own DTOs, then call these.
+//! The identity building blocks the use cases share: unique claims (username, email,
+//! provider identity, referral code), registering a person, opening and ending sessions,
+//! changing details, deleting. Moved here from `src/identity.rs`; `humit::identity` still
+//! names it.
 
 use aggregates::claim::{Claim, ClaimCommand, ClaimError, ClaimKind};
 use aggregates::session::{Session, SessionCommand, SessionError};
@@ -11,38 +13,7 @@ use crate::auth::TokenPair;
 use crate::state::AppState;
 use crate::store::{CommandContext, CommandError, Commit};
 
-/// Why an identity use case failed.
-#[derive(Debug, thiserror::Error)]
-pub enum IdentityError {
-    /// The username (handle) belongs to someone else.
-    #[error("username taken")]
-    UsernameTaken,
-    /// The email belongs to someone else.
-    #[error("email taken")]
-    EmailTaken,
-    /// The provider identity is linked to another account.
-    #[error("identity linked to another account")]
-    IdentityTaken,
-    /// The `User` aggregate refused.
-    #[error(transparent)]
-    User(#[from] UserError),
-    /// Other requests changed the same aggregate at the same moment, again and again.
-    #[error("concurrent modification")]
-    Conflict,
-    /// The event store failed.
-    #[error("store: {0}")]
-    Store(String),
-}
-
-impl From<CommandError<UserError>> for IdentityError {
-    fn from(e: CommandError<UserError>) -> Self {
-        match e {
-            CommandError::Rejected(e) => Self::User(e),
-            CommandError::Conflict => Self::Conflict,
-            other => Self::Store(other.to_string()),
-        }
-    }
-}
+pub use super::Error as IdentityError;
 
 /// Takes the unique key `value` of `kind` for `owner`. `Ok(false)` when someone else has it.
 ///

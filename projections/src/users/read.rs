@@ -1,10 +1,10 @@
-//! Queries of the Techfesia dialect on the `rm_users` read model (through the read pool):
-//! one user by id, and filtered, paged lists for `GET /users`.
+//! Reads of the `rm_users` read model (the app runs them on its read pool): one user by id,
+//! and filtered, paged lists. The rows are written by [`super::UsersProjection`], beside this.
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder};
 
-/// The columns of `rm_users` this dialect reads.
+/// A row of `rm_users`.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
     /// The user id.
@@ -56,7 +56,7 @@ pub async fn by_id(pool: &PgPool, user_id: &str) -> Result<Option<UserRow>, sqlx
     .await
 }
 
-/// A `GET /users` filter: a camelCase field and the value it must equal.
+/// A list filter: a camelCase field and the value it must equal.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Filter {
     /// A text column equal to a value.

@@ -1,10 +1,75 @@
-//! Queries on the read models (`rm_users`, `rm_user_stats`, `rm_stations`, follows, mutes,
-//! hums) behind the humit endpoints. Each takes the viewer, so `followed`/`muted` are theirs.
+//! Reads of the social read models (`rm_user_stats`, `rm_stations`, follows, mutes, hums,
+//! joined with `rm_users`), written by [`super::SocialProjection`] beside this. Each takes
+//! the viewer, so `followed`/`muted` are theirs. Pages are `(limit, offset)`.
 
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
 use sqlx::PgPool;
 
-use super::dto::{HumRow, StationRow, UserRow};
-use super::page::PageRequest;
+/// A page: how many, from which index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// How many.
+    pub limit: i64,
+    /// From which index.
+    pub offset: i64,
+}
+
+/// One person as the humit read side knows them, seen by a viewer.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub user_id: String,
+    pub username: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub profile_picture: String,
+    pub referral_code: String,
+    pub signup_stage: i32,
+    pub date_of_birth: Option<NaiveDate>,
+    pub favourite_artists: Option<Value>,
+    /// The viewer's own only (`USER_SELECT`): `None` in anyone else's row, so a
+    /// public profile answers `""`.
+    pub notification_id: Option<String>,
+    pub playlist_id: Option<String>,
+    pub internal_username: Option<String>,
+    pub country: Option<String>,
+    pub tokens: i32,
+    pub date_joined: DateTime<Utc>,
+    pub followers: i64,
+    pub following: i64,
+    pub hums: i64,
+    pub stations: i64,
+    /// Whether the viewer follows this person.
+    pub followed: bool,
+    /// Whether the viewer muted this person.
+    pub muted: bool,
+}
+
+/// One station, seen by a viewer.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StationRow {
+    pub station_id: String,
+    pub name: String,
+    pub description: String,
+    pub image_url: String,
+    pub created_at: DateTime<Utc>,
+    pub followers: i64,
+    pub hums: i64,
+    /// Whether the viewer follows it.
+    pub followed: bool,
+}
+
+/// One hum with its author's handle.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HumRow {
+    pub hum_id: String,
+    pub station_id: String,
+    pub track_id: String,
+    pub caption: String,
+    pub user_id: String,
+    pub user_handle: Option<String>,
+    pub posted_at: DateTime<Utc>,
+}
 
 /// The columns of a [`UserRow`]; `$1` is the viewer. The push notification id is a
 /// credential of its owner's device: only the viewer's own is read, anyone else's is NULL.
@@ -59,7 +124,7 @@ pub async fn user(
 pub async fn discover_users(
     pool: &PgPool,
     viewer: &str,
-    page: PageRequest,
+    page: Page,
 ) -> Result<(i64, Vec<UserRow>), sqlx::Error> {
     let count: i64 = sqlx::query_scalar(&format!(
         "SELECT count(*) FROM rm_users u {DISCOVER_FILTER}"
@@ -153,7 +218,7 @@ pub async fn station(
 pub async fn discover_stations(
     pool: &PgPool,
     viewer: &str,
-    page: PageRequest,
+    page: Page,
 ) -> Result<(i64, Vec<StationRow>), sqlx::Error> {
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_stations")
         .fetch_one(pool)
@@ -196,7 +261,7 @@ pub async fn station_hums(
     pool: &PgPool,
     viewer: &str,
     station_id: &str,
-    page: PageRequest,
+    page: Page,
 ) -> Result<(i64, Vec<HumRow>), sqlx::Error> {
     let filter = "WHERE h.station_id = $2
       AND NOT EXISTS (SELECT 1 FROM rm_user_mutes m WHERE m.user_id = $1 AND m.muted_user_id = h.user_id)";

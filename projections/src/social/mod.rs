@@ -4,6 +4,8 @@
 //! when following), and this projection applies each event exactly once under its checkpoint,
 //! so `+1`/`-1` on the counters stays exact under any concurrency.
 
+pub mod read;
+
 use aggregates::social::{HumEvent, MuteEvent, StationFollowEvent, UserFollowEvent};
 use aggregates::station::StationEvent;
 use aggregates::user::UserEvent;

@@ -1,5 +1,7 @@
 //! The `users` projection: one row per person in `rm_users`, serving both API dialects.
 
+pub mod read;
+
 use aggregates::session::SessionEvent;
 use aggregates::user::{Role, UserEvent};
 use sqlx::PgConnection;

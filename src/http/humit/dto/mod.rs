@@ -4,69 +4,14 @@
 //! null, absent strings are `""`, ids are strings, dates are `YYYY-MM-DD`, timestamps RFC 3339
 //! with microseconds and `Z`.
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-/// How many stations a user follows before onboarding is complete.
-pub const ONBOARDING_STATIONS: i64 = 3;
+pub mod envelope;
 
-/// One person as the humit read side knows them, seen by a viewer.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct UserRow {
-    pub user_id: String,
-    pub username: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub profile_picture: String,
-    pub referral_code: String,
-    pub signup_stage: i32,
-    pub date_of_birth: Option<NaiveDate>,
-    pub favourite_artists: Option<Value>,
-    /// The viewer's own only (`queries::USER_SELECT`): `None` in anyone else's row, so a
-    /// public profile answers `""`.
-    pub notification_id: Option<String>,
-    pub playlist_id: Option<String>,
-    pub internal_username: Option<String>,
-    pub country: Option<String>,
-    pub tokens: i32,
-    pub date_joined: DateTime<Utc>,
-    pub followers: i64,
-    pub following: i64,
-    pub hums: i64,
-    pub stations: i64,
-    /// Whether the viewer follows this person.
-    pub followed: bool,
-    /// Whether the viewer muted this person.
-    pub muted: bool,
-}
-
-/// One station, seen by a viewer.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct StationRow {
-    pub station_id: String,
-    pub name: String,
-    pub description: String,
-    pub image_url: String,
-    pub created_at: DateTime<Utc>,
-    pub followers: i64,
-    pub hums: i64,
-    /// Whether the viewer follows it.
-    pub followed: bool,
-}
-
-/// One hum with its author's handle.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct HumRow {
-    pub hum_id: String,
-    pub station_id: String,
-    pub track_id: String,
-    pub caption: String,
-    pub user_id: String,
-    pub user_handle: Option<String>,
-    pub posted_at: DateTime<Utc>,
-}
+use crate::app::social::{HumRow, StationRow, UserRow, ONBOARDING_STATIONS};
 
 /// A timestamp as the seed writes it: `2020-02-09T16:02:05.931031Z`.
 pub fn timestamp(at: DateTime<Utc>) -> String {
@@ -345,7 +290,7 @@ pub fn hum(row: &HumRow) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
+    use chrono::{NaiveDate, TimeZone};
 
     use super::*;
 
