@@ -5,7 +5,8 @@
 //! - [`config`]: every setting, from flags and environment. [`startup`]: [`startup::Application`]
 //!   wires everything and binds the listener. [`state`]: what handlers share. [`cli`]: the
 //!   subcommands (`serve`, `worker`, `migrate`, `create-superuser`, `seed`, `replay`, `events`).
-//! - [`store`]: the Postgres event log, the command bus, readers in global order.
+//! - [`store`]: the Postgres event log, the command bus, the sequencer, readers in global order.
+//! - [`background`]: the stop signal and backoff every background task shares.
 //! - [`bus`]: the relay (log → RabbitMQ), the projection runtime, read-your-writes.
 //! - [`auth`]: argon2id, JWTs, in-memory revocation state, login limits.
 //! - [`app`]: the use cases, one module per capability; [`identity`] is `app::identity`.
@@ -15,6 +16,7 @@
 pub mod adapters;
 pub mod app;
 pub mod auth;
+pub mod background;
 pub mod bus;
 pub mod cli;
 pub mod config;

@@ -4,6 +4,7 @@
 //!   its checkpoint only after the broker confirms (the transactional outbox, without loss).
 //! - [`projector`]: the projection runtime: a durable queue per projection, manual acks,
 //!   idempotent apply under a checkpoint, dead letters, catch-up and rebuild from the log.
+//! - [`rebuild`]: replaying a projection into shadow tables, then swapping them in.
 //! - [`consistency`]: read-your-writes: wait until named projections reach a position.
 //! - [`maintenance`]: rebuilds with recorded progress, and re-driving dead letters.
 //! - [`broker`]: connecting to RabbitMQ and declaring the topology.
@@ -12,9 +13,8 @@ pub mod broker;
 pub mod consistency;
 pub mod maintenance;
 pub mod projector;
+pub mod rebuild;
 pub mod relay;
-
-use std::time::Duration;
 
 /// Why a bus task stopped; it restarts with backoff.
 #[derive(Debug, thiserror::Error)]
@@ -61,36 +61,4 @@ pub struct BusSettings {
     pub queue_expires_ms: Option<u32>,
 }
 
-/// Exponential backoff from 100 ms to 5 s.
-#[derive(Debug, Default)]
-pub struct Backoff {
-    failures: u32,
-}
-
-impl Backoff {
-    /// The next delay.
-    pub fn next_delay(&mut self) -> Duration {
-        let ms = 100u64.saturating_mul(1 << self.failures.min(6)).min(5_000);
-        self.failures += 1;
-        Duration::from_millis(ms)
-    }
-
-    /// Back to the shortest delay after a success.
-    pub fn reset(&mut self) {
-        self.failures = 0;
-    }
-}
-
-/// A stop signal shared by background tasks.
-pub type Shutdown = tokio::sync::watch::Receiver<bool>;
-
-/// Sleeps for `delay` unless shutdown comes first; answers whether to stop.
-pub async fn sleep_or_stop(delay: Duration, shutdown: &mut Shutdown) -> bool {
-    if *shutdown.borrow() {
-        return true;
-    }
-    tokio::select! {
-        () = tokio::time::sleep(delay) => false,
-        _ = shutdown.changed() => true,
-    }
-}
+pub use crate::background::{sleep_or_stop, Backoff, Shutdown};

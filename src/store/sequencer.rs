@@ -18,6 +18,9 @@
 //! learns the position without a query, and tailers (relay, auth feed) wake. Writers never
 //! notify. The sequencer is woken at once by commands of its own process ([`Sequenced::poke`])
 //! and polls (1 ms after work, backing off to 20 ms when idle) for commands of others.
+//!
+//! (Over 400 lines with its tests: the sequencer and the tracker of its answers speak one
+//! protocol, the notification payload, and are read together.)
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -28,7 +31,7 @@ use sqlx::{PgConnection, PgPool, Row};
 use tokio::sync::{watch, Notify};
 use uuid::Uuid;
 
-use crate::bus::{sleep_or_stop, Backoff, Shutdown};
+use crate::background::{sleep_or_stop, Backoff, Shutdown};
 
 /// The Postgres channel the sequencer notifies on.
 pub const CHANNEL: &str = "humit_events";
