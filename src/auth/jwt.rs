@@ -213,7 +213,8 @@ impl Tokens {
             self.refresh_ttl,
             session_id.clone(),
         );
-        let access = self.access(user_id, &session_id, audience);
+        let refresh_expires = (Utc::now() + self.refresh_ttl).timestamp();
+        let access = self.access_within(user_id, &session_id, audience, refresh_expires);
         TokenPair {
             access,
             refresh,
@@ -222,15 +223,23 @@ impl Tokens {
         }
     }
 
-    /// A new access token for an existing session.
-    pub fn access(&self, user_id: &str, session_id: &str, audience: &str) -> String {
+    /// A new access token for an existing session that ends at `session_expires` (unix
+    /// seconds, the refresh token's `exp`): it never outlives its session.
+    pub fn access_within(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        audience: &str,
+        session_expires: i64,
+    ) -> String {
         let jti = Uuid::new_v4().simple().to_string();
+        let left = Duration::seconds((session_expires - Utc::now().timestamp()).max(0));
         self.mint(
             user_id,
             session_id,
             TokenKind::Access,
             audience,
-            self.access_ttl(audience),
+            self.access_ttl(audience).min(left),
             jti,
         )
     }

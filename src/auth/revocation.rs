@@ -40,6 +40,9 @@ pub struct Principal {
     pub role: Role,
     /// Per-model privileges (staff).
     pub privileges: Privileges,
+    /// When the token that authenticated expires (unix seconds): for a refresh token, the
+    /// end of the session.
+    pub token_expires: i64,
 }
 
 impl Principal {
@@ -244,6 +247,7 @@ impl Registry {
             }
         }
         Ok(Principal {
+            token_expires: claims.exp,
             user_id: claims.sub.clone(),
             session_id: claims.sid.clone(),
             role: user.role,

@@ -86,9 +86,12 @@ pub fn refresh(state: &AppState, token: &str, audience: &str) -> Result<String, 
         .registry
         .authenticate(&claims)
         .map_err(|_| Error::RefreshInvalid)?;
-    Ok(state
-        .tokens
-        .access(&principal.user_id, &principal.session_id, audience))
+    Ok(state.tokens.access_within(
+        &principal.user_id,
+        &principal.session_id,
+        audience,
+        claims.exp,
+    ))
 }
 
 /// The claims of a refresh (or access) token of `audience` that can be revoked.
@@ -162,9 +165,13 @@ pub async fn revoke_one(
     Ok(ended)
 }
 
-/// A new access token for a session its refresh token already proved (`principal`).
+/// A new access token for a session its refresh token already proved (`principal`); it
+/// never outlives the session.
 pub fn renew(state: &AppState, principal: &crate::auth::Principal, audience: &str) -> String {
-    state
-        .tokens
-        .access(&principal.user_id, &principal.session_id, audience)
+    state.tokens.access_within(
+        &principal.user_id,
+        &principal.session_id,
+        audience,
+        principal.token_expires,
+    )
 }

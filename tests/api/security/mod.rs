@@ -13,4 +13,5 @@ mod hardening;
 mod login_limits;
 mod privacy;
 mod reset_tokens;
+mod session_bound;
 mod staff;
