@@ -71,44 +71,43 @@ impl AppState {
             tracing::warn!(command_id = %commit.command_id(), "command not sequenced in time");
             return;
         };
-        let left = budget.saturating_sub(started.elapsed());
-        if self.checkpoints.wait(projections, position, left).await {
-            self.wait_for_replica(projections, position, started, budget)
+        self.wait_until(projections, position, started, budget)
+            .await;
+    }
+
+    /// Waits, bounded by `HUMIT_CONSISTENCY_WAIT_MS`, until `projections` reached a known
+    /// global `position`.
+    pub async fn wait_for_position(&self, position: Option<i64>, projections: &[&str]) {
+        if let Some(position) = position {
+            let budget = self.config.consistency_wait();
+            self.wait_until(projections, position, std::time::Instant::now(), budget)
                 .await;
         }
     }
 
-    /// With `DATABASE_READ_URL` (a streaming replica), reads go there: waits until the
-    /// replica replayed the projections' commits too. A projection moves its checkpoint in
-    /// the transaction that writes its rows, so once the replica shows the checkpoint, it
-    /// shows the rows.
-    async fn wait_for_replica(
+    /// Waits until `projections` reached `position` on the primary and, with
+    /// `DATABASE_READ_URL` (a streaming replica, where reads go), on the replica too: until
+    /// `started + budget` at most.
+    async fn wait_until(
         &self,
         projections: &[&str],
         position: i64,
         started: std::time::Instant,
         budget: std::time::Duration,
     ) {
-        if self.config.database_read_url.is_none() {
+        let left = budget.saturating_sub(started.elapsed());
+        if !self.checkpoints.wait(projections, position, left).await
+            || self.config.database_read_url.is_none()
+        {
             return;
         }
-        let names: Vec<String> = projections.iter().map(|p| p.to_string()).collect();
         loop {
-            let behind: Result<i64, sqlx::Error> = sqlx::query_scalar(
-                "SELECT count(*) FROM unnest($1::text[]) AS n(name)
-                 LEFT JOIN projection_checkpoints c USING (name)
-                 WHERE COALESCE(c.position, 0) < $2",
-            )
-            .bind(&names)
-            .bind(position)
-            .fetch_one(&self.read_pool)
-            .await;
-            match behind {
-                Ok(0) => return,
-                Ok(_) if started.elapsed() < budget => {
+            match Checkpoints::reached_on(&self.read_pool, projections, position).await {
+                Ok(true) => return,
+                Ok(false) if started.elapsed() < budget => {
                     tokio::time::sleep(std::time::Duration::from_millis(2)).await;
                 }
-                Ok(_) => {
+                Ok(false) => {
                     tracing::warn!(position, "the read replica did not catch up in time");
                     return;
                 }
@@ -116,19 +115,6 @@ impl AppState {
                     tracing::warn!(%error, "cannot read the replica's checkpoints");
                     return;
                 }
-            }
-        }
-    }
-
-    /// Waits, bounded by `HUMIT_CONSISTENCY_WAIT_MS`, until `projections` reached a known
-    /// global `position`.
-    pub async fn wait_for_position(&self, position: Option<i64>, projections: &[&str]) {
-        if let Some(position) = position {
-            let started = std::time::Instant::now();
-            let budget = self.config.consistency_wait();
-            if self.checkpoints.wait(projections, position, budget).await {
-                self.wait_for_replica(projections, position, started, budget)
-                    .await;
             }
         }
     }

@@ -146,23 +146,24 @@ impl State {
     }
 
     fn revoke_all(&mut self, user_id: &str, at: DateTime<Utc>) {
-        let user = self.users.entry(user_id.to_string()).or_default();
+        let State {
+            users,
+            open,
+            revoked,
+            ..
+        } = self;
+        let user = users.entry(user_id.to_string()).or_default();
         user.revoked_before = Some(user.revoked_before.map_or(at, |b| b.max(at)));
-        let sessions = std::mem::take(&mut user.sessions);
-        let mut kept = Vec::new();
-        for sid in sessions {
-            match self.open.get(&sid) {
-                Some(session) if session.started_at > at => kept.push(sid),
-                Some(_) => {
-                    let session = self.open.remove(&sid).expect("present");
-                    self.revoked.insert(sid, session.expires_at);
-                }
-                None => {}
+        // Sessions started after the cut-off stay; the others end.
+        user.sessions.retain(|sid| match open.get(sid) {
+            Some(session) if session.started_at > at => true,
+            Some(_) => {
+                let session = open.remove(sid).expect("present");
+                revoked.insert(sid.clone(), session.expires_at);
+                false
             }
-        }
-        if let Some(user) = self.users.get_mut(user_id) {
-            user.sessions = kept;
-        }
+            None => false,
+        });
     }
 
     /// Forgets sessions whose refresh tokens expired: their tokens are dead by themselves.

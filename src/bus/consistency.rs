@@ -73,6 +73,29 @@ impl Checkpoints {
         reached
     }
 
+    /// Whether every projection in `names` shows at least `position` on `pool` (a read
+    /// replica: it shows a checkpoint only once it replayed the commit that moved it, and
+    /// with it the rows that commit wrote).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn reached_on(
+        pool: &PgPool,
+        names: &[&str],
+        position: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let behind: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM unnest($1::text[]) AS n(name)
+             LEFT JOIN projection_checkpoints c USING (name)
+             WHERE COALESCE(c.position, 0) < $2",
+        )
+        .bind(names)
+        .bind(position)
+        .fetch_one(pool)
+        .await?;
+        Ok(behind == 0)
+    }
+
     /// Follows checkpoint notifications until shutdown, reconnecting after failures.
     pub async fn follow(self, pool: PgPool, mut shutdown: Shutdown) {
         let mut backoff = Backoff::default();

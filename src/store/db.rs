@@ -53,26 +53,39 @@ pub const IDLE_IN_TRANSACTION_TIMEOUT: &str = "10s";
 /// The longest statement the service runs (migrations excepted).
 pub const STATEMENT_TIMEOUT: &str = "60s";
 
+/// Connection options for `url`: the session settings `settings`, statements logged at
+/// trace level, slow ones (over 1 s) as warnings.
+fn options(url: &str, settings: &[(&str, &str)]) -> anyhow::Result<PgConnectOptions> {
+    Ok(PgConnectOptions::from_str(url)
+        .context("invalid database URL")?
+        .options(settings.iter().copied())
+        .log_statements(tracing::log::LevelFilter::Trace)
+        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1)))
+}
+
+/// Pool settings shared by every pool: `max` connections, a 5 s acquire timeout.
+fn pool_options(max: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(5))
+}
+
+/// The session limits of the service's own connections.
+const LIMITS: [(&str, &str); 2] = [
+    (
+        "idle_in_transaction_session_timeout",
+        IDLE_IN_TRANSACTION_TIMEOUT,
+    ),
+    ("statement_timeout", STATEMENT_TIMEOUT),
+];
+
 /// Opens a pool on `url`, with the session limits above.
 ///
 /// # Errors
 /// When the URL is invalid or the server unreachable.
 pub async fn pool(url: &str, max: u32) -> anyhow::Result<PgPool> {
-    let options = PgConnectOptions::from_str(url)
-        .context("invalid database URL")?
-        .options([
-            (
-                "idle_in_transaction_session_timeout",
-                IDLE_IN_TRANSACTION_TIMEOUT,
-            ),
-            ("statement_timeout", STATEMENT_TIMEOUT),
-        ])
-        .log_statements(tracing::log::LevelFilter::Trace)
-        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
-    PgPoolOptions::new()
-        .max_connections(max)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect_with(options)
+    pool_options(max)
+        .connect_with(options(url, &LIMITS)?)
         .await
         .context("failed to connect to Postgres")
 }
@@ -87,22 +100,12 @@ pub async fn pool(url: &str, max: u32) -> anyhow::Result<PgPool> {
 /// # Errors
 /// When the URL is invalid or the server unreachable.
 pub async fn bus_pool(url: &str, max: u32) -> anyhow::Result<PgPool> {
-    let options = PgConnectOptions::from_str(url)
-        .context("invalid database URL")?
-        .options([
-            (
-                "idle_in_transaction_session_timeout",
-                IDLE_IN_TRANSACTION_TIMEOUT,
-            ),
-            ("statement_timeout", STATEMENT_TIMEOUT),
-            ("synchronous_commit", "off"),
-        ])
-        .log_statements(tracing::log::LevelFilter::Trace)
-        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
-    PgPoolOptions::new()
-        .max_connections(max)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect_with(options)
+    let [idle, statement] = LIMITS;
+    pool_options(max)
+        .connect_with(options(
+            url,
+            &[idle, statement, ("synchronous_commit", "off")],
+        )?)
         .await
         .context("failed to connect to Postgres")
 }
@@ -113,15 +116,8 @@ pub async fn bus_pool(url: &str, max: u32) -> anyhow::Result<PgPool> {
 /// # Errors
 /// When the URL is invalid.
 pub fn lazy_pool(url: &str, max: u32) -> anyhow::Result<PgPool> {
-    let options = PgConnectOptions::from_str(url)
-        .context("invalid database URL")?
-        .options([("statement_timeout", STATEMENT_TIMEOUT)])
-        .log_statements(tracing::log::LevelFilter::Trace)
-        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
-    Ok(PgPoolOptions::new()
-        .max_connections(max)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect_lazy_with(options))
+    Ok(pool_options(max)
+        .connect_lazy_with(options(url, &[("statement_timeout", STATEMENT_TIMEOUT)])?))
 }
 
 /// Creates the database if needed, connects, and applies every migration.
