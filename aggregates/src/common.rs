@@ -146,6 +146,42 @@ macro_rules! domain_event {
     };
 }
 
+/// Implements `cqrs_es::Aggregate` for a pure aggregate without outside services.
+///
+/// The aggregate brings two inherent functions: `decide(&self, command) ->
+/// Result<Option<Event>, Error>` (the one event a command leads to, `None` when nothing
+/// changes, or why it is refused) and `evolve(&mut self, event)` (its state after an event).
+/// The trait's plumbing (type names, writing the decided event to the sink) is the same for
+/// each of them and stands here once; a blanket impl of the foreign trait is not allowed.
+#[macro_export]
+macro_rules! pure_aggregate {
+    ($agg:ty, $ty:literal, $command:ty, $event:ty, $error:ty) => {
+        impl cqrs_es::Aggregate for $agg {
+            const TYPE: &'static str = $ty;
+            type Command = $command;
+            type Event = $event;
+            type Error = $error;
+            type Services = ();
+
+            async fn handle(
+                &mut self,
+                command: $command,
+                _: &(),
+                sink: &cqrs_es::event_sink::EventSink<Self>,
+            ) -> Result<(), $error> {
+                if let Some(event) = self.decide(command)? {
+                    sink.write(event, self).await;
+                }
+                Ok(())
+            }
+
+            fn apply(&mut self, event: $event) {
+                self.evolve(event);
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -87,33 +87,12 @@ pub async fn raw_inserts(
     Ok(run)
 }
 
-/// The read-model statement behind `GET /users/<username>` (`src/http/techfesia/query.rs`,
+/// The read-model statement behind `GET /users/<username>` (`projections/src/users/read.rs`,
 /// `by_id`), each worker on its own user.
 pub const USER_BY_ID: &str =
     "SELECT user_id, username, email, first_name, last_name, phone_number, \
     college_name, profile_picture, date_joined, last_login, role, privileges, disabled, \
     has_password, providers FROM rm_users WHERE user_id = $1";
-
-/// The statements behind `GET /api/users/discover/` (`src/http/humit/queries.rs`,
-/// `discover_users`: a count and a page of 20), copied.
-const DISCOVER_FILTER: &str = "
-WHERE NOT u.disabled AND u.user_id <> $1
-  AND NOT EXISTS (SELECT 1 FROM rm_user_follows f WHERE f.follower_id = $1 AND f.followee_id = u.user_id)
-  AND NOT EXISTS (SELECT 1 FROM rm_user_mutes m WHERE m.user_id = $1 AND m.muted_user_id = u.user_id)";
-const USER_SELECT: &str = "
-SELECT u.user_id, u.username, u.first_name, u.last_name, u.profile_picture, u.referral_code,
-       u.signup_stage, u.date_of_birth, u.favourite_artists, u.notification_id, u.playlist_id,
-       u.internal_username, u.country, u.tokens, u.date_joined,
-       COALESCE(s.followers, 0) AS followers, COALESCE(s.following, 0) AS following,
-       COALESCE(s.hums, 0) AS hums, COALESCE(s.stations, 0) AS stations,
-       EXISTS (SELECT 1 FROM rm_user_follows f
-               WHERE f.follower_id = $1 AND f.followee_id = u.user_id) AS followed,
-       EXISTS (SELECT 1 FROM rm_user_mutes m
-               WHERE m.user_id = $1 AND m.muted_user_id = u.user_id) AS muted
-FROM rm_users u
-LEFT JOIN rm_user_stats s ON s.user_id = u.user_id";
-const USER_ORDER: &str =
-    "ORDER BY COALESCE(s.followers, 0) DESC, COALESCE(s.hums, 0) DESC, u.date_joined, u.user_id";
 
 /// The read statements a request runs, over `conns` connections; worker `w` reads as
 /// `ids[w % len]`.
@@ -127,9 +106,8 @@ pub async fn selects(
 ) -> anyhow::Result<Run> {
     let pool = pool(url, conns).await?;
     let ids = Arc::new(ids);
-    let count_sql: Arc<str> = format!("SELECT count(*) FROM rm_users u {DISCOVER_FILTER}").into();
-    let page_sql: Arc<str> =
-        format!("{USER_SELECT} {DISCOVER_FILTER} {USER_ORDER} LIMIT $2 OFFSET $3").into();
+    let (count_sql, page_sql) = projections::social::read::discover_users_sql();
+    let (count_sql, page_sql): (Arc<str>, Arc<str>) = (count_sql.into(), page_sql.into());
     let p = pool.clone();
     let run = closed_loop(conns, warmup, measure, move |worker, _| {
         let (pool, ids) = (p.clone(), ids.clone());

@@ -17,6 +17,7 @@ use sqlx::PgConnection;
 pub mod envelope;
 pub mod social;
 pub mod users;
+mod write;
 
 pub use envelope::Envelope;
 

@@ -7,8 +7,6 @@
 //! without reading a read model that may lag.
 
 use chrono::{DateTime, Utc};
-use cqrs_es::event_sink::EventSink;
-use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -115,45 +113,29 @@ impl Claim {
     }
 }
 
-impl Aggregate for Claim {
-    const TYPE: &'static str = "Claim";
-    type Command = ClaimCommand;
-    type Event = ClaimEvent;
-    type Error = ClaimError;
-    type Services = ();
-
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
+impl Claim {
+    fn decide(&self, command: ClaimCommand) -> Result<Option<ClaimEvent>, ClaimError> {
         match command {
             ClaimCommand::Take { owner, now } => match &self.owner {
-                Some(current) if *current == owner => Ok(()),
+                Some(current) if *current == owner => Ok(None),
                 Some(_) => Err(ClaimError::Taken),
-                None => {
-                    sink.write(ClaimEvent::Taken { owner, at: now }, self).await;
-                    Ok(())
-                }
+                None => Ok(Some(ClaimEvent::Taken { owner, at: now })),
             },
-            ClaimCommand::Release { owner, now } => {
-                if self.owner.as_deref() == Some(owner.as_str()) {
-                    sink.write(ClaimEvent::Released { owner, at: now }, self)
-                        .await;
-                }
-                Ok(())
-            }
+            ClaimCommand::Release { owner, now } => Ok((self.owner.as_deref()
+                == Some(owner.as_str()))
+            .then_some(ClaimEvent::Released { owner, at: now })),
         }
     }
 
-    fn apply(&mut self, event: Self::Event) {
+    fn evolve(&mut self, event: ClaimEvent) {
         match event {
             ClaimEvent::Taken { owner, .. } => self.owner = Some(owner),
             ClaimEvent::Released { .. } => self.owner = None,
         }
     }
 }
+
+crate::pure_aggregate!(Claim, "Claim", ClaimCommand, ClaimEvent, ClaimError);
 
 #[cfg(test)]
 mod tests {

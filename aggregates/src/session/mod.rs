@@ -8,8 +8,6 @@
 //! session started before `at` is over"), which the auth state applies to all of them.
 
 use chrono::{DateTime, Utc};
-use cqrs_es::event_sink::EventSink;
-use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
 /// Commands on a session.
@@ -91,20 +89,9 @@ impl Session {
     }
 }
 
-impl Aggregate for Session {
-    const TYPE: &'static str = "Session";
-    type Command = SessionCommand;
-    type Event = SessionEvent;
-    type Error = SessionError;
-    type Services = ();
-
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
-        let event = match command {
+impl Session {
+    fn decide(&self, command: SessionCommand) -> Result<Option<SessionEvent>, SessionError> {
+        Ok(Some(match command {
             SessionCommand::Start {
                 user_id,
                 method,
@@ -123,21 +110,19 @@ impl Aggregate for Session {
             }
             SessionCommand::Revoke { user_id, now } => {
                 match self.user_id.as_deref() {
-                    None => return Ok(()),
+                    None => return Ok(None),
                     Some(owner) if owner != user_id => return Err(SessionError::NotOwner),
                     Some(_) => {}
                 }
                 if !self.is_open(now) {
-                    return Ok(());
+                    return Ok(None);
                 }
                 SessionEvent::SessionRevoked { user_id, at: now }
             }
-        };
-        sink.write(event, self).await;
-        Ok(())
+        }))
     }
 
-    fn apply(&mut self, event: Self::Event) {
+    fn evolve(&mut self, event: SessionEvent) {
         match event {
             SessionEvent::SessionStarted {
                 user_id,
@@ -151,6 +136,14 @@ impl Aggregate for Session {
         }
     }
 }
+
+crate::pure_aggregate!(
+    Session,
+    "Session",
+    SessionCommand,
+    SessionEvent,
+    SessionError
+);
 
 #[cfg(test)]
 mod tests {

@@ -1,8 +1,6 @@
 //! The `Hum` aggregate: a track a user shares to a station.
 
 use chrono::{DateTime, Utc};
-use cqrs_es::event_sink::EventSink;
-use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
 /// Commands on a hum.
@@ -69,19 +67,8 @@ impl Hum {
     }
 }
 
-impl Aggregate for Hum {
-    const TYPE: &'static str = "Hum";
-    type Command = HumCommand;
-    type Event = HumEvent;
-    type Error = HumError;
-    type Services = ();
-
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
+impl Hum {
+    fn decide(&self, command: HumCommand) -> Result<Option<HumEvent>, HumError> {
         if self.posted {
             return Err(HumError::AlreadyExists);
         }
@@ -93,22 +80,22 @@ impl Aggregate for Hum {
             caption,
             now,
         } = command;
-        let event = HumEvent::HumPosted {
+        Ok(Some(HumEvent::HumPosted {
             hum_id,
             user_id,
             station_id,
             track_id,
             caption,
             at: now,
-        };
-        sink.write(event, self).await;
-        Ok(())
+        }))
     }
 
-    fn apply(&mut self, _event: Self::Event) {
+    fn evolve(&mut self, _event: HumEvent) {
         self.posted = true;
     }
 }
+
+crate::pure_aggregate!(Hum, "Hum", HumCommand, HumEvent, HumError);
 
 #[cfg(test)]
 mod tests {

@@ -1,8 +1,6 @@
 //! On/off relationships between a user and another user or a station.
 
 use chrono::{DateTime, Utc};
-use cqrs_es::event_sink::EventSink;
-use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
 /// Commands on any relationship.
@@ -79,20 +77,9 @@ macro_rules! relation {
 
         crate::domain_event!($event, "1", { $on, $off });
 
-        impl Aggregate for $agg {
-            const TYPE: &'static str = $ty;
-            type Command = RelationCommand;
-            type Event = $event;
-            type Error = RelationError;
-            type Services = ();
-
-            async fn handle(
-                &mut self,
-                command: Self::Command,
-                _services: &Self::Services,
-                sink: &EventSink<Self>,
-            ) -> Result<(), Self::Error> {
-                let event = match command {
+        impl $agg {
+            fn decide(&self, command: RelationCommand) -> Result<Option<$event>, RelationError> {
+                Ok(match command {
                     RelationCommand::Add { subject, object, now } => {
                         if !$self_allowed && subject == object {
                             return Err(RelationError::SelfRelation);
@@ -102,17 +89,15 @@ macro_rules! relation {
                     RelationCommand::Remove { subject, object, now } => {
                         self.on.then_some($event::$off { $subject: subject, $object: object, at: now })
                     }
-                };
-                if let Some(event) = event {
-                    sink.write(event, self).await;
-                }
-                Ok(())
+                })
             }
 
-            fn apply(&mut self, event: Self::Event) {
+            fn evolve(&mut self, event: $event) {
                 self.on = matches!(event, $event::$on { .. });
             }
         }
+
+        crate::pure_aggregate!($agg, $ty, RelationCommand, $event, RelationError);
     };
 }
 

@@ -1,8 +1,6 @@
 //! The `Station` aggregate: a music station users follow and hum to.
 
 use chrono::{DateTime, Utc};
-use cqrs_es::event_sink::EventSink;
-use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
 /// Commands on a station.
@@ -68,19 +66,8 @@ impl Station {
     }
 }
 
-impl Aggregate for Station {
-    const TYPE: &'static str = "Station";
-    type Command = StationCommand;
-    type Event = StationEvent;
-    type Error = StationError;
-    type Services = ();
-
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
+impl Station {
+    fn decide(&self, command: StationCommand) -> Result<Option<StationEvent>, StationError> {
         let StationCommand::CreateStation {
             station_id,
             name,
@@ -92,23 +79,29 @@ impl Aggregate for Station {
         if self.exists() {
             return Err(StationError::AlreadyExists);
         }
-        let event = StationEvent::StationCreated {
+        Ok(Some(StationEvent::StationCreated {
             station_id,
             name,
             description,
             image_url,
             created_by,
             at: now,
-        };
-        sink.write(event, self).await;
-        Ok(())
+        }))
     }
 
-    fn apply(&mut self, event: Self::Event) {
+    fn evolve(&mut self, event: StationEvent) {
         let StationEvent::StationCreated { station_id, .. } = event;
         self.id = Some(station_id);
     }
 }
+
+crate::pure_aggregate!(
+    Station,
+    "Station",
+    StationCommand,
+    StationEvent,
+    StationError
+);
 
 #[cfg(test)]
 mod tests {

@@ -9,9 +9,10 @@ pub mod read;
 use aggregates::social::{HumEvent, MuteEvent, StationFollowEvent, UserFollowEvent};
 use aggregates::station::StationEvent;
 use aggregates::user::UserEvent;
+use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
-use crate::{Envelope, Projection, ProjectionError};
+use crate::{write, Envelope, Projection, ProjectionError};
 
 /// Builds `rm_stations`, `rm_station_follows`, `rm_user_follows`, `rm_user_mutes`,
 /// `rm_hums` and `rm_user_stats`.
@@ -28,11 +29,7 @@ async fn bump(
         "INSERT INTO rm_user_stats (user_id, {column}) VALUES ($1, GREATEST($2, 0))
          ON CONFLICT (user_id) DO UPDATE SET {column} = GREATEST(rm_user_stats.{column} + $2, 0)"
     );
-    sqlx::query(&sql)
-        .bind(user_id)
-        .bind(delta)
-        .execute(&mut *conn)
-        .await?;
+    write::set(conn, &sql, user_id, delta).await?;
     Ok(())
 }
 
@@ -45,12 +42,47 @@ async fn bump_station(
     let sql = format!(
         "UPDATE rm_stations SET {column} = GREATEST({column} + $2, 0) WHERE station_id = $1"
     );
-    sqlx::query(&sql)
-        .bind(station_id)
-        .bind(delta)
-        .execute(&mut *conn)
-        .await?;
+    write::set(conn, &sql, station_id, delta).await?;
     Ok(())
+}
+
+/// One edge of a relation table: who acts (`$1`), on whom or what (`$2`), since when (`$3`,
+/// when the table keeps it).
+struct Edge {
+    subject: String,
+    object: String,
+    since: Option<DateTime<Utc>>,
+}
+
+impl Edge {
+    /// Runs `sql` (an insert that ignores a conflict, or a delete) on the edge; answers `+1` or
+    /// `-1` when a row appeared or went, `0` when nothing changed.
+    async fn run(
+        &self,
+        conn: &mut PgConnection,
+        sql: &str,
+        delta: i64,
+    ) -> Result<i64, ProjectionError> {
+        let mut query = sqlx::query(sql).bind(&self.subject).bind(&self.object);
+        if let Some(since) = self.since {
+            query = query.bind(since);
+        }
+        let changed = query.execute(conn).await?.rows_affected();
+        Ok(if changed == 1 { delta } else { 0 })
+    }
+}
+
+/// The edge an event turns on (`true`) or off.
+fn edge(subject: String, object: String, at: DateTime<Utc>, on: bool) -> (Edge, bool) {
+    let since = on.then_some(at);
+    (
+        Edge {
+            subject,
+            object,
+            since,
+        },
+        on,
+    )
 }
 
 impl SocialProjection {
@@ -58,45 +90,37 @@ impl SocialProjection {
         conn: &mut PgConnection,
         e: UserFollowEvent,
     ) -> Result<(), ProjectionError> {
-        match e {
+        let (edge, on) = match e {
             UserFollowEvent::UserFollowed {
                 follower_id,
                 followee_id,
                 at,
-            } => {
-                let inserted = sqlx::query(
-                    "INSERT INTO rm_user_follows (follower_id, followee_id, since) VALUES ($1, $2, $3)
-                     ON CONFLICT DO NOTHING",
-                )
-                .bind(&follower_id)
-                .bind(&followee_id)
-                .bind(at)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
-                if inserted == 1 {
-                    bump(conn, &follower_id, "following", 1).await?;
-                    bump(conn, &followee_id, "followers", 1).await?;
-                }
-            }
+            } => edge(follower_id, followee_id, at, true),
             UserFollowEvent::UserUnfollowed {
                 follower_id,
                 followee_id,
-                ..
-            } => {
-                let deleted = sqlx::query(
-                    "DELETE FROM rm_user_follows WHERE follower_id = $1 AND followee_id = $2",
-                )
-                .bind(&follower_id)
-                .bind(&followee_id)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
-                if deleted == 1 {
-                    bump(conn, &follower_id, "following", -1).await?;
-                    bump(conn, &followee_id, "followers", -1).await?;
-                }
-            }
+                at,
+            } => edge(follower_id, followee_id, at, false),
+        };
+        let delta = if on {
+            edge.run(
+                conn,
+                "INSERT INTO rm_user_follows (follower_id, followee_id, since) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING",
+                1,
+            )
+            .await?
+        } else {
+            edge.run(
+                conn,
+                "DELETE FROM rm_user_follows WHERE follower_id = $1 AND followee_id = $2",
+                -1,
+            )
+            .await?
+        };
+        if delta != 0 {
+            bump(conn, &edge.subject, "following", delta).await?;
+            bump(conn, &edge.object, "followers", delta).await?;
         }
         Ok(())
     }
@@ -105,76 +129,75 @@ impl SocialProjection {
         conn: &mut PgConnection,
         e: StationFollowEvent,
     ) -> Result<(), ProjectionError> {
-        match e {
+        let (edge, on) = match e {
             StationFollowEvent::StationFollowed {
                 user_id,
                 station_id,
                 at,
-            } => {
-                let inserted = sqlx::query(
-                    "INSERT INTO rm_station_follows (user_id, station_id, since) VALUES ($1, $2, $3)
-                     ON CONFLICT DO NOTHING",
-                )
-                .bind(&user_id)
-                .bind(&station_id)
-                .bind(at)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
-                if inserted == 1 {
-                    bump(conn, &user_id, "stations", 1).await?;
-                    bump_station(conn, &station_id, "followers", 1).await?;
-                }
-            }
+            } => edge(user_id, station_id, at, true),
             StationFollowEvent::StationUnfollowed {
                 user_id,
                 station_id,
-                ..
-            } => {
-                let deleted = sqlx::query(
-                    "DELETE FROM rm_station_follows WHERE user_id = $1 AND station_id = $2",
-                )
-                .bind(&user_id)
-                .bind(&station_id)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
-                if deleted == 1 {
-                    bump(conn, &user_id, "stations", -1).await?;
-                    bump_station(conn, &station_id, "followers", -1).await?;
-                }
-            }
+                at,
+            } => edge(user_id, station_id, at, false),
+        };
+        let delta = if on {
+            edge.run(
+                conn,
+                "INSERT INTO rm_station_follows (user_id, station_id, since) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING",
+                1,
+            )
+            .await?
+        } else {
+            edge.run(
+                conn,
+                "DELETE FROM rm_station_follows WHERE user_id = $1 AND station_id = $2",
+                -1,
+            )
+            .await?
+        };
+        if delta != 0 {
+            bump(conn, &edge.subject, "stations", delta).await?;
+            bump_station(conn, &edge.object, "followers", delta).await?;
         }
         Ok(())
     }
 
     async fn mute(conn: &mut PgConnection, e: MuteEvent) -> Result<(), ProjectionError> {
-        match e {
+        // Mutes keep no time: the edge binds only who and whom.
+        let (subject, object, on) = match e {
             MuteEvent::UserMuted {
                 user_id,
                 muted_user_id,
                 ..
-            } => {
-                sqlx::query(
-                    "INSERT INTO rm_user_mutes (user_id, muted_user_id) VALUES ($1, $2)
-                     ON CONFLICT DO NOTHING",
-                )
-                .bind(user_id)
-                .bind(muted_user_id)
-                .execute(&mut *conn)
-                .await?;
-            }
+            } => (user_id, muted_user_id, true),
             MuteEvent::UserUnmuted {
                 user_id,
                 muted_user_id,
                 ..
-            } => {
-                sqlx::query("DELETE FROM rm_user_mutes WHERE user_id = $1 AND muted_user_id = $2")
-                    .bind(user_id)
-                    .bind(muted_user_id)
-                    .execute(&mut *conn)
-                    .await?;
-            }
+            } => (user_id, muted_user_id, false),
+        };
+        let edge = Edge {
+            subject,
+            object,
+            since: None,
+        };
+        if on {
+            edge.run(
+                conn,
+                "INSERT INTO rm_user_mutes (user_id, muted_user_id) VALUES ($1, $2)
+                 ON CONFLICT DO NOTHING",
+                1,
+            )
+            .await?;
+        } else {
+            edge.run(
+                conn,
+                "DELETE FROM rm_user_mutes WHERE user_id = $1 AND muted_user_id = $2",
+                -1,
+            )
+            .await?;
         }
         Ok(())
     }
@@ -182,44 +205,24 @@ impl SocialProjection {
     /// An erased user leaves no trace here: their follows, mutes and hums go, and the
     /// counters of everyone they touched are corrected.
     async fn user_deleted(conn: &mut PgConnection, user_id: &str) -> Result<(), ProjectionError> {
-        sqlx::query(
+        for sql in [
             "UPDATE rm_user_stats s SET followers = GREATEST(s.followers - 1, 0)
              FROM rm_user_follows f WHERE f.follower_id = $1 AND s.user_id = f.followee_id",
-        )
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query(
             "UPDATE rm_user_stats s SET following = GREATEST(s.following - 1, 0)
              FROM rm_user_follows f WHERE f.followee_id = $1 AND s.user_id = f.follower_id",
-        )
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query(
             "UPDATE rm_stations st SET followers = GREATEST(st.followers - 1, 0)
              FROM rm_station_follows f WHERE f.user_id = $1 AND st.station_id = f.station_id",
-        )
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query(
             "UPDATE rm_stations st SET hums = GREATEST(st.hums - h.n, 0)
              FROM (SELECT station_id, count(*) AS n FROM rm_hums WHERE user_id = $1
                    GROUP BY station_id) h
              WHERE st.station_id = h.station_id",
-        )
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
-        for sql in [
             "DELETE FROM rm_user_follows WHERE follower_id = $1 OR followee_id = $1",
             "DELETE FROM rm_station_follows WHERE user_id = $1",
             "DELETE FROM rm_user_mutes WHERE user_id = $1 OR muted_user_id = $1",
             "DELETE FROM rm_hums WHERE user_id = $1",
             "DELETE FROM rm_user_stats WHERE user_id = $1",
         ] {
-            sqlx::query(sql).bind(user_id).execute(&mut *conn).await?;
+            write::touch(conn, sql, user_id).await?;
         }
         Ok(())
     }

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
+use sqlx::postgres::PgRow;
 use sqlx::PgPool;
 
 /// A page: how many, from which index.
@@ -117,6 +118,15 @@ pub async fn user(
     .await
 }
 
+/// The statements behind [`discover_users`]: the count and the page (`$1` the viewer, `$2`
+/// and `$3` the page). Public so the benchmark times exactly these.
+pub fn discover_users_sql() -> (String, String) {
+    (
+        format!("SELECT count(*) FROM rm_users u {DISCOVER_FILTER}"),
+        format!("{USER_SELECT} {DISCOVER_FILTER} {USER_ORDER} LIMIT $2 OFFSET $3"),
+    )
+}
+
 /// A page of people to follow, by popularity, and how many there are.
 ///
 /// # Errors
@@ -126,21 +136,35 @@ pub async fn discover_users(
     viewer: &str,
     page: Page,
 ) -> Result<(i64, Vec<UserRow>), sqlx::Error> {
-    let count: i64 = sqlx::query_scalar(&format!(
-        "SELECT count(*) FROM rm_users u {DISCOVER_FILTER}"
-    ))
-    .bind(viewer)
-    .fetch_one(pool)
-    .await?;
-    let rows = sqlx::query_as(&format!(
-        "{USER_SELECT} {DISCOVER_FILTER} {USER_ORDER} LIMIT $2 OFFSET $3"
-    ))
-    .bind(viewer)
-    .bind(page.limit)
-    .bind(page.offset)
-    .fetch_all(pool)
-    .await?;
-    Ok((count, rows))
+    let (count, rows) = discover_users_sql();
+    paged(pool, &count, &rows, &[viewer], page).await
+}
+
+/// How many rows `count` finds and the page of `rows`: both bind `keys` as `$1`, `$2`, …
+/// (a statement may leave one unused), `rows` then the page's limit and offset.
+async fn paged<T>(
+    pool: &PgPool,
+    count: &str,
+    rows: &str,
+    keys: &[&str],
+    page: Page,
+) -> Result<(i64, Vec<T>), sqlx::Error>
+where
+    T: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
+{
+    let total = keys
+        .iter()
+        .fold(sqlx::query_scalar(count), |q, key| q.bind(*key))
+        .fetch_one(pool)
+        .await?;
+    let found = keys
+        .iter()
+        .fold(sqlx::query_as(rows), |q, key| q.bind(*key))
+        .bind(page.limit)
+        .bind(page.offset)
+        .fetch_all(pool)
+        .await?;
+    Ok((total, found))
 }
 
 /// The most people an onboarding list holds besides the code's owner.
@@ -220,20 +244,19 @@ pub async fn discover_stations(
     viewer: &str,
     page: Page,
 ) -> Result<(i64, Vec<StationRow>), sqlx::Error> {
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_stations")
-        .fetch_one(pool)
-        .await?;
-    let rows = sqlx::query_as(&format!(
+    let rows = format!(
         "{STATION_SELECT}
          ORDER BY st.followers DESC, st.hums DESC, st.created_at, st.station_id
          LIMIT $2 OFFSET $3"
-    ))
-    .bind(viewer)
-    .bind(page.limit)
-    .bind(page.offset)
-    .fetch_all(pool)
-    .await?;
-    Ok((count, rows))
+    );
+    paged(
+        pool,
+        "SELECT count(*) FROM rm_stations",
+        &rows,
+        &[viewer],
+        page,
+    )
+    .await
 }
 
 const HUM_SELECT: &str = "
@@ -265,19 +288,8 @@ pub async fn station_hums(
 ) -> Result<(i64, Vec<HumRow>), sqlx::Error> {
     let filter = "WHERE h.station_id = $2
       AND NOT EXISTS (SELECT 1 FROM rm_user_mutes m WHERE m.user_id = $1 AND m.muted_user_id = h.user_id)";
-    let count: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM rm_hums h {filter}"))
-        .bind(viewer)
-        .bind(station_id)
-        .fetch_one(pool)
-        .await?;
-    let rows = sqlx::query_as(&format!(
-        "{HUM_SELECT} {filter} ORDER BY h.posted_at DESC, h.hum_id LIMIT $3 OFFSET $4"
-    ))
-    .bind(viewer)
-    .bind(station_id)
-    .bind(page.limit)
-    .bind(page.offset)
-    .fetch_all(pool)
-    .await?;
-    Ok((count, rows))
+    let count = format!("SELECT count(*) FROM rm_hums h {filter}");
+    let rows =
+        format!("{HUM_SELECT} {filter} ORDER BY h.posted_at DESC, h.hum_id LIMIT $3 OFFSET $4");
+    paged(pool, &count, &rows, &[viewer, station_id], page).await
 }

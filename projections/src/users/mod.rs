@@ -6,10 +6,13 @@ use aggregates::session::SessionEvent;
 use aggregates::user::{Role, UserEvent};
 use sqlx::PgConnection;
 
-use crate::{Envelope, Projection, ProjectionError};
+use crate::{write, Envelope, Projection, ProjectionError};
 
 /// Builds `rm_users` from `User` events (and logins, from `Session.SessionStarted`).
 pub struct UsersProjection;
+
+/// A login (`Session.SessionStarted`, or the user's own copy of it) moves `last_login`.
+const LAST_LOGIN: &str = "UPDATE rm_users SET last_login = $2 WHERE user_id = $1";
 
 fn role_name(role: Role) -> &'static str {
     match role {
@@ -38,11 +41,7 @@ impl Projection for UsersProjection {
             if let SessionEvent::SessionStarted { user_id, at, .. } =
                 env.decode::<SessionEvent>()?
             {
-                sqlx::query("UPDATE rm_users SET last_login = $2 WHERE user_id = $1")
-                    .bind(user_id)
-                    .bind(at)
-                    .execute(&mut *conn)
-                    .await?;
+                write::set(conn, LAST_LOGIN, &user_id, at).await?;
             }
             return Ok(());
         }
@@ -82,10 +81,12 @@ impl Projection for UsersProjection {
                 .await?;
             }
             UserEvent::PasswordSet { .. } => {
-                sqlx::query("UPDATE rm_users SET has_password = true WHERE user_id = $1")
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await?;
+                write::touch(
+                    conn,
+                    "UPDATE rm_users SET has_password = true WHERE user_id = $1",
+                    id,
+                )
+                .await?;
             }
             UserEvent::ProviderLinked {
                 provider,
@@ -94,19 +95,21 @@ impl Projection for UsersProjection {
                 ..
             } => {
                 let link = serde_json::json!({ provider: {"subject": subject, "picture_url": picture_url} });
-                sqlx::query("UPDATE rm_users SET providers = providers || $2 WHERE user_id = $1")
-                    .bind(id)
-                    .bind(link)
-                    .execute(&mut *conn)
-                    .await?;
+                write::set(
+                    conn,
+                    "UPDATE rm_users SET providers = providers || $2 WHERE user_id = $1",
+                    id,
+                    link,
+                )
+                .await?;
             }
             UserEvent::SpotifyTokensUpdated { country, .. } => {
-                sqlx::query(
+                write::set(
+                    conn,
                     "UPDATE rm_users SET country = COALESCE($2, country) WHERE user_id = $1",
+                    id,
+                    country,
                 )
-                .bind(id)
-                .bind(country)
-                .execute(&mut *conn)
                 .await?;
             }
             UserEvent::DetailsUpdated { details, .. } => {
@@ -126,11 +129,13 @@ impl Projection for UsersProjection {
                 .await?;
             }
             UserEvent::UsernameChanged { username, .. } => {
-                sqlx::query("UPDATE rm_users SET username = $2 WHERE user_id = $1")
-                    .bind(id)
-                    .bind(username)
-                    .execute(&mut *conn)
-                    .await?;
+                write::set(
+                    conn,
+                    "UPDATE rm_users SET username = $2 WHERE user_id = $1",
+                    id,
+                    username,
+                )
+                .await?;
             }
             UserEvent::ProfileRegistered {
                 profile,
@@ -156,19 +161,18 @@ impl Projection for UsersProjection {
                 .execute(&mut *conn)
                 .await?;
             }
-            UserEvent::ProfilePictureChanged { url, .. } => {
-                sqlx::query("UPDATE rm_users SET profile_picture = $2 WHERE user_id = $1")
-                    .bind(id)
-                    .bind(url)
-                    .execute(&mut *conn)
-                    .await?;
+            UserEvent::ProfilePictureChanged { url, .. }
+            | UserEvent::ProfilePictureUploaded { url, .. } => {
+                write::set(
+                    conn,
+                    "UPDATE rm_users SET profile_picture = $2 WHERE user_id = $1",
+                    id,
+                    url,
+                )
+                .await?;
             }
             UserEvent::SessionStarted { at, .. } => {
-                sqlx::query("UPDATE rm_users SET last_login = $2 WHERE user_id = $1")
-                    .bind(id)
-                    .bind(at)
-                    .execute(&mut *conn)
-                    .await?;
+                write::set(conn, LAST_LOGIN, id, at).await?;
             }
             UserEvent::RoleChanged {
                 role, privileges, ..
@@ -183,38 +187,34 @@ impl Projection for UsersProjection {
                     .await?;
             }
             UserEvent::UserDisabled { .. } => {
-                sqlx::query("UPDATE rm_users SET disabled = true WHERE user_id = $1")
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await?;
+                write::touch(
+                    conn,
+                    "UPDATE rm_users SET disabled = true WHERE user_id = $1",
+                    id,
+                )
+                .await?;
             }
             UserEvent::UserDeleted { .. } => {
-                sqlx::query("DELETE FROM rm_users WHERE user_id = $1")
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await?;
+                write::touch(conn, "DELETE FROM rm_users WHERE user_id = $1", id).await?;
             }
             UserEvent::ReferralCredited { .. } => {
-                sqlx::query("UPDATE rm_users SET tokens = tokens + 1 WHERE user_id = $1")
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await?;
+                write::touch(
+                    conn,
+                    "UPDATE rm_users SET tokens = tokens + 1 WHERE user_id = $1",
+                    id,
+                )
+                .await?;
             }
             UserEvent::NotificationIdChanged {
                 notification_id, ..
             } => {
-                sqlx::query("UPDATE rm_users SET notification_id = $2 WHERE user_id = $1")
-                    .bind(id)
-                    .bind(notification_id)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            UserEvent::ProfilePictureUploaded { url, .. } => {
-                sqlx::query("UPDATE rm_users SET profile_picture = $2 WHERE user_id = $1")
-                    .bind(id)
-                    .bind(url)
-                    .execute(&mut *conn)
-                    .await?;
+                write::set(
+                    conn,
+                    "UPDATE rm_users SET notification_id = $2 WHERE user_id = $1",
+                    id,
+                    notification_id,
+                )
+                .await?;
             }
             UserEvent::SessionRevoked { .. }
             | UserEvent::AllSessionsRevoked { .. }

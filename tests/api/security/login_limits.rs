@@ -78,13 +78,7 @@ async fn parallel_wrong_logins_cannot_outrun_the_budget() {
     assert!(refused <= BUDGET, "{refused} guesses were checked");
     assert_eq!(refused + throttled, GUESSES);
     // This client stays locked out of this account, even with the right password...
-    let a = tf
-        .post(
-            "/auth/token/",
-            None,
-            json!({"username": "test_user_001", "password": "Hello World"}),
-        )
-        .await;
+    let a = tf.token("test_user_001", "Hello World").await;
     assert_eq!(a.status, 429, "{a:?}");
     assert!(a.headers.contains_key("retry-after"));
     // ...while the owner, from another client, signs in.
@@ -123,13 +117,7 @@ async fn median_refusal(tf: &Tf, username: &str, n: usize) -> Duration {
     let mut times = Vec::new();
     for _ in 0..n {
         let started = Instant::now();
-        let a = tf
-            .post(
-                "/auth/token/",
-                None,
-                json!({"username": username, "password": "wrong guess"}),
-            )
-            .await;
+        let a = tf.token(username, "wrong guess").await;
         times.push(started.elapsed());
         assert_eq!(a.status, 401, "{a:?}");
     }
@@ -142,13 +130,7 @@ async fn a_password_less_account_costs_a_login_like_any_other() {
     let tf = spawn_configured(|c| c.login_max_failures = 1_000).await;
     tf.create_user("test_user_001", "Hello World").await;
     // An OAuth-only account: no password at all.
-    let a = tf
-        .post(
-            "/auth/o-auth/google/",
-            None,
-            json!({"accessToken": "g-nopic"}),
-        )
-        .await;
+    let a = tf.oauth("google/", None, "g-nopic").await;
     assert_eq!(a.status, 200, "{a:?}");
     let oauth_only = a.body["username"].as_str().unwrap().to_string();
     // Warm up both paths, then compare, interleaved.

@@ -83,13 +83,7 @@ async fn an_email_change_voids_a_mailed_reset_token() {
 async fn creating_a_password_voids_a_mailed_reset_token() {
     let tf = spawn().await;
     // An OAuth-only account.
-    let a = tf
-        .post(
-            "/auth/o-auth/google/",
-            None,
-            json!({"accessToken": "g-nopic"}),
-        )
-        .await;
+    let a = tf.oauth("google/", None, "g-nopic").await;
     assert_eq!(a.status, 200, "{a:?}");
     let access = a.body["access"].as_str().unwrap().to_string();
     let username = a.body["username"].as_str().unwrap().to_string();

@@ -14,14 +14,9 @@ async fn obtain_and_refresh_a_pair_with_the_seed_bodies() {
     tf.create_user("test_user_001", "Hello World").await;
 
     // Both spellings of the path.
+    let login = json!({"username": "test_user_001", "password": "Hello World"});
     for path in ["/auth/token/", "/auth/token"] {
-        let a = tf
-            .post(
-                path,
-                None,
-                json!({"username": "test_user_001", "password": "Hello World"}),
-            )
-            .await;
+        let a = tf.post(path, None, login.clone()).await;
         assert_eq!(a.status, 200, "{a:?}");
         assert_eq!(super::keys(&a.body), super::sorted(&["access", "refresh"]));
     }
@@ -37,9 +32,7 @@ async fn obtain_and_refresh_a_pair_with_the_seed_bodies() {
     assert_eq!(a.body["code"], "token_not_valid");
 
     // Refresh gives a new access token, and only from a refresh token.
-    let a = tf
-        .post("/auth/token/refresh/", None, json!({"refresh": refresh}))
-        .await;
+    let a = tf.refresh(&refresh).await;
     assert_eq!(a.status, 200, "{a:?}");
     assert_eq!(super::keys(&a.body), super::sorted(&["access"]));
     let fresh = a.body["access"].as_str().unwrap().to_string();
@@ -130,23 +123,11 @@ async fn a_wrong_password_and_an_unknown_user_look_the_same() {
     let mut unknown = Duration::ZERO;
     for i in 0..3 {
         let started = Instant::now();
-        let a = tf
-            .post(
-                "/auth/token/",
-                None,
-                json!({"username": "test_user_001", "password": format!("nope {i}")}),
-            )
-            .await;
+        let a = tf.token("test_user_001", &format!("nope {i}")).await;
         wrong += started.elapsed();
         assert_eq!((a.status, &a.body), (401, &expected));
         let started = Instant::now();
-        let a = tf
-            .post(
-                "/auth/token/",
-                None,
-                json!({"username": format!("ghost_{i}"), "password": "Hello World"}),
-            )
-            .await;
+        let a = tf.token(&format!("ghost_{i}"), "Hello World").await;
         unknown += started.elapsed();
         assert_eq!((a.status, &a.body), (401, &expected));
     }
@@ -168,23 +149,11 @@ async fn failed_logins_are_throttled_per_account_and_client() {
     tf.create_user("test_user_001", "Hello World").await;
     tf.create_user("test_user_002", "Hello World").await;
     for _ in 0..3 {
-        let a = tf
-            .post(
-                "/auth/token/",
-                None,
-                json!({"username": "test_user_001", "password": "wrong"}),
-            )
-            .await;
+        let a = tf.token("test_user_001", "wrong").await;
         assert_eq!(a.status, 401);
     }
     // Even the right password is refused now, with DRF's throttling body.
-    let a = tf
-        .post(
-            "/auth/token/",
-            None,
-            json!({"username": "test_user_001", "password": "Hello World"}),
-        )
-        .await;
+    let a = tf.token("test_user_001", "Hello World").await;
     assert_eq!(a.status, 429, "{a:?}");
     assert!(a.body["detail"]
         .as_str()
@@ -195,20 +164,9 @@ async fn failed_logins_are_throttled_per_account_and_client() {
     tf.login("test_user_002", "Hello World").await;
     // Unknown accounts are throttled too (nothing tells them apart).
     for _ in 0..3 {
-        tf.post(
-            "/auth/token/",
-            None,
-            json!({"username": "ghost", "password": "x"}),
-        )
-        .await;
+        tf.token("ghost", "x").await;
     }
-    let a = tf
-        .post(
-            "/auth/token/",
-            None,
-            json!({"username": "ghost", "password": "x"}),
-        )
-        .await;
+    let a = tf.token("ghost", "x").await;
     assert_eq!(a.status, 429);
     tf.app.stop().await;
 }
@@ -216,9 +174,8 @@ async fn failed_logins_are_throttled_per_account_and_client() {
 #[tokio::test]
 async fn revoking_one_some_or_all_sessions_takes_effect_at_once() {
     let tf = spawn().await;
-    tf.create_user("test_user_001", "Hello World").await;
+    let (a1, r1) = tf.signed_up("test_user_001", "Hello World").await;
     tf.create_user("test_user_002", "Hello World").await;
-    let (a1, r1) = tf.login("test_user_001", "Hello World").await;
     let (a2, r2) = tf.login("test_user_001", "Hello World").await;
     let (a3, _r3) = tf.login("test_user_001", "Hello World").await;
     let me = "/users/test_user_001";
@@ -228,15 +185,7 @@ async fn revoking_one_some_or_all_sessions_takes_effect_at_once() {
         .put("/auth/token/", Some(&a3), json!({"token": r1}))
         .await;
     assert_eq!((a.status, &a.body), (200, &json!({"tokens_deleted": 1})));
-    assert_eq!(
-        tf.get(me, Some(&a1)).await.status,
-        401,
-        "access of the revoked session"
-    );
-    let a = tf
-        .post("/auth/token/refresh/", None, json!({"refresh": r1}))
-        .await;
-    assert_eq!(a.status, 401);
+    tf.assert_ended(me, &a1, &r1).await;
     assert_eq!(tf.get(me, Some(&a2)).await.status, 200);
     // Again: nothing left to revoke.
     let a = tf.put("/auth/token", Some(&a3), json!({"token": r1})).await;
@@ -280,11 +229,7 @@ async fn revoking_one_some_or_all_sessions_takes_effect_at_once() {
         .await;
     assert_eq!((a.status, &a.body), (200, &json!({"tokens_deleted": 2})));
     assert_eq!(tf.get(me, Some(&a3)).await.status, 401);
-    assert_eq!(tf.get(me, Some(&a4)).await.status, 401);
-    let a = tf
-        .post("/auth/token/refresh/", None, json!({"refresh": r4}))
-        .await;
-    assert_eq!(a.status, 401);
+    tf.assert_ended(me, &a4, &r4).await;
     // A new login works as before.
     let (a5, _) = tf.login("test_user_001", "Hello World").await;
     assert_eq!(tf.get(me, Some(&a5)).await.status, 200);
@@ -298,13 +243,7 @@ async fn sixty_four_concurrent_logins_to_one_account_all_succeed_and_revoke_all_
     let tf = spawn().await;
     tf.create_user("many_devices", "Hello World").await;
     let other = crate::helpers::spawn_with(tf.app.config.clone(), humit::startup::Mode::API).await;
-    let logins = (0..64).map(|_| {
-        tf.post(
-            "/auth/token/",
-            None,
-            json!({"username": "many_devices", "password": "Hello World"}),
-        )
-    });
+    let logins = (0..64).map(|_| tf.token("many_devices", "Hello World"));
     let answers = futures::future::join_all(logins).await;
     let failed: Vec<_> = answers.iter().filter(|a| a.status != 200).collect();
     assert!(failed.is_empty(), "every login succeeds: {failed:?}");
@@ -357,9 +296,7 @@ async fn sixty_four_concurrent_logins_to_one_account_all_succeed_and_revoke_all_
     }
     assert!(revoked.elapsed() < Duration::from_secs(1) + Duration::from_millis(500));
     for (_, refresh) in tokens.iter().take(8) {
-        let a = tf
-            .post("/auth/token/refresh/", None, json!({"refresh": refresh}))
-            .await;
+        let a = tf.refresh(refresh).await;
         assert_eq!(a.status, 401, "{a:?}");
     }
     other.stop().await;

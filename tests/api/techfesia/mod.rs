@@ -12,6 +12,7 @@ pub mod passwords;
 pub mod providers;
 mod roles;
 pub mod smtp;
+mod user_changes;
 mod users;
 
 use humit::config::Config;
@@ -34,6 +35,51 @@ pub struct Answer {
     pub status: u16,
     pub body: Value,
     pub headers: reqwest::header::HeaderMap,
+}
+
+/// One request of a table and the status it must get.
+pub struct Row {
+    status: u16,
+    method: Method,
+    path: String,
+    body: Option<Value>,
+}
+
+impl Row {
+    /// `GET path` must answer `status`.
+    pub fn get(status: u16, path: &str) -> Self {
+        Self::new(status, Method::GET, path, None)
+    }
+
+    /// `DELETE path` must answer `status`.
+    pub fn delete(status: u16, path: &str) -> Self {
+        Self::new(status, Method::DELETE, path, None)
+    }
+
+    /// `PUT path` without a body must answer `status`.
+    pub fn put_bare(status: u16, path: &str) -> Self {
+        Self::new(status, Method::PUT, path, None)
+    }
+
+    /// `PUT path` with `body` must answer `status`.
+    pub fn put(status: u16, path: &str, body: Value) -> Self {
+        Self::new(status, Method::PUT, path, Some(body))
+    }
+
+    /// `POST path` with `body` must answer `status`.
+    pub fn post(status: u16, path: &str, body: Value) -> Self {
+        Self::new(status, Method::POST, path, Some(body))
+    }
+
+    fn new(status: u16, method: Method, path: &str, body: Option<Value>) -> Self {
+        let path = path.to_string();
+        Self {
+            status,
+            method,
+            path,
+            body,
+        }
+    }
 }
 
 /// The ten fields of a user in the seed, in its order.
@@ -117,6 +163,50 @@ impl Tf {
         self.call(Method::PUT, path, token, Some(body)).await
     }
 
+    /// Sends `method path` as `token` (with `body`, if any) and asserts the status.
+    pub async fn expect(
+        &self,
+        status: u16,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        let answer = self.call(method.clone(), path, token, body).await;
+        assert_eq!(answer.status, status, "{method} {path}: {answer:?}");
+        answer
+    }
+
+    /// [`Tf::expect`] for each row of a table, all sent as `token`: one row a request, so a
+    /// failing one names itself.
+    pub async fn expect_as<const N: usize>(&self, token: Option<&str>, rows: [Row; N]) {
+        for row in rows {
+            let (status, method) = (row.status, row.method);
+            self.expect(status, method, &row.path, token, row.body)
+                .await;
+        }
+    }
+
+    /// `POST /auth/o-auth/<provider>` (`provider` as the path ends: `google/`, `google`) with a
+    /// provider's access token, signed in as `bearer` or not.
+    pub async fn oauth(&self, provider: &str, bearer: Option<&str>, access_token: &str) -> Answer {
+        let path = format!("/auth/o-auth/{provider}");
+        self.post(&path, bearer, json!({"accessToken": access_token}))
+            .await
+    }
+
+    /// `POST /auth/token/`: a sign-in attempt, whatever it answers.
+    pub async fn token(&self, username: &str, password: &str) -> Answer {
+        let body = json!({"username": username, "password": password});
+        self.post("/auth/token/", None, body).await
+    }
+
+    /// `POST /auth/token/refresh/` with a refresh token.
+    pub async fn refresh(&self, refresh: &str) -> Answer {
+        let body = json!({"refresh": refresh});
+        self.post("/auth/token/refresh/", None, body).await
+    }
+
     /// Creates a user with the seed's fields around `username`; answers the 201 body.
     pub async fn create_user(&self, username: &str, password: &str) -> Value {
         let answer = self
@@ -128,18 +218,28 @@ impl Tf {
 
     /// Signs in; answers (access, refresh).
     pub async fn login(&self, username: &str, password: &str) -> (String, String) {
-        let answer = self
-            .post(
-                "/auth/token/",
-                None,
-                json!({"username": username, "password": password}),
-            )
-            .await;
+        let answer = self.token(username, password).await;
         assert_eq!(answer.status, 200, "{answer:?}");
         (
             answer.body["access"].as_str().unwrap().to_string(),
             answer.body["refresh"].as_str().unwrap().to_string(),
         )
+    }
+
+    /// Creates `username` with the seed's fields and `password` and signs in; answers
+    /// (access, refresh).
+    pub async fn signed_up(&self, username: &str, password: &str) -> (String, String) {
+        self.create_user(username, password).await;
+        self.login(username, password).await
+    }
+
+    /// Asserts that a session is over: `GET path` with its access token answers 401, and so
+    /// does a refresh with its refresh token.
+    pub async fn assert_ended(&self, path: &str, access: &str, refresh: &str) {
+        let a = self.get(path, Some(access)).await;
+        assert_eq!(a.status, 401, "the access token still works: {a:?}");
+        let a = self.refresh(refresh).await;
+        assert_eq!(a.status, 401, "the refresh token still works: {a:?}");
     }
 
     /// Creates the superuser (through the CLI's use case) and signs in; answers its access token.

@@ -2,21 +2,14 @@
 //! create or sign into the linked account, link to a signed-in account, never by email,
 //! pictures from a linked provider, and passwords for OAuth-only accounts.
 
-use reqwest::Method;
 use serde_json::json;
 
-use super::{keys, sorted, spawn};
+use super::{keys, sorted, spawn, Row};
 
 #[tokio::test]
 async fn sign_in_creates_then_finds_the_account_for_each_provider() {
     let tf = spawn().await;
-    let a = tf
-        .post(
-            "/auth/o-auth/google/",
-            None,
-            json!({"accessToken": "g-alice"}),
-        )
-        .await;
+    let a = tf.oauth("google/", None, "g-alice").await;
     assert_eq!(a.status, 200, "{a:?}");
     assert_eq!(keys(&a.body), sorted(&["access", "refresh", "username"]));
     assert_eq!(a.body["username"], "alice");
@@ -40,13 +33,7 @@ async fn sign_in_creates_then_finds_the_account_for_each_provider() {
     );
 
     // Again: the same account, a new session.
-    let a = tf
-        .post(
-            "/auth/o-auth/google",
-            None,
-            json!({"accessToken": "g-alice"}),
-        )
-        .await;
+    let a = tf.oauth("google", None, "g-alice").await;
     assert_eq!(a.body["username"], "alice");
     assert_eq!(
         tf.get("/users?username=alice", Some(&tf.root().await))
@@ -59,21 +46,9 @@ async fn sign_in_creates_then_finds_the_account_for_each_provider() {
     );
 
     // GitHub, Facebook and Spotify, each parsed its own way.
-    let a = tf
-        .post(
-            "/auth/o-auth/github/",
-            None,
-            json!({"accessToken": "gh-bob"}),
-        )
-        .await;
+    let a = tf.oauth("github/", None, "gh-bob").await;
     assert_eq!(a.body["username"], "bobcodes");
-    let a = tf
-        .post(
-            "/auth/o-auth/facebook/",
-            None,
-            json!({"accessToken": "fb-dan"}),
-        )
-        .await;
+    let a = tf.oauth("facebook/", None, "fb-dan").await;
     assert_eq!(a.status, 200, "{a:?}");
     let dan = a.body["access"].as_str().unwrap().to_string();
     let user = a.body["username"].as_str().unwrap().to_string();
@@ -87,56 +62,28 @@ async fn sign_in_creates_then_finds_the_account_for_each_provider() {
         .find(|s| s.path == "/facebook/me")
         .unwrap();
     assert_eq!(fb.query.as_deref(), Some("fields=id,name,email,picture"));
-    let a = tf
-        .post(
-            "/auth/o-auth/spotify/",
-            None,
-            json!({"accessToken": "sp-erin"}),
-        )
-        .await;
+    let a = tf.oauth("spotify/", None, "sp-erin").await;
     assert_eq!(a.body["username"], "erin.sp");
 
     // Refused tokens, unknown providers, missing fields, providers down.
-    let a = tf
-        .post(
-            "/auth/o-auth/google/",
-            None,
-            json!({"accessToken": "forged"}),
-        )
-        .await;
-    assert_eq!(a.status, 401);
-    let a = tf
-        .post("/auth/o-auth/myspace/", None, json!({"accessToken": "x"}))
-        .await;
-    assert_eq!(a.status, 404);
+    for (provider, token, status) in [("google/", "forged", 401), ("myspace/", "x", 404)] {
+        let a = tf.oauth(provider, None, token).await;
+        assert_eq!(a.status, status, "{provider} {token}: {a:?}");
+    }
     let a = tf.post("/auth/o-auth/google/", None, json!({})).await;
     assert_eq!(
         (a.status, a.body),
         (400, json!({"accessToken": ["This field is required."]}))
     );
     tf.providers.set_failing(true);
-    let a = tf
-        .post(
-            "/auth/o-auth/google/",
-            None,
-            json!({"accessToken": "g-alice"}),
-        )
-        .await;
+    let a = tf.oauth("google/", None, "g-alice").await;
     assert_eq!(a.status, 502);
     tf.providers.set_failing(false);
 
     // A disabled account cannot sign in with its provider either.
-    let a = tf
-        .call(Method::PUT, "/users/alice/disable", Some(&access), None)
-        .await;
-    assert_eq!(a.status, 200);
-    let a = tf
-        .post(
-            "/auth/o-auth/google/",
-            None,
-            json!({"accessToken": "g-alice"}),
-        )
-        .await;
+    let disable = Row::put_bare(200, "/users/alice/disable");
+    tf.expect_as(Some(&access), [disable]).await;
+    let a = tf.oauth("google/", None, "g-alice").await;
     assert_eq!(a.status, 401);
     tf.app.stop().await;
 }
@@ -150,13 +97,7 @@ async fn an_email_match_never_links_but_the_owner_can_link() {
     let (bob, _) = tf.login("bob", "Hello World").await;
 
     // Signing in with Google as that email makes a separate account, without the email.
-    let a = tf
-        .post(
-            "/auth/o-auth/google/",
-            None,
-            json!({"accessToken": "g-bob-email"}),
-        )
-        .await;
+    let a = tf.oauth("google/", None, "g-bob-email").await;
     assert_eq!(a.status, 200, "{a:?}");
     let other = a.body["username"].as_str().unwrap().to_string();
     assert_ne!(other, "bob");
@@ -170,151 +111,83 @@ async fn an_email_match_never_links_but_the_owner_can_link() {
     assert_eq!(modes.body, json!({"password": true, "o-auth": []}));
 
     // bob, signed in, links GitHub to his account.
-    let a = tf
-        .post(
-            "/auth/o-auth/github/",
-            Some(&bob),
-            json!({"accessToken": "gh-bob"}),
-        )
-        .await;
+    let a = tf.oauth("github/", Some(&bob), "gh-bob").await;
     assert_eq!(a.status, 200, "{a:?}");
     assert_eq!(a.body["username"], "bob");
     let modes = tf.get("/users/bob/auth_modes", Some(&bob)).await;
     assert_eq!(modes.body, json!({"password": true, "o-auth": ["github"]}));
     // Now GitHub signs into bob, without a password.
-    let a = tf
-        .post(
-            "/auth/o-auth/github/",
-            None,
-            json!({"accessToken": "gh-bob"}),
-        )
-        .await;
+    let a = tf.oauth("github/", None, "gh-bob").await;
     assert_eq!(a.body["username"], "bob");
     // The Google identity belongs to the other account: bob cannot take it.
-    let a = tf
-        .post(
-            "/auth/o-auth/google/",
-            Some(&bob),
-            json!({"accessToken": "g-bob-email"}),
-        )
-        .await;
+    let a = tf.oauth("google/", Some(&bob), "g-bob-email").await;
     assert_eq!(a.status, 422, "{a:?}");
     assert!(a.body["errors"]["accessToken"].is_string());
     // A token that is sent must be valid.
-    let a = tf
-        .post(
-            "/auth/o-auth/github/",
-            Some("sample_token"),
-            json!({"accessToken": "gh-bob"}),
-        )
-        .await;
+    let a = tf.oauth("github/", Some("sample_token"), "gh-bob").await;
     assert_eq!(a.status, 401);
 
     // Pictures from a linked provider.
+    let picture = "/users/bob/picture";
     let a = tf
-        .put(
-            "/users/bob/picture",
-            Some(&bob),
-            json!({"provider": "github"}),
-        )
+        .put(picture, Some(&bob), json!({"provider": "github"}))
         .await;
-    assert_eq!(
-        (a.status, a.body),
-        (200, json!({"message": "Profile Picture updated"}))
-    );
+    let updated = json!({"message": "Profile Picture updated"});
+    assert_eq!((a.status, a.body), (200, updated));
     let me = tf.get("/users/bob", Some(&bob)).await;
     assert_eq!(me.body["profilePicture"], "https://avatars.example/bob.png");
-    let a = tf
-        .put(
-            "/users/bob/picture",
-            Some(&bob),
-            json!({"provider": "google"}),
-        )
-        .await;
-    assert_eq!(a.status, 422);
-    let a = tf
-        .put(
-            "/users/bob/picture",
-            Some(&bob),
-            json!({"provider": "orkut"}),
-        )
-        .await;
-    assert_eq!(a.status, 400);
-    // Without a body: the first linked provider.
-    let a = tf
-        .call(Method::PUT, "/users/bob/picture/", Some(&bob), None)
-        .await;
-    assert_eq!(a.status, 200);
+    tf.expect_as(
+        Some(&bob),
+        [
+            Row::put(422, picture, json!({"provider": "google"})),
+            Row::put(400, picture, json!({"provider": "orkut"})),
+            // Without a body: the first linked provider.
+            Row::put_bare(200, "/users/bob/picture/"),
+        ],
+    )
+    .await;
     // No linked provider at all.
     let (plain, _) = tf.login("bob_other", "Hello World").await;
+    let google = json!({"provider": "google"});
     let a = tf
-        .put(
-            "/users/bob_other/picture",
-            Some(&plain),
-            json!({"provider": "google"}),
-        )
+        .put("/users/bob_other/picture", Some(&plain), google)
         .await;
     assert_eq!(a.status, 422);
     assert!(a.body["errors"]["provider"].is_string());
     // Someone else's picture.
-    let a = tf
-        .put(
-            "/users/bob/picture",
-            Some(&plain),
-            json!({"provider": "github"}),
-        )
+    let github = json!({"provider": "github"});
+    tf.expect_as(Some(&plain), [Row::put(403, picture, github)])
         .await;
-    assert_eq!(a.status, 403);
     tf.app.stop().await;
 }
 
 #[tokio::test]
 async fn an_oauth_only_account_creates_a_password() {
     let tf = spawn().await;
-    let a = tf
-        .post(
-            "/auth/o-auth/google/",
-            None,
-            json!({"accessToken": "g-nopic"}),
-        )
-        .await;
+    let a = tf.oauth("google/", None, "g-nopic").await;
     assert_eq!(a.status, 200);
     let access = a.body["access"].as_str().unwrap().to_string();
     let username = a.body["username"].as_str().unwrap().to_string();
     let path = format!("/users/{username}/password/");
     // No password to change.
-    let a = tf
-        .put(
-            &path,
-            Some(&access),
-            json!({"oldPassword": "x", "newPassword": "new_password"}),
-        )
-        .await;
+    let change = json!({"oldPassword": "x", "newPassword": "new_password"});
+    let a = tf.put(&path, Some(&access), change).await;
     assert_eq!(a.status, 422);
     assert!(a.body["errors"]["password"].is_string());
-    // No picture at the provider.
-    let a = tf
-        .put(
-            &format!("/users/{username}/picture"),
-            Some(&access),
-            json!({}),
-        )
+    // No picture at the provider; a body without the password.
+    let picture = format!("/users/{username}/picture");
+    let rows = [
+        Row::put(422, &picture, json!({})),
+        Row::post(400, &path, json!({})),
+    ];
+    tf.expect_as(Some(&access), rows).await;
+    // Create: the seed's body and answer; once only.
+    let password = json!({"password": "Hello World"});
+    let a = tf.post(&path, Some(&access), password.clone()).await;
+    let created = json!({"message": "new password created"});
+    assert_eq!((a.status, a.body), (201, created));
+    tf.expect_as(Some(&access), [Row::post(422, &path, password)])
         .await;
-    assert_eq!(a.status, 422);
-    // Create: the seed's body and answer.
-    let a = tf.post(&path, Some(&access), json!({})).await;
-    assert_eq!(a.status, 400);
-    let a = tf
-        .post(&path, Some(&access), json!({"password": "Hello World"}))
-        .await;
-    assert_eq!(
-        (a.status, a.body),
-        (201, json!({"message": "new password created"}))
-    );
-    let a = tf
-        .post(&path, Some(&access), json!({"password": "Hello World"}))
-        .await;
-    assert_eq!(a.status, 422);
     let modes = tf
         .get(&format!("/users/{username}/auth_modes"), Some(&access))
         .await;
@@ -344,13 +217,7 @@ async fn a_humit_spotify_account_is_the_same_person_in_techfesia() {
         .await;
     assert_eq!(a.status, 200, "{a:?}");
     // Techfesia's Spotify sign-in finds that account: one identity, two dialects.
-    let a = tf
-        .post(
-            "/auth/o-auth/spotify/",
-            None,
-            json!({"accessToken": "sp-erin"}),
-        )
-        .await;
+    let a = tf.oauth("spotify/", None, "sp-erin").await;
     assert_eq!(a.status, 200, "{a:?}");
     let username = a.body["username"].as_str().unwrap().to_string();
     let access = a.body["access"].as_str().unwrap().to_string();
@@ -382,13 +249,7 @@ async fn a_new_identity_signing_in_many_times_at_once_gets_one_account() {
     // The first sign-in claims the identity a moment before it stores the account; the
     // others wait for it instead of answering 401 for an account that is still being made.
     let tf = spawn().await;
-    let storm = (0..8).map(|_| {
-        tf.post(
-            "/auth/o-auth/google/",
-            None,
-            json!({"accessToken": "g-alice"}),
-        )
-    });
+    let storm = (0..8).map(|_| tf.oauth("google/", None, "g-alice"));
     let answers = futures::future::join_all(storm).await;
     let mut usernames = std::collections::BTreeSet::new();
     for a in &answers {

@@ -11,7 +11,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::smtp::FakeSmtp;
-use super::{spawn, spawn_configured, Tf};
+use super::{spawn, spawn_configured, Row, Tf};
 use crate::helpers::eventually;
 
 const RESET_BODY: &str =
@@ -20,11 +20,9 @@ const RESET_BODY: &str =
 #[tokio::test]
 async fn change_a_password_knowing_the_old_one() {
     let tf = spawn().await;
-    tf.create_user("test_user_001", "old_password").await;
-    tf.create_user("test_user_002", "Hello World").await;
-    let (access, _) = tf.login("test_user_001", "old_password").await;
+    let (access, _) = tf.signed_up("test_user_001", "old_password").await;
     let (other_session, _) = tf.login("test_user_001", "old_password").await;
-    let (other, _) = tf.login("test_user_002", "Hello World").await;
+    let (other, _) = tf.signed_up("test_user_002", "Hello World").await;
     let path = "/users/test_user_001/password/";
 
     // A password exists already: nothing to create.
@@ -37,67 +35,32 @@ async fn change_a_password_knowing_the_old_one() {
     let a = tf
         .put(path, Some(&access), json!({"oldPassword": "old_password"}))
         .await;
-    assert_eq!(
-        (a.status, a.body),
-        (
-            400,
-            json!({"errors": {"newPassword": "missing required field"}})
-        )
-    );
-    let a = tf
-        .put(
-            path,
-            Some(&access),
-            json!({"oldPassword": "old_password", "newPassword": "short"}),
-        )
+    let missing = json!({"errors": {"newPassword": "missing required field"}});
+    assert_eq!((a.status, a.body), (400, missing));
+    let change = |old: &str, new: &str| json!({"oldPassword": old, "newPassword": new});
+    let short = change("old_password", "short");
+    tf.expect_as(Some(&access), [Row::put(400, path, short)])
         .await;
-    assert_eq!(a.status, 400);
     let a = tf
-        .put(
-            path,
-            Some(&access),
-            json!({"oldPassword": "old_passord", "newPassword": "new_password"}),
-        )
+        .put(path, Some(&access), change("old_passord", "new_password"))
         .await;
     assert_eq!(a.status, 422);
     assert!(a.body["errors"]["oldPassword"].is_string());
-    let a = tf
-        .put(
-            path,
-            Some(&other),
-            json!({"oldPassword": "old_password", "newPassword": "new_password"}),
-        )
+    let right = change("old_password", "new_password");
+    tf.expect_as(Some(&other), [Row::put(403, path, right.clone())])
         .await;
-    assert_eq!(a.status, 403);
 
     // The seed's body.
     let a = tf
-        .put(
-            "/users/test_user_001/password",
-            Some(&access),
-            json!({"oldPassword": "old_password", "newPassword": "new_password"}),
-        )
+        .put("/users/test_user_001/password", Some(&access), right)
         .await;
     assert_eq!(a.status, 200, "{a:?}");
     assert!(a.body["message"].is_string());
     // Every session ended, this one included.
-    assert_eq!(
-        tf.get("/users/test_user_001", Some(&access)).await.status,
-        401
-    );
-    assert_eq!(
-        tf.get("/users/test_user_001", Some(&other_session))
-            .await
-            .status,
-        401
-    );
-    let a = tf
-        .post(
-            "/auth/token/",
-            None,
-            json!({"username": "test_user_001", "password": "old_password"}),
-        )
-        .await;
+    let rows = || [Row::get(401, "/users/test_user_001")];
+    tf.expect_as(Some(&access), rows()).await;
+    tf.expect_as(Some(&other_session), rows()).await;
+    let a = tf.token("test_user_001", "old_password").await;
     assert_eq!(a.status, 401);
     tf.login("test_user_001", "new_password").await;
     tf.app.stop().await;
@@ -128,20 +91,37 @@ fn token_in(text: &str) -> Option<String> {
 }
 
 async fn reset_with(tf: &Tf, token: &str, password: &str) -> super::Answer {
-    tf.call(
-        Method::PATCH,
-        "/users/test_user_001/password/",
-        None,
-        Some(json!({"resetToken": token, "newPassword": password})),
-    )
-    .await
+    let body = json!({"resetToken": token, "newPassword": password});
+    patch(tf, "/users/test_user_001/password/", body).await
+}
+
+async fn patch(tf: &Tf, path: &str, body: Value) -> super::Answer {
+    tf.call(Method::PATCH, path, None, Some(body)).await
+}
+
+/// `POST /auth/password/reset/` with `body`: asks for a reset mail.
+async fn ask_reset(tf: &Tf, body: Value) -> super::Answer {
+    tf.post("/auth/password/reset/", None, body).await
+}
+
+/// Stores a reset request for `token`, made `minutes` ago, on `user_id`.
+async fn reset_requested(tf: &Tf, user_id: &str, token: &str, minutes: i64) {
+    let command = UserCommand::RequestPasswordReset {
+        token_hash: token_hash(token),
+        now: chrono::Utc::now() - chrono::Duration::minutes(minutes),
+    };
+    let system = CommandContext::system();
+    let commands = &tf.app.state.commands;
+    commands
+        .execute::<User>(user_id, command, &system)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
 async fn reset_a_password_with_the_mailed_token_once() {
     let tf = spawn().await;
-    tf.create_user("test_user_001", "Hello World").await;
-    let (access, refresh) = tf.login("test_user_001", "Hello World").await;
+    let (access, refresh) = tf.signed_up("test_user_001", "Hello World").await;
 
     // The same 202 whether or not an account matches.
     for body in [
@@ -149,7 +129,7 @@ async fn reset_a_password_with_the_mailed_token_once() {
         json!({"email": "nobody@testers.techfesia.iiits.in"}),
         json!({"username": "nobody"}),
     ] {
-        let a = tf.post("/auth/password/reset/", None, body).await;
+        let a = ask_reset(&tf, body).await;
         assert_eq!((a.status, a.body), (202, json!({"message": RESET_BODY})));
     }
     let a = tf.post("/auth/password/reset", None, json!({})).await;
@@ -159,13 +139,7 @@ async fn reset_a_password_with_the_mailed_token_once() {
     })
     .await;
     // By username too: a second token.
-    let a = tf
-        .post(
-            "/auth/password/reset/",
-            None,
-            json!({"username": "test_user_001"}),
-        )
-        .await;
+    let a = ask_reset(&tf, json!({"username": "test_user_001"})).await;
     assert_eq!(a.status, 202);
     eventually(Duration::from_secs(10), || async {
         outbox_tokens(&tf).len() == 2
@@ -191,29 +165,12 @@ async fn reset_a_password_with_the_mailed_token_once() {
     let a = reset_with(&tf, "sampled_reset_token", "password").await;
     let invalid = json!({"error": {"resetToken": "token is invalid, expired or already used. Please get a new token"}});
     assert_eq!((a.status, &a.body), (422, &invalid));
-    let a = tf
-        .call(
-            Method::PATCH,
-            "/users/test_user_001/password/",
-            None,
-            Some(json!({"newPassword": "password"})),
-        )
-        .await;
-    assert_eq!(
-        (a.status, a.body),
-        (
-            400,
-            json!({"errors": {"resetToken": "missing required field"}})
-        )
-    );
-    let a = tf
-        .call(
-            Method::PATCH,
-            "/users/nobody/password/",
-            None,
-            Some(json!({"resetToken": tokens[0], "newPassword": "password"})),
-        )
-        .await;
+    let path = "/users/test_user_001/password/";
+    let a = patch(&tf, path, json!({"newPassword": "password"})).await;
+    let missing = json!({"errors": {"resetToken": "missing required field"}});
+    assert_eq!((a.status, a.body), (400, missing));
+    let body = json!({"resetToken": tokens[0], "newPassword": "password"});
+    let a = patch(&tf, "/users/nobody/password/", body).await;
     assert_eq!((a.status, &a.body), (422, &invalid));
 
     // The seed's reset.
@@ -223,22 +180,10 @@ async fn reset_a_password_with_the_mailed_token_once() {
         (200, json!({"message": "Password reset successfully"}))
     );
     // Sessions ended; the new password works, the old one does not.
-    assert_eq!(
-        tf.get("/users/test_user_001", Some(&access)).await.status,
-        401
-    );
-    let a = tf
-        .post("/auth/token/refresh/", None, json!({"refresh": refresh}))
+    tf.assert_ended("/users/test_user_001", &access, &refresh)
         .await;
-    assert_eq!(a.status, 401);
     tf.login("test_user_001", "password").await;
-    let a = tf
-        .post(
-            "/auth/token/",
-            None,
-            json!({"username": "test_user_001", "password": "Hello World"}),
-        )
-        .await;
+    let a = tf.token("test_user_001", "Hello World").await;
     assert_eq!(a.status, 401);
     // Used: refused; and the other pending token died with the reset.
     let a = reset_with(&tf, &tokens[0], "another password").await;
@@ -258,36 +203,12 @@ async fn an_expired_reset_token_is_refused() {
         .unwrap();
     // A token issued 31 minutes ago (the lifetime is 30).
     let token = "expired-token-expired-token-expired-token-123";
-    tf.app
-        .state
-        .commands
-        .execute::<User>(
-            &user_id,
-            UserCommand::RequestPasswordReset {
-                token_hash: token_hash(token),
-                now: chrono::Utc::now() - chrono::Duration::minutes(31),
-            },
-            &CommandContext::system(),
-        )
-        .await
-        .unwrap();
+    reset_requested(&tf, &user_id, token, 31).await;
     let a = reset_with(&tf, token, "password").await;
     assert_eq!(a.status, 422, "{a:?}");
     // The same token, fresh, works: expiry was the only reason.
     let fresh = "fresh-token-fresh-token-fresh-token-fresh-12";
-    tf.app
-        .state
-        .commands
-        .execute::<User>(
-            &user_id,
-            UserCommand::RequestPasswordReset {
-                token_hash: token_hash(fresh),
-                now: chrono::Utc::now() - chrono::Duration::minutes(29),
-            },
-            &CommandContext::system(),
-        )
-        .await
-        .unwrap();
+    reset_requested(&tf, &user_id, fresh, 29).await;
     assert_eq!(reset_with(&tf, fresh, "password").await.status, 200);
     tf.app.stop().await;
 }
@@ -302,14 +223,8 @@ async fn reset_mail_goes_through_smtp_when_configured() {
     })
     .await;
     tf.create_user("test_user_001", "Hello World").await;
-    let a = tf
-        .post(
-            "/auth/password/reset/",
-            None,
-            json!({"email": "test_user_001@testers.techfesia.iiits.in"}),
-        )
-        .await;
-    assert_eq!(a.status, 202);
+    let email = json!({"email": "test_user_001@testers.techfesia.iiits.in"});
+    assert_eq!(ask_reset(&tf, email).await.status, 202);
     let mail = smtp.next(15).await;
     assert!(mail.from.contains("no-reply@techfesia.example"), "{mail:?}");
     assert!(mail.to[0].contains("test_user_001@testers.techfesia.iiits.in"));
@@ -327,13 +242,7 @@ async fn reset_mails_are_bounded_per_account_and_client() {
     let tf = spawn().await;
     tf.create_user("test_user_001", "Hello World").await;
     for _ in 0..5 {
-        let a = tf
-            .post(
-                "/auth/password/reset/",
-                None,
-                json!({"username": "test_user_001"}),
-            )
-            .await;
+        let a = ask_reset(&tf, json!({"username": "test_user_001"})).await;
         // The answer never changes.
         assert_eq!((a.status, a.body), (202, json!({"message": RESET_BODY})));
     }

@@ -1,10 +1,9 @@
 //! Roles and privileges: the states the seed shows, granting them (superuser only), and
 //! enforcement that follows a change at once, on tokens already issued.
 
-use reqwest::Method;
 use serde_json::json;
 
-use super::{spawn, ROOT};
+use super::{spawn, Row, ROOT};
 
 #[tokio::test]
 async fn privileges_show_each_state_and_only_a_superuser_changes_them() {
@@ -49,129 +48,67 @@ async fn privileges_show_each_state_and_only_a_superuser_changes_them() {
         .await;
     assert_eq!((a.status, a.body), (200, json!({"state": "normal"})));
     assert_eq!(tf.get("/users", Some(&staff)).await.status, 200);
-    // ... but only as far as the privileges go.
-    let a = tf
-        .call(Method::DELETE, "/users/test_user_001/", Some(&staff), None)
-        .await;
-    assert_eq!(a.status, 403);
-    let a = tf
-        .put(
-            "/users/test_user_001",
-            Some(&staff),
-            json!({"firstName": "X"}),
-        )
-        .await;
-    assert_eq!(a.status, 403);
-    // Staff never grant privileges; normal users never read them.
-    let a = tf
-        .put(
-            "/users/test_user_001/privileges",
-            Some(&staff),
-            json!({"state": "staff"}),
-        )
-        .await;
-    assert_eq!(a.status, 403);
-    assert_eq!(
-        tf.get("/users/test_staff_user_001/privileges", Some(&user))
-            .await
-            .status,
-        403
-    );
-    assert_eq!(
-        tf.get("/users/test_user_001/privileges", Some(&user))
-            .await
-            .status,
-        403
-    );
+    // ... but only as far as the privileges go. Staff never grant privileges; normal users
+    // never read them.
+    let privileges = "/users/test_user_001/privileges";
+    tf.expect_as(
+        Some(&staff),
+        [
+            Row::delete(403, "/users/test_user_001/"),
+            Row::put(403, "/users/test_user_001", json!({"firstName": "X"})),
+            Row::put(403, privileges, json!({"state": "staff"})),
+        ],
+    )
+    .await;
+    tf.expect_as(
+        Some(&user),
+        [
+            Row::get(403, "/users/test_staff_user_001/privileges"),
+            Row::get(403, privileges),
+        ],
+    )
+    .await;
 
-    // Bad requests.
-    let a = tf
-        .put("/users/test_user_001/privileges", Some(&root), json!({}))
-        .await;
+    // Bad requests; privileges alone mean staff.
+    let bad = json!({"state": "staff", "privileges": {"user": ["fly"]}});
+    let root_privileges = format!("/users/{ROOT}/privileges");
+    tf.expect_as(
+        Some(&root),
+        [
+            Row::put(400, privileges, json!({"state": "king"})),
+            Row::put(400, privileges, bad),
+            Row::put(404, "/users/nobody/privileges", json!({"state": "staff"})),
+            Row::put(422, &root_privileges, json!({"state": "normal"})),
+        ],
+    )
+    .await;
+    let a = tf.put(privileges, Some(&root), json!({})).await;
     assert_eq!(
         (a.status, a.body),
         (400, json!({"errors": {"state": "missing required field"}}))
     );
-    let a = tf
-        .put(
-            "/users/test_user_001/privileges",
-            Some(&root),
-            json!({"state": "king"}),
-        )
-        .await;
-    assert_eq!(a.status, 400);
-    let a = tf
-        .put(
-            "/users/test_user_001/privileges",
-            Some(&root),
-            json!({"state": "staff", "privileges": {"user": ["fly"]}}),
-        )
-        .await;
-    assert_eq!(a.status, 400);
-    // Privileges alone mean staff.
-    let a = tf
-        .put(
-            "/users/test_user_001/privileges",
-            Some(&root),
-            json!({"privileges": {"event": ["read"]}}),
-        )
-        .await;
+    let event_staff = json!({"privileges": {"event": ["read"]}});
+    let a = tf.put(privileges, Some(&root), event_staff).await;
     assert_eq!(
         a.body,
         json!({"state": "staff", "privileges": {"event": ["read"]}})
     );
-    let a = tf
-        .put(
-            "/users/nobody/privileges",
-            Some(&root),
-            json!({"state": "staff"}),
-        )
-        .await;
-    assert_eq!(a.status, 404);
-    let a = tf
-        .put(
-            &format!("/users/{ROOT}/privileges"),
-            Some(&root),
-            json!({"state": "normal"}),
-        )
-        .await;
-    assert_eq!(a.status, 422);
 
     // Back to normal: the staff powers end at once.
-    let a = tf
-        .put(
-            "/users/test_staff_user_001/privileges",
-            Some(&root),
-            json!({"state": "normal"}),
-        )
-        .await;
-    assert_eq!(a.body, json!({"state": "normal"}));
+    let normal = json!({"state": "normal"});
+    let staff_privileges = "/users/test_staff_user_001/privileges";
+    let a = tf.put(staff_privileges, Some(&root), normal.clone()).await;
+    assert_eq!(a.body, normal);
     assert_eq!(tf.get("/users", Some(&staff)).await.status, 403);
 
     // A second superuser can do everything, including on other superusers.
-    let a = tf
-        .put(
-            "/users/test_user_001/privileges",
-            Some(&root),
-            json!({"state": "superuser"}),
-        )
-        .await;
-    assert_eq!(a.body, json!({"state": "superuser"}));
+    let superuser = json!({"state": "superuser"});
+    let a = tf.put(privileges, Some(&root), superuser.clone()).await;
+    assert_eq!(a.body, superuser);
     assert_eq!(tf.get("/users", Some(&user)).await.status, 200);
-    let a = tf
-        .put(
-            &format!("/users/{ROOT}/privileges"),
-            Some(&user),
-            json!({"state": "staff", "privileges": {"user": ["read"]}}),
-        )
-        .await;
+    let reader = json!({"state": "staff", "privileges": {"user": ["read"]}});
+    let a = tf.put(&root_privileges, Some(&user), reader.clone()).await;
     assert_eq!(a.status, 200);
-    let a = tf
-        .get(&format!("/users/{ROOT}/privileges"), Some(&user))
-        .await;
-    assert_eq!(
-        a.body,
-        json!({"state": "staff", "privileges": {"user": ["read"]}})
-    );
+    assert_eq!(tf.get(&root_privileges, Some(&user)).await.body, reader);
     tf.app.stop().await;
 }
