@@ -1,5 +1,6 @@
 //! Plumbing shared by every background task (sequencer, relay, projectors, auth feed,
-//! checkpoint listener): the stop signal, and the backoff between retries after a failure.
+//! checkpoint listener): the stop signal, the backoff between retries after a failure, and
+//! the standby of a task that runs in one process at a time.
 
 use std::time::Duration;
 
@@ -34,5 +35,34 @@ pub async fn sleep_or_stop(delay: Duration, shutdown: &mut Shutdown) -> bool {
     tokio::select! {
         () = tokio::time::sleep(delay) => false,
         _ = shutdown.changed() => true,
+    }
+}
+
+/// How often a standby process tries to take over a task that runs in one process at a time.
+const STANDBY_POLL: Duration = Duration::from_secs(1);
+
+/// Waits on `conn` until this process holds the advisory lock `(7261, key)` of a task that
+/// runs in one process at a time (`2` the relay, `3` the sequencer). The lock lives and dies
+/// with the connection, so a process that dies hands the task over. Answers `false` when
+/// shutdown came first.
+///
+/// # Errors
+/// Database errors.
+pub async fn take_the_lead(
+    conn: &mut sqlx::PgConnection,
+    key: i32,
+    shutdown: &mut Shutdown,
+) -> Result<bool, sqlx::Error> {
+    loop {
+        let leader: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(7261, $1)")
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await?;
+        if leader {
+            return Ok(true);
+        }
+        if sleep_or_stop(STANDBY_POLL, shutdown).await {
+            return Ok(false);
+        }
     }
 }

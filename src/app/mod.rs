@@ -24,7 +24,10 @@ pub mod social;
 pub use crate::store::{Actor, CommandContext, Commit};
 pub use error::{Checked, Error, FieldErrors, Frozen};
 
+use aggregates::user::{User, UserCommand};
+
 use crate::auth::Principal;
+use crate::state::AppState;
 
 /// Who asks: a signed-in person as the auth state knows them now, and the context of the
 /// commands they issue.
@@ -49,6 +52,29 @@ impl Caller {
     pub fn id(&self) -> &str {
         &self.principal.user_id
     }
+
+    /// Runs `command` on the person `user_id`, as this caller.
+    ///
+    /// # Errors
+    /// The aggregate's refusal, a persistent conflict, store failures.
+    pub async fn run(
+        &self,
+        state: &AppState,
+        user_id: &str,
+        command: UserCommand,
+    ) -> Result<Option<Commit>, Error> {
+        let commands = &state.commands;
+        Ok(commands
+            .execute::<User>(user_id, command, &self.ctx)
+            .await?)
+    }
+}
+
+/// Waits until a change of a person's account at `position` holds everywhere a caller meets
+/// it next: in their tokens (the auth registry) and in the `users` read model.
+pub async fn user_settled(state: &AppState, position: Option<Commit>) {
+    state.sync_auth(position.clone()).await;
+    state.wait_for(position, &["users"]).await;
 }
 
 /// Reports the edge's field errors, if any, as [`Error::Invalid`].

@@ -47,10 +47,7 @@ pub async fn create(
         password,
         now: chrono::Utc::now(),
     };
-    let position = state
-        .commands
-        .execute::<User>(caller.id(), command, &caller.ctx)
-        .await?;
+    let position = caller.run(state, caller.id(), command).await?;
     tracing::info!(user_id = %caller.id(), ?position, "password created");
     state.wait_for(position, &["users"]).await;
     Ok(())
@@ -82,14 +79,10 @@ pub async fn change(
         new_password: new,
         now: chrono::Utc::now(),
     };
-    let position = state
-        .commands
-        .execute::<User>(caller.id(), command, &caller.ctx)
-        .await?;
+    let position = caller.run(state, caller.id(), command).await?;
     attempt.succeeded();
     tracing::info!(user_id = %caller.id(), ?position, "password changed; sessions ended");
-    state.sync_auth(position.clone()).await;
-    state.wait_for(position, &["users"]).await;
+    super::user_settled(state, position).await;
     Ok(())
 }
 
@@ -116,8 +109,7 @@ pub async fn reset(
     match state.commands.execute::<User>(&user_id, command, ctx).await {
         Ok(position) => {
             tracing::info!(%user_id, ?position, "password reset; sessions ended");
-            state.sync_auth(position.clone()).await;
-            state.wait_for(position, &["users"]).await;
+            super::user_settled(state, position).await;
             Ok(())
         }
         Err(CommandError::Rejected(UserError::ResetTokenInvalid | UserError::NotFound)) => {

@@ -158,20 +158,7 @@ pub async fn follow_station(
 
 /// Adds (`on`) or removes the relation `subject` → `object`.
 fn change_of(subject: &str, object: &str, on: bool) -> RelationCommand {
-    let (subject, object, now) = (subject.to_string(), object.to_string(), Utc::now());
-    if on {
-        RelationCommand::Add {
-            subject,
-            object,
-            now,
-        }
-    } else {
-        RelationCommand::Remove {
-            subject,
-            object,
-            now,
-        }
-    }
+    RelationCommand::set(on, subject.to_string(), object.to_string(), Utc::now())
 }
 
 /// A page of people to follow (not the caller, not followed or muted already), most

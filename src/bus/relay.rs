@@ -26,6 +26,7 @@ use sqlx::postgres::PgListener;
 use sqlx::{PgConnection, PgPool};
 
 use super::{broker, sleep_or_stop, Backoff, BusError, BusSettings, Shutdown};
+use crate::background::take_the_lead;
 use crate::store::log;
 
 /// The relay's checkpoint key.
@@ -34,8 +35,6 @@ const CHECKPOINT: &str = "relay";
 const BATCH: i64 = 500;
 /// Batches published and awaiting their confirms at once.
 const IN_FLIGHT: usize = 8;
-/// How often a leader-less relay tries to take over.
-const STANDBY_POLL: Duration = Duration::from_secs(1);
 
 /// Publishes the event log to the exchange.
 pub struct Relay {
@@ -77,16 +76,8 @@ impl Relay {
     async fn lead(&self, shutdown: &mut Shutdown, backoff: &mut Backoff) -> Result<(), BusError> {
         // A dedicated connection: the advisory lock lives and dies with it.
         let mut conn = self.pool.acquire().await?.detach();
-        loop {
-            let leader: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(7261, 2)")
-                .fetch_one(&mut conn)
-                .await?;
-            if leader {
-                break;
-            }
-            if sleep_or_stop(STANDBY_POLL, shutdown).await {
-                return Ok(());
-            }
+        if !take_the_lead(&mut conn, 2, shutdown).await? {
+            return Ok(());
         }
         tracing::info!("relay is the active publisher");
         let mut listener = PgListener::connect_with(&self.pool).await?;

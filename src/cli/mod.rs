@@ -64,3 +64,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Seed { demo } => seed::run(config, demo).await,
     }
 }
+
+/// Builds the services without HTTP and without workers: what a one-off subcommand (seeding,
+/// creating a superuser) runs commands through.
+///
+/// # Errors
+/// An unreachable database or broker, a bad configuration.
+async fn offline(config: crate::config::Config) -> anyhow::Result<Application> {
+    let mode = Mode {
+        http: false,
+        workers: false,
+    };
+    Application::build(config, mode).await
+}

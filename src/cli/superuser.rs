@@ -10,7 +10,6 @@ use anyhow::Context;
 use crate::config::Config;
 use crate::http::techfesia::validate;
 use crate::identity::{self, IdentityError, NewUser};
-use crate::startup::{Application, Mode};
 use crate::state::AppState;
 use crate::store::CommandContext;
 
@@ -24,14 +23,7 @@ pub async fn run(
     email: &str,
     password: &str,
 ) -> anyhow::Result<()> {
-    let app = Application::build(
-        config,
-        Mode {
-            http: false,
-            workers: false,
-        },
-    )
-    .await?;
+    let app = super::offline(config).await?;
     let user_id = create(app.state(), username, email, password).await?;
     println!("superuser {} created (publicId {user_id})", username.trim());
     Ok(())

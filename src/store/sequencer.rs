@@ -31,7 +31,7 @@ use sqlx::{PgConnection, PgPool, Row};
 use tokio::sync::{watch, Notify};
 use uuid::Uuid;
 
-use crate::background::{sleep_or_stop, Backoff, Shutdown};
+use crate::background::{sleep_or_stop, take_the_lead, Backoff, Shutdown};
 
 /// The Postgres channel the sequencer notifies on.
 pub const CHANNEL: &str = "humit_events";
@@ -39,8 +39,6 @@ pub const CHANNEL: &str = "humit_events";
 const TRANSACTIONS_PER_PASS: i64 = 2_000;
 /// A notification payload stays below Postgres's 8000-byte limit.
 const PAYLOAD_LIMIT: usize = 7_500;
-/// How often a process that is not the sequencer tries to become it.
-const STANDBY_POLL: Duration = Duration::from_secs(1);
 /// The shortest and longest wait between passes that found nothing.
 const POLL_MIN: Duration = Duration::from_millis(1);
 const POLL_MAX: Duration = Duration::from_millis(20);
@@ -299,16 +297,8 @@ impl Sequenced {
     ) -> Result<(), sqlx::Error> {
         // A dedicated connection: the lock lives and dies with it, and so does every pass.
         let mut conn = pool.acquire().await?.detach();
-        loop {
-            let leader: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(7261, 3)")
-                .fetch_one(&mut conn)
-                .await?;
-            if leader {
-                break;
-            }
-            if sleep_or_stop(STANDBY_POLL, shutdown).await {
-                return Ok(());
-            }
+        if !take_the_lead(&mut conn, 3, shutdown).await? {
+            return Ok(());
         }
         tracing::info!("this process is the sequencer");
         metrics::gauge!("humit_sequencer_leader").set(1.0);

@@ -294,20 +294,7 @@ pub async fn create_station(app: &TestApp, id: &str) -> i64 {
 
 /// `user` follows (`on`) or unfollows `station`; answers the position reached, if any.
 pub async fn set_station_follow(app: &TestApp, user: &str, station: &str, on: bool) -> Option<i64> {
-    let (subject, object, now) = (user.to_string(), station.to_string(), chrono::Utc::now());
-    let command = if on {
-        RelationCommand::Add {
-            subject,
-            object,
-            now,
-        }
-    } else {
-        RelationCommand::Remove {
-            subject,
-            object,
-            now,
-        }
-    };
+    let command = RelationCommand::set(on, user.into(), station.into(), chrono::Utc::now());
     app.state
         .commands
         .execute::<StationFollow>(

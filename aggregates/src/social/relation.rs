@@ -26,6 +26,25 @@ pub enum RelationCommand {
     },
 }
 
+impl RelationCommand {
+    /// Turns the relationship `subject` → `object` on (`Add`) or off (`Remove`).
+    pub fn set(on: bool, subject: String, object: String, now: DateTime<Utc>) -> Self {
+        if on {
+            Self::Add {
+                subject,
+                object,
+                now,
+            }
+        } else {
+            Self::Remove {
+                subject,
+                object,
+                now,
+            }
+        }
+    }
+}
+
 /// Why a relationship command was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum RelationError {
@@ -77,6 +96,16 @@ macro_rules! relation {
 
         crate::domain_event!($event, "1", { $on, $off });
 
+        impl $event {
+            /// The edge it is about and where it leaves it: `(subject, object, at, on)`.
+            pub fn into_edge(self) -> (String, String, DateTime<Utc>, bool) {
+                match self {
+                    Self::$on { $subject, $object, at } => ($subject, $object, at, true),
+                    Self::$off { $subject, $object, at } => ($subject, $object, at, false),
+                }
+            }
+        }
+
         impl $agg {
             fn decide(&self, command: RelationCommand) -> Result<Option<$event>, RelationError> {
                 Ok(match command {
@@ -123,18 +152,10 @@ mod tests {
     use cqrs_es::test::TestFramework;
 
     fn add() -> RelationCommand {
-        RelationCommand::Add {
-            subject: "u1".into(),
-            object: "s1".into(),
-            now: DateTime::UNIX_EPOCH,
-        }
+        RelationCommand::set(true, "u1".into(), "s1".into(), DateTime::UNIX_EPOCH)
     }
     fn remove() -> RelationCommand {
-        RelationCommand::Remove {
-            subject: "u1".into(),
-            object: "s1".into(),
-            now: DateTime::UNIX_EPOCH,
-        }
+        RelationCommand::set(false, "u1".into(), "s1".into(), DateTime::UNIX_EPOCH)
     }
     fn followed() -> StationFollowEvent {
         StationFollowEvent::StationFollowed {

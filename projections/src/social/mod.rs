@@ -46,43 +46,54 @@ async fn bump_station(
     Ok(())
 }
 
-/// One edge of a relation table: who acts (`$1`), on whom or what (`$2`), since when (`$3`,
-/// when the table keeps it).
-struct Edge {
-    subject: String,
-    object: String,
+/// Adds (`since`, for a table that keeps it) or removes the edge `($1, $2)` of a relation
+/// table with `sql`; answers `+1` or `-1` when a row appeared or went, `0` when nothing changed,
+/// so the counters move only on a real change.
+async fn edge(
+    conn: &mut PgConnection,
+    sql: &str,
+    (subject, object): (&str, &str),
     since: Option<DateTime<Utc>>,
-}
-
-impl Edge {
-    /// Runs `sql` (an insert that ignores a conflict, or a delete) on the edge; answers `+1` or
-    /// `-1` when a row appeared or went, `0` when nothing changed.
-    async fn run(
-        &self,
-        conn: &mut PgConnection,
-        sql: &str,
-        delta: i64,
-    ) -> Result<i64, ProjectionError> {
-        let mut query = sqlx::query(sql).bind(&self.subject).bind(&self.object);
-        if let Some(since) = self.since {
-            query = query.bind(since);
-        }
-        let changed = query.execute(conn).await?.rows_affected();
-        Ok(if changed == 1 { delta } else { 0 })
+    delta: i64,
+) -> Result<i64, ProjectionError> {
+    let mut query = sqlx::query(sql).bind(subject).bind(object);
+    if let Some(since) = since {
+        query = query.bind(since);
     }
+    let changed = query.execute(conn).await?.rows_affected();
+    Ok(if changed == 1 { delta } else { 0 })
 }
 
-/// The edge an event turns on (`true`) or off.
-fn edge(subject: String, object: String, at: DateTime<Utc>, on: bool) -> (Edge, bool) {
-    let since = on.then_some(at);
-    (
-        Edge {
-            subject,
-            object,
-            since,
-        },
-        on,
-    )
+/// The statements that add (`$3` the time) and remove one edge of a follow table.
+struct FollowTable {
+    insert: &'static str,
+    delete: &'static str,
+}
+
+const USER_FOLLOWS: FollowTable = FollowTable {
+    insert: "INSERT INTO rm_user_follows (follower_id, followee_id, since) VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING",
+    delete: "DELETE FROM rm_user_follows WHERE follower_id = $1 AND followee_id = $2",
+};
+
+const STATION_FOLLOWS: FollowTable = FollowTable {
+    insert: "INSERT INTO rm_station_follows (user_id, station_id, since) VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING",
+    delete: "DELETE FROM rm_station_follows WHERE user_id = $1 AND station_id = $2",
+};
+
+/// A follow or an unfollow (`(subject, object, at, on)`) in `table`; answers the change of
+/// the counters on both ends.
+async fn follow(
+    conn: &mut PgConnection,
+    (subject, object, at, on): (&str, &str, DateTime<Utc>, bool),
+    table: &FollowTable,
+) -> Result<i64, ProjectionError> {
+    if on {
+        edge(conn, table.insert, (subject, object), Some(at), 1).await
+    } else {
+        edge(conn, table.delete, (subject, object), None, -1).await
+    }
 }
 
 impl SocialProjection {
@@ -90,37 +101,12 @@ impl SocialProjection {
         conn: &mut PgConnection,
         e: UserFollowEvent,
     ) -> Result<(), ProjectionError> {
-        let (edge, on) = match e {
-            UserFollowEvent::UserFollowed {
-                follower_id,
-                followee_id,
-                at,
-            } => edge(follower_id, followee_id, at, true),
-            UserFollowEvent::UserUnfollowed {
-                follower_id,
-                followee_id,
-                at,
-            } => edge(follower_id, followee_id, at, false),
-        };
-        let delta = if on {
-            edge.run(
-                conn,
-                "INSERT INTO rm_user_follows (follower_id, followee_id, since) VALUES ($1, $2, $3)
-                 ON CONFLICT DO NOTHING",
-                1,
-            )
-            .await?
-        } else {
-            edge.run(
-                conn,
-                "DELETE FROM rm_user_follows WHERE follower_id = $1 AND followee_id = $2",
-                -1,
-            )
-            .await?
-        };
+        let (follower, followee, at, on) = e.into_edge();
+        let change = (follower.as_str(), followee.as_str(), at, on);
+        let delta = follow(conn, change, &USER_FOLLOWS).await?;
         if delta != 0 {
-            bump(conn, &edge.subject, "following", delta).await?;
-            bump(conn, &edge.object, "followers", delta).await?;
+            bump(conn, &follower, "following", delta).await?;
+            bump(conn, &followee, "followers", delta).await?;
         }
         Ok(())
     }
@@ -129,75 +115,27 @@ impl SocialProjection {
         conn: &mut PgConnection,
         e: StationFollowEvent,
     ) -> Result<(), ProjectionError> {
-        let (edge, on) = match e {
-            StationFollowEvent::StationFollowed {
-                user_id,
-                station_id,
-                at,
-            } => edge(user_id, station_id, at, true),
-            StationFollowEvent::StationUnfollowed {
-                user_id,
-                station_id,
-                at,
-            } => edge(user_id, station_id, at, false),
-        };
-        let delta = if on {
-            edge.run(
-                conn,
-                "INSERT INTO rm_station_follows (user_id, station_id, since) VALUES ($1, $2, $3)
-                 ON CONFLICT DO NOTHING",
-                1,
-            )
-            .await?
-        } else {
-            edge.run(
-                conn,
-                "DELETE FROM rm_station_follows WHERE user_id = $1 AND station_id = $2",
-                -1,
-            )
-            .await?
-        };
+        let (user, station, at, on) = e.into_edge();
+        let change = (user.as_str(), station.as_str(), at, on);
+        let delta = follow(conn, change, &STATION_FOLLOWS).await?;
         if delta != 0 {
-            bump(conn, &edge.subject, "stations", delta).await?;
-            bump_station(conn, &edge.object, "followers", delta).await?;
+            bump(conn, &user, "stations", delta).await?;
+            bump_station(conn, &station, "followers", delta).await?;
         }
         Ok(())
     }
 
     async fn mute(conn: &mut PgConnection, e: MuteEvent) -> Result<(), ProjectionError> {
-        // Mutes keep no time: the edge binds only who and whom.
-        let (subject, object, on) = match e {
-            MuteEvent::UserMuted {
-                user_id,
-                muted_user_id,
-                ..
-            } => (user_id, muted_user_id, true),
-            MuteEvent::UserUnmuted {
-                user_id,
-                muted_user_id,
-                ..
-            } => (user_id, muted_user_id, false),
-        };
-        let edge = Edge {
-            subject,
-            object,
-            since: None,
-        };
+        // Mutes keep no time and no counter.
+        let (user, muted, _, on) = e.into_edge();
+        let key = (user.as_str(), muted.as_str());
         if on {
-            edge.run(
-                conn,
-                "INSERT INTO rm_user_mutes (user_id, muted_user_id) VALUES ($1, $2)
-                 ON CONFLICT DO NOTHING",
-                1,
-            )
-            .await?;
+            let sql = "INSERT INTO rm_user_mutes (user_id, muted_user_id) VALUES ($1, $2)
+                 ON CONFLICT DO NOTHING";
+            edge(conn, sql, key, None, 1).await?;
         } else {
-            edge.run(
-                conn,
-                "DELETE FROM rm_user_mutes WHERE user_id = $1 AND muted_user_id = $2",
-                -1,
-            )
-            .await?;
+            let sql = "DELETE FROM rm_user_mutes WHERE user_id = $1 AND muted_user_id = $2";
+            edge(conn, sql, key, None, -1).await?;
         }
         Ok(())
     }

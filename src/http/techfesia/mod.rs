@@ -17,6 +17,7 @@ pub mod password_reset;
 pub mod passwords;
 pub mod privileges;
 pub mod users;
+mod users_input;
 pub mod validate;
 
 pub use error::{Json, Techfesia, TfError};

@@ -1,11 +1,11 @@
 //! `/users...`: list (staff), create, read, update, delete (staff), disable, profile picture
-//! from a linked provider and auth modes; the privileges routes live in `privileges.rs`.
+//! from a linked provider and auth modes; the privileges routes live in `privileges.rs`, the
+//! parsing of the list's query and of the bodies in `users_input.rs`.
 //! Each handler parses the wire, calls one use case of [`crate::app::accounts`] (where the
 //! policy lives), and maps the answer.
 
 use std::collections::BTreeMap;
 
-use aggregates::user::UserDetails;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -13,20 +13,18 @@ use axum::routing::{get, put};
 use axum::Router;
 
 use super::dto::{
-    present, AuthModesDto, CreateUserRequest, DetailDto, FieldErrorsDto, MessageDto, PageErrorDto,
+    AuthModesDto, CreateUserRequest, DetailDto, FieldErrorsDto, MessageDto, PageErrorDto,
     PictureRequest, UpdateUserRequest, UpdatedUserDto, UserDto, UserPageDto,
 };
 use super::extract::{anonymous, Caller, OptionalJson};
-use super::{validate, Json, TfError};
-use crate::app::accounts::{self, DetailsChange, Filter, FilterError};
+use super::users_input::ListQuery;
+use super::{Json, TfError};
+use crate::app::accounts;
 use crate::app::sessions::Provider;
-use crate::app::{unless_invalid, Error, FieldErrors};
+use crate::app::Error;
 use crate::state::AppState;
 
-/// The page size of `GET /users` when none is asked for.
-pub const DEFAULT_LIMIT: u64 = 10;
-/// The largest page size of `GET /users`.
-pub const MAX_LIMIT: u64 = 100;
+pub use super::users_input::{DEFAULT_LIMIT, MAX_LIMIT};
 
 /// The `/users` routes (trailing slashes are trimmed before routing).
 pub fn router() -> Router<AppState> {
@@ -43,14 +41,6 @@ pub fn router() -> Router<AppState> {
             get(super::privileges::privileges).put(super::privileges::set_privileges),
         )
         .route("/users/{username}/auth_modes", get(auth_modes))
-}
-
-fn bad_request(errors: FieldErrors) -> Result<(), TfError> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(TfError::fields(StatusCode::BAD_REQUEST, errors))
-    }
 }
 
 /// Lists users, staff only: `limit` (default 10, at most 100), 1-based `page`, and any other
@@ -75,35 +65,11 @@ pub async fn list(
     caller: Caller,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, TfError> {
-    let mut limit = DEFAULT_LIMIT;
-    let mut page: Option<String> = None;
-    let mut filters = Vec::new();
-    let mut errors = BTreeMap::new();
-    for (key, value) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
-        match key.as_ref() {
-            "limit" => match value.parse::<u64>() {
-                Ok(n) if n > 0 => limit = n.min(MAX_LIMIT),
-                _ => {
-                    errors.insert("limit".into(), "A positive integer is required.".into());
-                }
-            },
-            "page" => page = Some(value.into_owned()),
-            field => match Filter::parse(field, &value) {
-                Ok(filter) => filters.push(filter),
-                Err(FilterError::Unknown) => {
-                    errors.insert(field.to_string(), "Unknown field.".into());
-                }
-                Err(FilterError::Invalid) => {
-                    errors.insert(
-                        field.to_string(),
-                        "Enter a valid ISO 8601 date and time.".into(),
-                    );
-                }
-            },
-        }
-    }
-    let filters = unless_invalid(errors, || filters);
-    let page = page.map(|p| p.parse::<u64>().unwrap_or(0));
+    let ListQuery {
+        limit,
+        page,
+        filters,
+    } = ListQuery::parse(raw.as_deref());
     let found = match accounts::list(&state, &caller.app(), filters, limit, page).await {
         Ok(found) => found,
         Err(Error::NoSuchPage { page_size, pages }) => {
@@ -124,18 +90,6 @@ pub async fn list(
     Ok(axum::Json(body).into_response())
 }
 
-/// Checks the free-text fields present in a request, in the order of
-/// [`validate::TEXT_FIELDS`] (first name, last name, phone, college, picture).
-fn check_texts(values: [&Option<String>; 5], errors: &mut BTreeMap<String, String>) {
-    for (value, (name, max)) in values.into_iter().zip(validate::TEXT_FIELDS) {
-        if let Some(value) = value {
-            if let Err(message) = validate::text(value, max) {
-                errors.insert(name.to_string(), message);
-            }
-        }
-    }
-}
-
 /// Creates a password account. `username`, `email` and `password` are required.
 #[utoipa::path(
     post, path = "/users/", tag = "users",
@@ -152,48 +106,7 @@ pub async fn create(
     headers: HeaderMap,
     Json(body): Json<CreateUserRequest>,
 ) -> Result<(StatusCode, axum::Json<UserDto>), TfError> {
-    let missing: Vec<&str> = [
-        ("username", &body.username),
-        ("email", &body.email),
-        ("password", &body.password),
-    ]
-    .into_iter()
-    .filter(|(_, v)| present(v).is_none())
-    .map(|(name, _)| name)
-    .collect();
-    if !missing.is_empty() {
-        return Err(TfError::missing(&missing));
-    }
-    let username = body.username.clone().unwrap_or_default().trim().to_string();
-    let email = body.email.clone().unwrap_or_default().trim().to_string();
-    let password = body.password.clone().unwrap_or_default();
-    let mut errors = BTreeMap::new();
-    if let Err(m) = validate::username(&username) {
-        errors.insert("username".into(), m);
-    }
-    if let Err(m) = validate::email(&email) {
-        errors.insert("email".into(), m);
-    }
-    if let Err(m) = validate::password(&password) {
-        errors.insert("password".into(), m);
-    }
-    let texts = [
-        &body.first_name,
-        &body.last_name,
-        &body.phone_number,
-        &body.college_name,
-        &body.profile_picture,
-    ];
-    check_texts(texts, &mut errors);
-    bad_request(errors)?;
-    let details = UserDetails {
-        email: Some(email),
-        first_name: body.first_name.unwrap_or_default(),
-        last_name: body.last_name.unwrap_or_default(),
-        phone_number: body.phone_number.unwrap_or_default(),
-        college_name: body.college_name.unwrap_or_default(),
-        profile_picture: body.profile_picture.unwrap_or_default(),
-    };
+    let (username, details, password) = body.parse()?;
     let (user_id, row) = accounts::sign_up(
         &state,
         username.clone(),
@@ -263,39 +176,7 @@ pub async fn update(
     Path(username): Path<String>,
     Json(body): Json<UpdateUserRequest>,
 ) -> Result<axum::Json<UpdatedUserDto>, TfError> {
-    let mut errors = BTreeMap::new();
-    let email = body.email.as_deref().map(str::trim);
-    match email {
-        Some("") => {
-            errors.insert("email".into(), "This field may not be blank.".into());
-        }
-        Some(e) => {
-            if let Err(m) = validate::email(e) {
-                errors.insert("email".into(), m);
-            }
-        }
-        None => {}
-    }
-    let texts = [
-        &body.first_name,
-        &body.last_name,
-        &body.phone_number,
-        &body.college_name,
-        &body.profile_picture,
-    ];
-    check_texts(texts, &mut errors);
-    let email = email.map(str::to_string);
-    let change = unless_invalid(errors, || DetailsChange {
-        username: body.username,
-        public_id: body.public_id,
-        password: body.password.is_some(),
-        email,
-        first_name: body.first_name,
-        last_name: body.last_name,
-        phone_number: body.phone_number,
-        college_name: body.college_name,
-        profile_picture: body.profile_picture,
-    });
+    let change = body.parse();
     let updated = accounts::update(&state, &caller.app(), &username, change).await?;
     let details = updated.details;
     Ok(axum::Json(UpdatedUserDto {

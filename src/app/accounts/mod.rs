@@ -6,13 +6,19 @@
 //! may do everything, and only a superuser may change another staff member or superuser.
 //! Reads come from the `rm_users` read model; writes are commands on the `User` aggregate,
 //! answered once the read model has them.
+//!
+//! [`access`] holds what decides how a person gets in and what they may do: roles and
+//! privileges, the ways to sign in, the picture a linked provider gives.
+
+mod access;
+
+pub use access::{auth_modes, privileges, set_privileges, use_provider_picture, AuthModes};
 
 use aggregates::claim::ClaimKind;
-use aggregates::user::{Action, Privileges, Role, User, UserCommand, UserDetails};
+use aggregates::user::{Action, Role, UserCommand, UserDetails};
 
 use super::identity::{self, NewUser};
 use super::{checked, Caller, Checked, Error, Frozen};
-use crate::adapters::oauth::Provider;
 use crate::state::AppState;
 use crate::store::{CommandContext, Commit};
 
@@ -48,7 +54,11 @@ pub async fn target(
 /// may change, disable or delete normal users only; another staff member's or a superuser's
 /// email, state or account takes a superuser. The role is read from the write side (never
 /// stale).
-async fn guard_rank(state: &AppState, caller: &Caller, user_id: &str) -> Result<(), Error> {
+pub(super) async fn guard_rank(
+    state: &AppState,
+    caller: &Caller,
+    user_id: &str,
+) -> Result<(), Error> {
     if caller.id() == user_id || caller.principal.role == Role::Superuser {
         return Ok(());
     }
@@ -61,7 +71,7 @@ async fn guard_rank(state: &AppState, caller: &Caller, user_id: &str) -> Result<
 }
 
 /// The read-model row of `user_id`, waiting (bounded) for the projection to reach `commit`.
-async fn row_after(
+pub(super) async fn row_after(
     state: &AppState,
     user_id: &str,
     commit: Option<Commit>,
@@ -71,7 +81,7 @@ async fn row_after(
 }
 
 /// The row of `user_id` now.
-async fn row(state: &AppState, user_id: &str) -> Result<UserRow, Error> {
+pub(super) async fn row(state: &AppState, user_id: &str) -> Result<UserRow, Error> {
     projections::users::read::by_id(&state.read_pool, user_id)
         .await?
         .ok_or(Error::NotFound)
@@ -264,8 +274,7 @@ pub async fn delete(state: &AppState, caller: &Caller, username: &str) -> Result
     let user_id = target(state, caller, username, Action::Delete, false).await?;
     guard_rank(state, caller, &user_id).await?;
     let position = identity::delete_user(state, &user_id, &caller.ctx).await?;
-    state.sync_auth(position.clone()).await;
-    state.wait_for(position, &["users"]).await;
+    super::user_settled(state, position).await;
     Ok(())
 }
 
@@ -280,133 +289,8 @@ pub async fn disable(state: &AppState, caller: &Caller, username: &str) -> Resul
     let command = UserCommand::Disable {
         now: chrono::Utc::now(),
     };
-    let position = state
-        .commands
-        .execute::<User>(&user_id, command, &caller.ctx)
-        .await?;
+    let position = caller.run(state, &user_id, command).await?;
     tracing::info!(%user_id, ?position, "user disabled");
-    state.sync_auth(position.clone()).await;
-    state.wait_for(position, &["users"]).await;
+    super::user_settled(state, position).await;
     Ok(())
-}
-
-/// Takes the profile picture from a linked OAuth provider (`None`: the first linked one).
-///
-/// # Errors
-/// [`Error::Forbidden`], [`Error::NotFound`], the edge's [`Error::Invalid`], the aggregate's
-/// refusal (no such link, no picture), store failures.
-pub async fn use_provider_picture(
-    state: &AppState,
-    caller: &Caller,
-    username: &str,
-    provider: Checked<Option<Provider>>,
-) -> Result<(), Error> {
-    let user_id = target(state, caller, username, Action::Update, true).await?;
-    guard_rank(state, caller, &user_id).await?;
-    let provider = checked(provider)?.map(|p| p.name().to_string());
-    let command = UserCommand::UseProviderPicture {
-        provider,
-        now: chrono::Utc::now(),
-    };
-    let position = state
-        .commands
-        .execute::<User>(&user_id, command, &caller.ctx)
-        .await?;
-    state.wait_for(position, &["users"]).await;
-    Ok(())
-}
-
-/// How a user can sign in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthModes {
-    /// Whether the account has a password.
-    pub password: bool,
-    /// The linked providers: the known ones in their order, then any other, by name.
-    pub o_auth: Vec<String>,
-}
-
-/// How a user can sign in: themselves, or staff who may read users.
-///
-/// # Errors
-/// [`Error::Forbidden`], [`Error::NotFound`], read failures.
-pub async fn auth_modes(
-    state: &AppState,
-    caller: &Caller,
-    username: &str,
-) -> Result<AuthModes, Error> {
-    let user_id = target(state, caller, username, Action::Read, true).await?;
-    let row = row(state, &user_id).await?;
-    let linked: Vec<String> = row
-        .providers
-        .as_object()
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default();
-    // The providers in the API's order, then any other, by name.
-    let mut o_auth: Vec<String> = Provider::ALL
-        .iter()
-        .map(|p| p.name().to_string())
-        .filter(|p| linked.contains(p))
-        .collect();
-    let mut others: Vec<String> = linked
-        .into_iter()
-        .filter(|p| Provider::parse(p).is_none())
-        .collect();
-    others.sort();
-    o_auth.extend(others);
-    Ok(AuthModes {
-        password: row.has_password,
-        o_auth,
-    })
-}
-
-/// An account's row, for its state and privileges; staff who may read users only.
-///
-/// # Errors
-/// [`Error::Forbidden`], [`Error::NotFound`], read failures.
-pub async fn privileges(
-    state: &AppState,
-    caller: &Caller,
-    username: &str,
-) -> Result<UserRow, Error> {
-    let user_id = target(state, caller, username, Action::Read, false).await?;
-    row(state, &user_id).await
-}
-
-/// Makes someone staff with per-model privileges, a superuser, or normal again; superusers
-/// only, and not on their own account. Takes effect at once on the person's tokens. Answers
-/// their row afterwards.
-///
-/// # Errors
-/// [`Error::Forbidden`], [`Error::NotFound`], the edge's [`Error::Invalid`],
-/// [`Error::OwnPrivileges`], store failures.
-pub async fn set_privileges(
-    state: &AppState,
-    caller: &Caller,
-    username: &str,
-    change: Checked<(Role, Privileges)>,
-) -> Result<UserRow, Error> {
-    if caller.principal.role != Role::Superuser {
-        return Err(Error::Forbidden);
-    }
-    let user_id = identity::owner_of(state, ClaimKind::Username, username)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let (role, privileges) = checked(change)?;
-    if user_id == caller.id() {
-        return Err(Error::OwnPrivileges);
-    }
-    let command = UserCommand::SetRole {
-        role,
-        privileges,
-        now: chrono::Utc::now(),
-    };
-    let position = state
-        .commands
-        .execute::<User>(&user_id, command, &caller.ctx)
-        .await?;
-    tracing::info!(%user_id, ?role, ?position, "privileges changed");
-    state.sync_auth(position.clone()).await;
-    row_after(state, &user_id, position)
-        .await?
-        .ok_or(Error::NotFound)
 }

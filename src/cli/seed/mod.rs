@@ -16,10 +16,14 @@ use serde_json::json;
 
 use crate::config::Config;
 use crate::identity::{self, IdentityError, NewUser};
-use crate::startup::{Application, Mode};
 use crate::state::AppState;
+use crate::store::commands::Routed;
 use crate::store::CommandContext;
 use crate::store::Commit;
+
+mod data;
+
+use data::{Person, HUMS, PEOPLE, STATIONS, STATION_FOLLOWS, USER_FOLLOWS};
 
 /// What a seeding run did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -45,14 +49,7 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
     if !demo {
         anyhow::bail!("nothing to seed: pass --demo to load the demo data set");
     }
-    let app = Application::build(
-        config,
-        Mode {
-            http: false,
-            workers: false,
-        },
-    )
-    .await?;
+    let app = super::offline(config).await?;
     let report = load_demo(app.state()).await?;
     println!(
         "demo data loaded: {} stations, {} people, {} follows, {} hums created \
@@ -62,207 +59,26 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A demo station: id suffix, name, description.
-const STATIONS: &[(&str, &str, &str)] = &[
-    (
-        "lofi",
-        "Lo-fi Beats",
-        "Mellow beats to study, code and unwind to.",
-    ),
-    (
-        "indie",
-        "Indie Mornings",
-        "Fresh indie and alt-pop to start the day.",
-    ),
-    (
-        "bollywood",
-        "Bollywood Classics",
-        "Timeless Hindi film songs, from the 70s to now.",
-    ),
-    (
-        "hiphop",
-        "Hip-Hop Cypher",
-        "Bars, beats and the freshest verses.",
-    ),
-    (
-        "jazz",
-        "Jazz After Dark",
-        "Smoky standards and modern jazz for late nights.",
-    ),
-    (
-        "workout",
-        "Workout Bangers",
-        "High-BPM tracks to push through the last rep.",
-    ),
-    (
-        "acoustic",
-        "Acoustic Evenings",
-        "Unplugged covers and quiet songwriters.",
-    ),
-    (
-        "electronic",
-        "Electronic Pulse",
-        "House, techno and everything with a four-on-the-floor.",
-    ),
-];
-
-/// A demo person: handle, full name (first, last), country, date of birth, favourite artists.
-struct Person {
-    handle: &'static str,
-    first: &'static str,
-    last: &'static str,
-    country: &'static str,
-    born: (i32, u32, u32),
-    artists: &'static [&'static str],
+/// Runs `command` on the `A` with `id` as `ctx`, and records its position in the
+/// report; answers whether it stored anything.
+async fn record<A>(
+    state: &AppState,
+    (id, command): (&str, A::Command),
+    ctx: &CommandContext,
+    report: &mut Report,
+) -> anyhow::Result<bool>
+where
+    A: Routed,
+    A::Command: Clone,
+    A::Error: Send + Sync + 'static,
+{
+    let position = state
+        .commands
+        .execute::<A>(id, command, ctx)
+        .await
+        .with_context(|| format!("failed to run a command on {} {id}", A::TYPE))?;
+    Ok(bump(report, position))
 }
-
-const PEOPLE: &[Person] = &[
-    Person {
-        handle: "harshitaprabha",
-        first: "Harshita",
-        last: "Prabha",
-        country: "IN",
-        born: (1996, 3, 14),
-        artists: &["Arijit Singh", "Prateek Kuhad"],
-    },
-    Person {
-        handle: "rohit.k",
-        first: "Rohit",
-        last: "Kumar",
-        country: "IN",
-        born: (1994, 4, 26),
-        artists: &["Divine", "Nucleya"],
-    },
-    Person {
-        handle: "maya_beats",
-        first: "Maya",
-        last: "Fernandes",
-        country: "IN",
-        born: (1999, 8, 2),
-        artists: &["Nujabes", "J Dilla"],
-    },
-    Person {
-        handle: "samjazz",
-        first: "Samuel",
-        last: "Okafor",
-        country: "GB",
-        born: (1988, 11, 30),
-        artists: &["Miles Davis", "Kamasi Washington"],
-    },
-    Person {
-        handle: "lena.indie",
-        first: "Lena",
-        last: "Vogel",
-        country: "DE",
-        born: (1997, 6, 21),
-        artists: &["Phoebe Bridgers", "The National"],
-    },
-    Person {
-        handle: "arjun_runs",
-        first: "Arjun",
-        last: "Mehta",
-        country: "IN",
-        born: (1992, 1, 9),
-        artists: &["Eminem", "The Weeknd"],
-    },
-    Person {
-        handle: "sofia.sings",
-        first: "Sofía",
-        last: "García",
-        country: "ES",
-        born: (2000, 12, 5),
-        artists: &["Rosalía", "Bon Iver"],
-    },
-    Person {
-        handle: "djkenji",
-        first: "Kenji",
-        last: "Sato",
-        country: "JP",
-        born: (1990, 7, 17),
-        artists: &["Daft Punk", "Nils Frahm"],
-    },
-    Person {
-        handle: "priya.plays",
-        first: "Priya",
-        last: "Nair",
-        country: "IN",
-        born: (1998, 2, 28),
-        artists: &["A. R. Rahman", "Lata Mangeshkar"],
-    },
-    Person {
-        handle: "tomwaits4no1",
-        first: "Tom",
-        last: "Becker",
-        country: "US",
-        born: (1985, 10, 3),
-        artists: &["Tom Waits", "Nick Drake"],
-    },
-];
-
-/// Which stations each person follows (indices into [`STATIONS`]); everyone follows at least
-/// three, so everyone has finished onboarding.
-const STATION_FOLLOWS: &[&[usize]] = &[
-    &[2, 0, 6, 1],
-    &[3, 2, 5],
-    &[0, 3, 4, 7],
-    &[4, 0, 6],
-    &[1, 6, 0],
-    &[5, 3, 7, 0],
-    &[6, 1, 4],
-    &[7, 0, 5, 4],
-    &[2, 6, 0],
-    &[6, 4, 1],
-];
-
-/// Who follows whom (indices into [`PEOPLE`]): a few people are popular, as in life.
-const USER_FOLLOWS: &[(usize, usize)] = &[
-    (1, 0),
-    (2, 0),
-    (3, 0),
-    (4, 0),
-    (5, 0),
-    (8, 0),
-    (9, 0),
-    (0, 2),
-    (3, 2),
-    (7, 2),
-    (5, 2),
-    (6, 2),
-    (0, 1),
-    (5, 1),
-    (8, 1),
-    (2, 7),
-    (4, 7),
-    (6, 7),
-    (1, 3),
-    (9, 3),
-    (6, 4),
-    (0, 8),
-    (2, 9),
-];
-
-/// Hums: person, station, Spotify track id, caption.
-const HUMS: &[(usize, usize, &str, &str)] = &[
-    (0, 2, "5ZLkc5RY1NM4FtGWEd6HOE", "This never gets old"),
-    (0, 0, "0wwPcA6wtMf6HUMpIRdeP7", "Sunday mornings"),
-    (1, 3, "0aVFsOcMLzUIcQ5sj6VzqW", "Mumbai represent"),
-    (2, 0, "6pQFv2lxfkTmVjPmKRAGCF", "Rainy day loop"),
-    (2, 4, "4vLYewWIvqHfKtJDk8c8tq", "Late night vibes"),
-    (3, 4, "1ZoZNuUrb4CLsBGm4Nlnpd", "So What, forever"),
-    (
-        4,
-        1,
-        "6Qyc6fS4DsZjB2mRW9DsQs",
-        "Motion sickness, but make it a mood",
-    ),
-    (5, 5, "7lQ8MOhq6IN2w8EYcFNSUk", "Last set, go"),
-    (5, 3, "0VjIjW4GlUZAMYd2vXMi3b", "Driving at night"),
-    (6, 6, "3EYOJ48Et32uATr9ZmLnAo", "Quiet and perfect"),
-    (7, 7, "0DiWol3AO6WpXZgp0goxAV", "One more time"),
-    (7, 0, "2HTIsKCbSX6ShKlKDjfAtL", "Says"),
-    (8, 2, "1Yx4jd3jNnwTdkB2yHaqnq", "Evergreen"),
-    (9, 6, "5fhTtf0IV8BNqSFmTkWfIb", "Pink Moon on repeat"),
-];
 
 /// Records `position` in the report; whether the command stored anything.
 fn bump(report: &mut Report, position: Option<Commit>) -> bool {
@@ -299,12 +115,7 @@ pub async fn load_demo(state: &AppState) -> anyhow::Result<Report> {
             created_by: "system".into(),
             now: Utc::now(),
         };
-        let position = state
-            .commands
-            .execute::<Station>(&id, command, &ctx)
-            .await
-            .with_context(|| format!("failed to create station {id}"))?;
-        if bump(&mut report, position) {
+        if record::<Station>(state, (&id, command), &ctx, &mut report).await? {
             report.stations += 1;
         }
     }
@@ -327,35 +138,19 @@ pub async fn load_demo(state: &AppState) -> anyhow::Result<Report> {
 
     for (person, stations) in STATION_FOLLOWS.iter().enumerate() {
         for &station in *stations {
-            let command = RelationCommand::Add {
-                subject: ids[person].clone(),
-                object: station_id(station),
-                now: Utc::now(),
-            };
-            let id = format!("{}:{}", ids[person], station_id(station));
-            let position = state
-                .commands
-                .execute::<StationFollow>(&id, command, &ctx)
-                .await
-                .with_context(|| format!("failed to follow station {id}"))?;
-            if bump(&mut report, position) {
+            let (subject, object) = (ids[person].clone(), station_id(station));
+            let id = format!("{subject}:{object}");
+            let command = RelationCommand::set(true, subject, object, Utc::now());
+            if record::<StationFollow>(state, (&id, command), &ctx, &mut report).await? {
                 report.follows += 1;
             }
         }
     }
     for &(follower, followee) in USER_FOLLOWS {
-        let command = RelationCommand::Add {
-            subject: ids[follower].clone(),
-            object: ids[followee].clone(),
-            now: Utc::now(),
-        };
-        let id = format!("{}:{}", ids[follower], ids[followee]);
-        let position = state
-            .commands
-            .execute::<UserFollow>(&id, command, &ctx)
-            .await
-            .with_context(|| format!("failed to follow {id}"))?;
-        if bump(&mut report, position) {
+        let (subject, object) = (ids[follower].clone(), ids[followee].clone());
+        let id = format!("{subject}:{object}");
+        let command = RelationCommand::set(true, subject, object, Utc::now());
+        if record::<UserFollow>(state, (&id, command), &ctx, &mut report).await? {
             report.follows += 1;
         }
     }
@@ -377,12 +172,7 @@ pub async fn load_demo(state: &AppState) -> anyhow::Result<Report> {
             caption: caption.to_string(),
             now: Utc::now(),
         };
-        let position = state
-            .commands
-            .execute::<Hum>(&hum_id, command, &ctx)
-            .await
-            .with_context(|| format!("failed to post {hum_id}"))?;
-        if bump(&mut report, position) {
+        if record::<Hum>(state, (&hum_id, command), &ctx, &mut report).await? {
             report.hums += 1;
         }
     }
