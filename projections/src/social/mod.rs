@@ -64,63 +64,55 @@ async fn edge(
     Ok(if changed == 1 { delta } else { 0 })
 }
 
-/// The statements that add (`$3` the time) and remove one edge of a follow table.
+/// A follow table: the statements that add (`$3` the time) and remove one edge, and the
+/// counters a real change moves.
 struct FollowTable {
     insert: &'static str,
     delete: &'static str,
+    /// The follower's counter in `rm_user_stats`.
+    subject_counter: &'static str,
+    /// Whether the one followed is a station (`rm_stations.followers`) rather than a person
+    /// (`rm_user_stats.followers`).
+    object_is_station: bool,
 }
 
 const USER_FOLLOWS: FollowTable = FollowTable {
     insert: "INSERT INTO rm_user_follows (follower_id, followee_id, since) VALUES ($1, $2, $3)
              ON CONFLICT DO NOTHING",
     delete: "DELETE FROM rm_user_follows WHERE follower_id = $1 AND followee_id = $2",
+    subject_counter: "following",
+    object_is_station: false,
 };
 
 const STATION_FOLLOWS: FollowTable = FollowTable {
     insert: "INSERT INTO rm_station_follows (user_id, station_id, since) VALUES ($1, $2, $3)
              ON CONFLICT DO NOTHING",
     delete: "DELETE FROM rm_station_follows WHERE user_id = $1 AND station_id = $2",
+    subject_counter: "stations",
+    object_is_station: true,
 };
 
-/// A follow or an unfollow (`(subject, object, at, on)`) in `table`; answers the change of
-/// the counters on both ends.
-async fn follow(
-    conn: &mut PgConnection,
-    (subject, object, at, on): (&str, &str, DateTime<Utc>, bool),
-    table: &FollowTable,
-) -> Result<i64, ProjectionError> {
-    if on {
-        edge(conn, table.insert, (subject, object), Some(at), 1).await
-    } else {
-        edge(conn, table.delete, (subject, object), None, -1).await
-    }
-}
-
 impl SocialProjection {
-    async fn user_follow(
+    /// A follow or an unfollow (`(subject, object, at, on)`) in `table`, and the counters on
+    /// both ends when it changed anything.
+    async fn follow(
         conn: &mut PgConnection,
-        e: UserFollowEvent,
+        (subject, object, at, on): (String, String, DateTime<Utc>, bool),
+        table: &FollowTable,
     ) -> Result<(), ProjectionError> {
-        let (follower, followee, at, on) = e.into_edge();
-        let change = (follower.as_str(), followee.as_str(), at, on);
-        let delta = follow(conn, change, &USER_FOLLOWS).await?;
+        let key = (subject.as_str(), object.as_str());
+        let delta = if on {
+            edge(conn, table.insert, key, Some(at), 1).await?
+        } else {
+            edge(conn, table.delete, key, None, -1).await?
+        };
         if delta != 0 {
-            bump(conn, &follower, "following", delta).await?;
-            bump(conn, &followee, "followers", delta).await?;
-        }
-        Ok(())
-    }
-
-    async fn station_follow(
-        conn: &mut PgConnection,
-        e: StationFollowEvent,
-    ) -> Result<(), ProjectionError> {
-        let (user, station, at, on) = e.into_edge();
-        let change = (user.as_str(), station.as_str(), at, on);
-        let delta = follow(conn, change, &STATION_FOLLOWS).await?;
-        if delta != 0 {
-            bump(conn, &user, "stations", delta).await?;
-            bump_station(conn, &station, "followers", delta).await?;
+            bump(conn, &subject, table.subject_counter, delta).await?;
+            if table.object_is_station {
+                bump_station(conn, &object, "followers", delta).await?;
+            } else {
+                bump(conn, &object, "followers", delta).await?;
+            }
         }
         Ok(())
     }
@@ -218,8 +210,14 @@ impl Projection for SocialProjection {
                 .execute(&mut *conn)
                 .await?;
             }
-            "StationFollow" => Self::station_follow(conn, env.decode()?).await?,
-            "UserFollow" => Self::user_follow(conn, env.decode()?).await?,
+            "StationFollow" => {
+                let edge = env.decode::<StationFollowEvent>()?.into_edge();
+                Self::follow(conn, edge, &STATION_FOLLOWS).await?;
+            }
+            "UserFollow" => {
+                let edge = env.decode::<UserFollowEvent>()?.into_edge();
+                Self::follow(conn, edge, &USER_FOLLOWS).await?;
+            }
             "Mute" => Self::mute(conn, env.decode()?).await?,
             "Hum" => {
                 let HumEvent::HumPosted {

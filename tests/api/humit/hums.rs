@@ -75,12 +75,8 @@ async fn humming_needs_onboarding_then_counts_everywhere() {
         .clone();
     assert_eq!(station["number_of_hums"], 2);
     // Listed newest first, paged.
-    let (status, body) = h
-        .get(
-            &s.access,
-            &format!("/api/stations/{}/hums/?limit=1", stations[0]),
-        )
-        .await;
+    let target = format!("/api/stations/{}/hums/?limit=1", stations[0]);
+    let (status, body) = h.get(&s.access, &target).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["count"], 2);
     assert_eq!(body["data"]["results"][0]["caption"], "");
@@ -99,12 +95,10 @@ async fn humming_needs_onboarding_then_counts_everywhere() {
 async fn bad_hums_are_refused_and_muted_people_are_not_listed() {
     let h = spawn().await;
     let staff = h.staff("boss").await;
-    let mut stations = Vec::new();
-    for i in 0..3 {
-        stations.push(h.station(&staff, &format!("S{i}")).await);
-    }
-    let loud = h.registered("loud", "Loud").await;
-    let listener = h.registered("listener", "Listener").await;
+    let stations = h.stations(&staff, "S", 3).await;
+    let [loud, listener] = h
+        .registered_all([("loud", "Loud"), ("listener", "Listener")])
+        .await;
     h.follow_stations(&loud, &stations).await;
     for (body, status, code) in [
         (

@@ -229,6 +229,40 @@ impl Humit {
         body["data"]["station_id"].as_str().unwrap().to_string()
     }
 
+    /// `count` stations created by `staff`, named `prefix` and their index; answers their ids.
+    pub async fn stations(&self, staff: &Session, prefix: &str, count: usize) -> Vec<String> {
+        let mut ids = Vec::with_capacity(count);
+        for i in 0..count {
+            ids.push(self.station(staff, &format!("{prefix}{i}")).await);
+        }
+        ids
+    }
+
+    /// Signs up and registers each `(spotify_id, handle)`, in order.
+    pub async fn registered_all<const N: usize>(&self, people: [(&str, &str); N]) -> [Session; N] {
+        let mut sessions = Vec::with_capacity(N);
+        for (spotify_id, handle) in people {
+            sessions.push(self.registered(spotify_id, handle).await);
+        }
+        sessions.try_into().expect("one session each")
+    }
+
+    /// `who` follows the person `whom`; answers the body.
+    pub async fn follow_user(&self, who: &Session, whom: &Session) -> Value {
+        let path = format!("/api/users/{}/follow/", whom.user_id);
+        let (status, body) = self.post(&who.access, &path, json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    /// Asks for a profile picture upload as `session`; answers the `data` (`id`, `upload_url`).
+    pub async fn upload_slot(&self, session: &Session) -> Value {
+        let body = json!({"file_type": "profile"});
+        let (status, body) = self.post(&session.access, UPLOAD, body).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["data"].clone()
+    }
+
     /// Follows `stations` as `session`.
     pub async fn follow_stations(&self, session: &Session, stations: &[String]) {
         for station in stations {
@@ -257,6 +291,9 @@ pub fn jpeg(size: usize) -> Vec<u8> {
     bytes.resize(size.max(4), 0x42);
     bytes
 }
+
+/// Where a picture upload starts.
+pub const UPLOAD: &str = "/api/users/files/upload/";
 
 /// A Spotify-shaped track id.
 pub const TRACK: &str = "4uLU6hMCjMI75M1A2tKUQC";

@@ -8,8 +8,7 @@ use super::{assert_error, keys, spawn};
 #[tokio::test]
 async fn following_and_muting_people() {
     let h = spawn().await;
-    let a = h.registered("a", "Alpha").await;
-    let b = h.registered("b", "Beta").await;
+    let [a, b] = h.registered_all([("a", "Alpha"), ("b", "Beta")]).await;
     let follow = format!("/api/users/{}/follow/", b.user_id);
     for _ in 0..2 {
         let (status, body) = h.post(&a.access, &follow, json!({})).await;
@@ -36,13 +35,8 @@ async fn following_and_muting_people() {
     let me = format!("/api/users/{}/follow/", a.user_id);
     let (status, body) = h.post(&a.access, &me, json!({})).await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "CANNOT_FOLLOW_SELF");
-    let (status, body) = h
-        .post(
-            &a.access,
-            &format!("/api/users/{}/mute/", a.user_id),
-            json!({}),
-        )
-        .await;
+    let mute_me = format!("/api/users/{}/mute/", a.user_id);
+    let (status, body) = h.post(&a.access, &mute_me, json!({})).await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "CANNOT_MUTE_SELF");
     for path in ["/api/users/nobody/follow/", "/api/users/nobody/mute/"] {
         let (status, body) = h.post(&a.access, path, json!({})).await;
@@ -54,11 +48,15 @@ async fn following_and_muting_people() {
 #[tokio::test]
 async fn discover_people_excludes_oneself_and_the_followed_and_ranks_by_followers() {
     let h = spawn().await;
-    let me = h.registered("me", "Myself").await;
-    let star = h.registered("star", "Star").await;
-    let known = h.registered("known", "Known").await;
-    let quiet = h.registered("quiet", "Quiet").await;
-    let fan = h.registered("fan", "Fan").await;
+    let [me, star, known, quiet, fan] = h
+        .registered_all([
+            ("me", "Myself"),
+            ("star", "Star"),
+            ("known", "Known"),
+            ("quiet", "Quiet"),
+            ("fan", "Fan"),
+        ])
+        .await;
     // Star has two followers, Quiet one; I already follow Known.
     for (who, whom) in [
         (&fan, &star),
@@ -66,14 +64,7 @@ async fn discover_people_excludes_oneself_and_the_followed_and_ranks_by_follower
         (&fan, &quiet),
         (&me, &known),
     ] {
-        let (status, _) = h
-            .post(
-                &who.access,
-                &format!("/api/users/{}/follow/", whom.user_id),
-                json!({}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK);
+        h.follow_user(who, whom).await;
     }
     let (status, body) = h
         .get(&me.access, "/api/users/discover/?limit=2&offset=0")
@@ -105,32 +96,15 @@ async fn discover_people_excludes_oneself_and_the_followed_and_ranks_by_follower
 #[tokio::test]
 async fn an_invite_code_recommends_its_owner_and_whom_they_follow() {
     let h = spawn().await;
-    let owner = h.registered("owner", "Harshita").await;
-    let friend = h.registered("friend", "Friend").await;
+    let [owner, friend] = h
+        .registered_all([("owner", "Harshita"), ("friend", "Friend")])
+        .await;
     let newbie = h.signup("newbie").await;
-    let (status, _) = h
-        .post(
-            &owner.access,
-            &format!("/api/users/{}/follow/", friend.user_id),
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    h.follow_user(&owner, &friend).await;
     // The newcomer is followed by the owner too: never recommended to themselves.
-    let (status, _) = h
-        .post(
-            &owner.access,
-            &format!("/api/users/{}/follow/", newbie.user_id),
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    let (status, body) = h
-        .get(
-            &newbie.access,
-            &format!("/api/users/onboard/?code={}", owner.referral_code),
-        )
-        .await;
+    h.follow_user(&owner, &newbie).await;
+    let onboard = format!("/api/users/onboard/?code={}", owner.referral_code);
+    let (status, body) = h.get(&newbie.access, &onboard).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["success"], true);
     let entries = body["data"].as_array().unwrap();

@@ -18,12 +18,8 @@ async fn a_handle_is_free_taken_or_invalid() {
     assert_eq!(body, json!({"data": {}, "success": true}));
     // Taken, whatever the case: the seed's envelope, word for word.
     for probe in ["Rohit", "rohit", "ROHIT"] {
-        let (status, body) = h
-            .get(
-                &bob.access,
-                &format!("/api/users/username/?username={probe}"),
-            )
-            .await;
+        let target = format!("/api/users/username/?username={probe}");
+        let (status, body) = h.get(&bob.access, &target).await;
         assert_eq!(status, StatusCode::CONFLICT);
         let error = json!({
             "code": "DISPLAY_USERNAME_NOT_UNIQUE",
@@ -54,12 +50,8 @@ async fn an_invite_code_shows_its_owner_or_user_does_not_exist() {
     let h = spawn().await;
     let owner = h.registered("owner", "Breakfree").await;
     let viewer = h.signup("viewer").await;
-    let (status, body) = h
-        .get(
-            &viewer.access,
-            &format!("/api/users/referral_code/?code={}", owner.referral_code),
-        )
-        .await;
+    let target = format!("/api/users/referral_code/?code={}", owner.referral_code);
+    let (status, body) = h.get(&viewer.access, &target).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["success"], true);
     let data = &body["data"];
@@ -105,12 +97,8 @@ async fn an_invite_code_shows_its_owner_or_user_does_not_exist() {
         "999999"
     };
     for code in [unknown, "12", "abcdef"] {
-        let (status, body) = h
-            .get(
-                &viewer.access,
-                &format!("/api/users/referral_code/?code={code}"),
-            )
-            .await;
+        let target = format!("/api/users/referral_code/?code={code}");
+        let (status, body) = h.get(&viewer.access, &target).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         let error = json!({"code": "USER_DOES_NOT_EXIST", "message": "User Does Not Exist", "status": "error"});
         assert_eq!(
@@ -203,12 +191,8 @@ async fn the_registration_form_creates_the_profile_the_playlist_and_credits_the_
     assert_eq!(referrer_profile["data"]["tokens"], 1);
     // The provisional handle is free again; the new one is not.
     let other = h.signup("other").await;
-    let (status, _) = h
-        .get(
-            &other.access,
-            &format!("/api/users/username/?username={provisional}"),
-        )
-        .await;
+    let target = format!("/api/users/username/?username={provisional}");
+    let (status, _) = h.get(&other.access, &target).await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = h
         .get(&other.access, "/api/users/username/?username=ftujklloo")

@@ -8,7 +8,6 @@ use std::sync::Once;
 use std::time::Duration;
 
 use humit::adapters::storage::S3Store;
-use reqwest::StatusCode;
 use serde_json::json;
 
 use super::{jpeg, spawn_configured};
@@ -106,16 +105,9 @@ async fn a_presigned_s3_upload_becomes_the_profile_picture() {
     })
     .await;
     let s = h.signup("cloudy").await;
-    let (status, body) = h
-        .post(
-            &s.access,
-            "/api/users/files/upload/",
-            json!({"file_type": "profile"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let id = body["data"]["id"].as_str().unwrap().to_string();
-    let url = body["data"]["upload_url"].as_str().unwrap().to_string();
+    let slot = h.upload_slot(&s).await;
+    let id = slot["id"].as_str().unwrap().to_string();
+    let url = slot["upload_url"].as_str().unwrap().to_string();
     let key = format!("profile_images/{}/{id}.jpg", s.user_id);
     // Path-style on the configured endpoint, signed for image/jpeg, at most five minutes.
     let parsed = url::Url::parse(&url).unwrap();
@@ -161,14 +153,7 @@ async fn a_presigned_s3_upload_becomes_the_profile_picture() {
     );
 
     // An object of another type is refused (and removed), whatever the store let through.
-    let (_, body) = h
-        .post(
-            &s.access,
-            "/api/users/files/upload/",
-            json!({"file_type": "profile"}),
-        )
-        .await;
-    let bad_id = body["data"]["id"].as_str().unwrap().to_string();
+    let bad_id = h.upload_slot(&s).await["id"].as_str().unwrap().to_string();
     let bad_key = format!("profile_images/{}/{bad_id}.jpg", s.user_id);
     admin
         .client()

@@ -61,10 +61,7 @@ async fn only_staff_create_stations_and_fields_are_checked() {
 async fn discover_pages_stations_by_popularity_with_absolute_links() {
     let h = spawn().await;
     let staff = h.staff("boss").await;
-    let mut stations = Vec::new();
-    for i in 0..5 {
-        stations.push(h.station(&staff, &format!("Station {i}")).await);
-    }
+    let stations = h.stations(&staff, "Station ", 5).await;
     // Station 3 gets two followers, station 1 one.
     let a = h.signup("a").await;
     let b = h.signup("b").await;
@@ -127,10 +124,7 @@ async fn follow_and_unfollow_move_the_counters_once_and_onboarding_needs_three()
     let h = spawn().await;
     let staff = h.staff("boss").await;
     let s = h.registered("fan", "TheFan").await;
-    let mut stations = Vec::new();
-    for i in 0..3 {
-        stations.push(h.station(&staff, &format!("S{i}")).await);
-    }
+    let stations = h.stations(&staff, "S", 3).await;
     let path = format!("/api/stations/{}/follow/", stations[0]);
     for _ in 0..2 {
         let (status, body) = h.post(&s.access, &path, json!({})).await;

@@ -16,18 +16,11 @@ fn query(url: &str) -> HashMap<String, String> {
 }
 
 async fn upload_url(h: &Humit, s: &Session) -> (String, String) {
-    let (status, body) = h
-        .post(
-            &s.access,
-            "/api/users/files/upload/",
-            json!({"file_type": "profile"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(keys(&body["data"]), ["id", "upload_url"]);
+    let slot = h.upload_slot(s).await;
+    assert_eq!(keys(&slot), ["id", "upload_url"]);
     (
-        body["data"]["id"].as_str().unwrap().to_string(),
-        body["data"]["upload_url"].as_str().unwrap().to_string(),
+        slot["id"].as_str().unwrap().to_string(),
+        slot["upload_url"].as_str().unwrap().to_string(),
     )
 }
 
@@ -77,12 +70,8 @@ async fn an_uploaded_jpeg_becomes_the_profile_picture() {
     assert_eq!(served.bytes().await.unwrap().to_vec(), bytes);
     // Others see it too.
     let viewer = h.signup("viewer").await;
-    let (_, owner) = h
-        .get(
-            &viewer.access,
-            &format!("/api/users/referral_code/?code={}", s.referral_code),
-        )
-        .await;
+    let target = format!("/api/users/referral_code/?code={}", s.referral_code);
+    let (_, owner) = h.get(&viewer.access, &target).await;
     assert_eq!(owner["data"]["profile_pic_url"], pic.as_str());
     // A second upload replaces the first.
     let (id2, url2) = upload_url(&h, &s).await;
@@ -151,12 +140,8 @@ async fn uploads_must_be_small_jpegs_on_an_untampered_url() {
         .await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "MISSING_FIELD");
     // Unknown files.
-    let (status, body) = h
-        .get(
-            &s.access,
-            &format!("/api/files/profile_images/{}/nope.jpg", s.user_id),
-        )
-        .await;
+    let target = format!("/api/files/profile_images/{}/nope.jpg", s.user_id);
+    let (status, body) = h.get(&s.access, &target).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "FILE_NOT_FOUND");
     h.app.stop().await;
 }

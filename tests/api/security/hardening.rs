@@ -105,15 +105,8 @@ async fn the_admin_console_is_not_sniffed_framed_or_scripted_from_elsewhere() {
 async fn a_served_upload_is_an_image_and_nothing_else() {
     let h = spawn().await;
     let s = h.signup("pictured").await;
-    let (status, body) = h
-        .post(
-            &s.access,
-            "/api/users/files/upload/",
-            json!({"file_type": "profile"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let upload_url = body["data"]["upload_url"].as_str().unwrap();
+    let slot = h.upload_slot(&s).await;
+    let upload_url = slot["upload_url"].as_str().unwrap();
     let answer = h
         .app
         .client

@@ -35,23 +35,11 @@ async fn a_push_token_is_shown_to_its_owner_only() {
     let (status, body) = h.get(&viewer.access, &lookup).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     hidden(&body["data"]);
-    let (status, body) = h
-        .get(
-            &viewer.access,
-            &format!("/api/users/onboard/?code={}", owner.referral_code),
-        )
-        .await;
+    let onboard = format!("/api/users/onboard/?code={}", owner.referral_code);
+    let (status, body) = h.get(&viewer.access, &onboard).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(!body.to_string().contains(PUSH_TOKEN), "{body}");
-    let (status, body) = h
-        .post(
-            &viewer.access,
-            &format!("/api/users/{}/follow/", owner.user_id),
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    hidden(&body["data"]);
+    hidden(&h.follow_user(&viewer, &owner).await["data"]);
     // The owner still sees their own, whichever way they look.
     let (_, body) = h.get(&owner.access, &lookup).await;
     assert_eq!(body["data"]["notification_id"], PUSH_TOKEN, "{body}");
@@ -61,8 +49,9 @@ async fn a_push_token_is_shown_to_its_owner_only() {
 #[tokio::test]
 async fn discover_lists_only_app_users_who_finished_sign_up() {
     let h = spawn().await;
-    let me = h.registered("me", "Myself").await;
-    let friend = h.registered("friend", "Friend").await;
+    let [me, friend] = h
+        .registered_all([("me", "Myself"), ("friend", "Friend")])
+        .await;
     // Signed up with Spotify, registration form never sent.
     h.signup("halfway").await;
     // Techfesia accounts: a superuser, a staff member and a plain user, none of them in the app.
