@@ -8,7 +8,6 @@ use std::sync::Once;
 use std::time::Duration;
 
 use humit::adapters::storage::S3Store;
-use serde_json::json;
 
 use super::{jpeg, spawn_configured};
 
