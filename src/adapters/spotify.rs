@@ -83,6 +83,22 @@ impl SpotifyClient {
         Ok(response)
     }
 
+    /// Sends `request` and reads its JSON answer; a refused token is
+    /// [`SpotifyError::Unauthorized`], anything else that fails [`SpotifyError::Unavailable`]
+    /// (without the URL, which may carry an id).
+    async fn answer<T: serde::de::DeserializeOwned>(
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, SpotifyError> {
+        let unavailable =
+            |e: reqwest::Error| SpotifyError::Unavailable(e.without_url().to_string());
+        let response = request.send().await.map_err(unavailable)?;
+        Self::check(response)
+            .await?
+            .json()
+            .await
+            .map_err(unavailable)
+    }
+
     /// Who `access_token` belongs to.
     ///
     /// # Errors
@@ -90,18 +106,8 @@ impl SpotifyClient {
     /// [`SpotifyError::Unavailable`].
     #[tracing::instrument(skip_all)]
     pub async fn me(&self, access_token: &str) -> Result<SpotifyProfile, SpotifyError> {
-        let response = self
-            .http
-            .get(self.url(&["me"])?)
-            .bearer_auth(access_token)
-            .send()
-            .await
-            .map_err(|e| SpotifyError::Unavailable(e.without_url().to_string()))?;
-        let profile: SpotifyProfile = Self::check(response)
-            .await?
-            .json()
-            .await
-            .map_err(|e| SpotifyError::Unavailable(e.without_url().to_string()))?;
+        let request = self.http.get(self.url(&["me"])?);
+        let profile: SpotifyProfile = Self::answer(request.bearer_auth(access_token)).await?;
         if profile.id.trim().is_empty() {
             return Err(SpotifyError::Unavailable("profile without an id".into()));
         }
@@ -122,19 +128,12 @@ impl SpotifyClient {
         name: &str,
         description: &str,
     ) -> Result<String, SpotifyError> {
-        let response = self
+        let request = self
             .http
             .post(self.url(&["users", spotify_id, "playlists"])?)
             .bearer_auth(access_token)
-            .json(&json!({"name": name, "public": false, "description": description}))
-            .send()
-            .await
-            .map_err(|e| SpotifyError::Unavailable(e.without_url().to_string()))?;
-        let playlist: Playlist = Self::check(response)
-            .await?
-            .json()
-            .await
-            .map_err(|e| SpotifyError::Unavailable(e.without_url().to_string()))?;
+            .json(&json!({"name": name, "public": false, "description": description}));
+        let playlist: Playlist = Self::answer(request).await?;
         tracing::info!(playlist_id = %playlist.id, "spotify playlist created");
         Ok(playlist.id)
     }

@@ -75,25 +75,7 @@ pub async fn declare_projection_queue(
             FieldTable::default(),
         )
         .await?;
-    channel
-        .queue_declare(
-            dead.as_str().into(),
-            QueueDeclareOptions {
-                durable: true,
-                ..Default::default()
-            },
-            dead_args,
-        )
-        .await?;
-    channel
-        .queue_bind(
-            dead.as_str().into(),
-            dead.as_str().into(),
-            "".into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await?;
+    durable_queue(channel, &dead, dead_args, &dead, &[""]).await?;
 
     let queue = projection_queue(&settings.exchange, projection);
     let mut args = FieldTable::default();
@@ -110,26 +92,33 @@ pub async fn declare_projection_queue(
     if let Some(ms) = settings.queue_expires_ms {
         args.insert("x-expires".into(), AMQPValue::LongUInt(ms));
     }
-    channel
-        .queue_declare(
-            queue.as_str().into(),
-            QueueDeclareOptions {
-                durable: true,
-                ..Default::default()
-            },
-            args,
-        )
-        .await?;
-    for key in bindings {
+    durable_queue(channel, &queue, args, &settings.exchange, bindings).await?;
+    Ok(queue)
+}
+
+/// Declares the durable queue `name` with `args` and binds it to `exchange` with each key.
+async fn durable_queue(
+    channel: &Channel,
+    name: &str,
+    args: FieldTable,
+    exchange: &str,
+    keys: &[&str],
+) -> Result<(), BusError> {
+    let options = QueueDeclareOptions {
+        durable: true,
+        ..Default::default()
+    };
+    channel.queue_declare(name.into(), options, args).await?;
+    for key in keys {
         channel
             .queue_bind(
-                queue.as_str().into(),
-                settings.exchange.as_str().into(),
+                name.into(),
+                exchange.into(),
                 (*key).into(),
                 QueueBindOptions::default(),
                 FieldTable::default(),
             )
             .await?;
     }
-    Ok(queue)
+    Ok(())
 }

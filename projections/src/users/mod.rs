@@ -3,8 +3,10 @@
 pub mod read;
 
 use aggregates::session::SessionEvent;
-use aggregates::user::{Role, UserEvent};
-use sqlx::PgConnection;
+use aggregates::user::{Role, UserDetails, UserEvent};
+use sqlx::postgres::PgArguments;
+use sqlx::query::Query;
+use sqlx::{PgConnection, Postgres};
 
 use crate::{write, Envelope, Projection, ProjectionError};
 
@@ -13,6 +15,21 @@ pub struct UsersProjection;
 
 /// A login (`Session.SessionStarted`, or the user's own copy of it) moves `last_login`.
 const LAST_LOGIN: &str = "UPDATE rm_users SET last_login = $2 WHERE user_id = $1";
+
+/// Binds a person's details in their column order: email, first name, last name, phone
+/// number, college, picture.
+fn bind_details(
+    query: Query<'_, Postgres, PgArguments>,
+    details: UserDetails,
+) -> Query<'_, Postgres, PgArguments> {
+    query
+        .bind(details.email)
+        .bind(details.first_name)
+        .bind(details.last_name)
+        .bind(details.phone_number)
+        .bind(details.college_name)
+        .bind(details.profile_picture)
+}
 
 fn role_name(role: Role) -> &'static str {
     match role {
@@ -59,26 +76,21 @@ impl Projection for UsersProjection {
                 role,
                 at,
             } => {
-                sqlx::query(
+                let insert = sqlx::query(
                     "INSERT INTO rm_users (user_id, username, email, first_name, last_name,
                         phone_number, college_name, profile_picture, referral_code, signup_method,
                         role, date_joined)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
                 .bind(user_id)
-                .bind(username)
-                .bind(details.email)
-                .bind(details.first_name)
-                .bind(details.last_name)
-                .bind(details.phone_number)
-                .bind(details.college_name)
-                .bind(details.profile_picture)
-                .bind(referral_code)
-                .bind(signup_method)
-                .bind(role_name(role))
-                .bind(at)
-                .execute(&mut *conn)
-                .await?;
+                .bind(username);
+                bind_details(insert, details)
+                    .bind(referral_code)
+                    .bind(signup_method)
+                    .bind(role_name(role))
+                    .bind(at)
+                    .execute(&mut *conn)
+                    .await?;
             }
             UserEvent::PasswordSet { .. } => {
                 write::touch(
@@ -113,20 +125,13 @@ impl Projection for UsersProjection {
                 .await?;
             }
             UserEvent::DetailsUpdated { details, .. } => {
-                sqlx::query(
+                let update = sqlx::query(
                     "UPDATE rm_users SET email = $2, first_name = $3, last_name = $4,
                         phone_number = $5, college_name = $6, profile_picture = $7
                      WHERE user_id = $1",
                 )
-                .bind(id)
-                .bind(details.email)
-                .bind(details.first_name)
-                .bind(details.last_name)
-                .bind(details.phone_number)
-                .bind(details.college_name)
-                .bind(details.profile_picture)
-                .execute(&mut *conn)
-                .await?;
+                .bind(id);
+                bind_details(update, details).execute(&mut *conn).await?;
             }
             UserEvent::UsernameChanged { username, .. } => {
                 write::set(
