@@ -25,16 +25,22 @@ pub async fn connect(url: &str) -> Result<Connection, BusError> {
 /// # Errors
 /// Broker errors.
 pub async fn declare_exchange(channel: &Channel, exchange: &str) -> Result<(), BusError> {
+    durable_exchange(channel, exchange, ExchangeKind::Topic).await
+}
+
+/// Declares the durable exchange `name` of `kind`.
+async fn durable_exchange(
+    channel: &Channel,
+    name: &str,
+    kind: ExchangeKind,
+) -> Result<(), BusError> {
+    let options = ExchangeDeclareOptions {
+        durable: true,
+        ..Default::default()
+    };
+    let args = FieldTable::default();
     channel
-        .exchange_declare(
-            exchange.into(),
-            ExchangeKind::Topic,
-            ExchangeDeclareOptions {
-                durable: true,
-                ..Default::default()
-            },
-            FieldTable::default(),
-        )
+        .exchange_declare(name.into(), kind, options, args)
         .await?;
     Ok(())
 }
@@ -64,17 +70,7 @@ pub async fn declare_projection_queue(
     if let Some(ms) = settings.queue_expires_ms {
         dead_args.insert("x-expires".into(), AMQPValue::LongUInt(ms));
     }
-    channel
-        .exchange_declare(
-            dead.as_str().into(),
-            ExchangeKind::Fanout,
-            ExchangeDeclareOptions {
-                durable: true,
-                ..Default::default()
-            },
-            FieldTable::default(),
-        )
-        .await?;
+    durable_exchange(channel, &dead, ExchangeKind::Fanout).await?;
     durable_queue(channel, &dead, dead_args, &dead, &[""]).await?;
 
     let queue = projection_queue(&settings.exchange, projection);

@@ -10,6 +10,7 @@ use humit::auth::jwt;
 use humit::bus::projector;
 use humit::identity::{self, NewUser};
 use humit::store::{Actor, CommandContext};
+use reqwest::Method;
 use serde_json::Value;
 
 use crate::helpers::{create_station_as, eventually, set_station_follow, spawn_app, TestApp};
@@ -42,25 +43,17 @@ async fn account(app: &TestApp, username: &str, role: Role) -> (String, String) 
 }
 
 async fn get(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
-    let res = app
-        .client
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
+    call(app, Method::GET, token, path).await
 }
 
 async fn post(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
-    let res = app
-        .client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    call(app, Method::POST, token, path).await
+}
+
+/// `method path` as `token`, without a body; the status and the JSON body (`Null` if none).
+async fn call(app: &TestApp, method: Method, token: &str, path: &str) -> (u16, Value) {
+    let request = app.client.request(method, app.url(path)).bearer_auth(token);
+    let res = request.send().await.unwrap();
     let status = res.status().as_u16();
     (status, res.json().await.unwrap_or(Value::Null))
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use humit::bus::projector;
 use humit::startup::Mode;
-use humit::store::{log, CommandContext};
+use humit::store::log;
 use sqlx::PgPool;
 
 use crate::helpers::{
@@ -14,9 +14,9 @@ use crate::helpers::{
     BrokerProxy, Subscriber,
 };
 
-const WAIT: Duration = Duration::from_secs(30);
+pub(crate) const WAIT: Duration = Duration::from_secs(30);
 
-async fn followers(pool: &PgPool, station: &str) -> i64 {
+pub(crate) async fn followers(pool: &PgPool, station: &str) -> i64 {
     sqlx::query_scalar("SELECT followers FROM rm_stations WHERE station_id = $1")
         .bind(station)
         .fetch_one(pool)
@@ -381,59 +381,6 @@ async fn a_poison_message_is_dead_lettered_while_later_events_flow() {
     app.stop().await;
 }
 
-async fn snapshot(pool: &PgPool, table: &str) -> Vec<serde_json::Value> {
-    sqlx::query_scalar(&format!(
-        "SELECT to_jsonb(t) FROM {table} t ORDER BY to_jsonb(t)::text"
-    ))
-    .fetch_all(pool)
-    .await
-    .unwrap()
-}
-
-#[tokio::test]
-async fn a_rebuilt_projection_equals_the_live_one() {
-    let app = spawn_app().await;
-    for i in 0..6 {
-        create_station(&app, &format!("s{i}")).await;
-    }
-    for u in 0..5 {
-        for s in 0..6 {
-            if (u + s) % 2 == 0 {
-                set_station_follow(&app, &format!("u{u}"), &format!("s{s}"), true).await;
-            }
-        }
-    }
-    set_station_follow(&app, "u0", "s0", false).await;
-    app.settle().await;
-
-    for projection in projections::all() {
-        let mut before = Vec::new();
-        for table in projection.tables() {
-            before.push(snapshot(&app.pool, table).await);
-        }
-        let mut reports = 0;
-        projector::rebuild(&app.pool, projection.as_ref(), |_| reports += 1)
-            .await
-            .unwrap();
-        assert!(reports > 0);
-        let mut after = Vec::new();
-        for table in projection.tables() {
-            after.push(snapshot(&app.pool, table).await);
-        }
-        assert_eq!(before, after, "projection {}", projection.name());
-    }
-    // The live consumer continues after the rebuild with no gap and no double application.
-    let position = set_station_follow(&app, "u9", "s1", true).await;
-    app.state.wait_for_position(position, &["social"]).await;
-    let expected: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM rm_station_follows WHERE station_id = 's1'")
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
-    assert_eq!(followers(&app.pool, "s1").await, expected);
-    app.stop().await;
-}
-
 #[tokio::test]
 async fn of_two_workers_exactly_one_relays_and_nothing_is_published_twice() {
     let config = test_config();
@@ -481,218 +428,4 @@ async fn of_two_workers_exactly_one_relays_and_nothing_is_published_twice() {
         .load(std::sync::atomic::Ordering::Relaxed));
     standby.stop().await;
     api.stop().await;
-}
-
-#[tokio::test]
-async fn personal_data_is_sealed_at_rest_and_unreadable_once_the_person_is_erased() {
-    use aggregates::user::{Role, User, UserCommand, UserDetails};
-    let app = spawn_app().await;
-    let ctx = CommandContext::system();
-    let details = UserDetails {
-        email: Some("ada.lovelace@example.com".into()),
-        first_name: "Ada".into(),
-        last_name: "Lovelace".into(),
-        ..Default::default()
-    };
-    let new = humit::identity::NewUser {
-        username: "ada_l".into(),
-        details,
-        password: Some("analytical engine".into()),
-        identity: None,
-        spotify_tokens: None,
-        role: Role::Normal,
-    };
-    let (user_id, position) = humit::identity::register(&app.state, new, &ctx)
-        .await
-        .unwrap();
-    app.state.wait_for(position, &["users"]).await;
-
-    let raw: Vec<String> = sqlx::query_scalar("SELECT payload::text || aggregate_id FROM events")
-        .fetch_all(&app.pool)
-        .await
-        .unwrap();
-    for text in &raw {
-        assert!(
-            !text.contains("Lovelace") && !text.contains("ada_l") && !text.contains("ada.lovelace"),
-            "{text}"
-        );
-    }
-    // The log readers (relay, admin) open it for a live person.
-    let events = log::query(
-        &app.pool,
-        &log::Filter {
-            limit: 100,
-            aggregate_type: Some("User".into()),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        events[0].payload["UserRegistered"]["username"]["$pii"],
-        "ada_l"
-    );
-    assert!(
-        events[1].payload["PasswordSet"]["password_hash"]["$secret"].is_null(),
-        "secrets redacted"
-    );
-
-    let position = app
-        .state
-        .commands
-        .execute::<User>(
-            &user_id,
-            UserCommand::Delete {
-                now: chrono::Utc::now(),
-            },
-            &ctx,
-        )
-        .await
-        .unwrap();
-    app.state.wait_for(position, &["users", "social"]).await;
-
-    let events = log::query(
-        &app.pool,
-        &log::Filter {
-            limit: 100,
-            aggregate_type: Some("User".into()),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    let text = serde_json::to_string(&events).unwrap();
-    assert!(
-        !text.contains("Lovelace") && !text.contains("ada_l"),
-        "{text}"
-    );
-    assert_eq!(
-        events[0].payload["UserRegistered"]["username"]["$pii"],
-        serde_json::Value::Null
-    );
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_users")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    assert_eq!(rows, 0);
-    // Replay still works and shows an erased user.
-    let user: User = app.state.commands.load(&user_id).await.unwrap();
-    assert!(!user.exists());
-    assert_eq!(user.username(), "");
-    // A rebuild from the log shows no trace either.
-    for projection in projections::all() {
-        projector::rebuild(&app.pool, projection.as_ref(), |_| {})
-            .await
-            .unwrap();
-    }
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_users")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    assert_eq!(rows, 0);
-    app.stop().await;
-}
-
-#[tokio::test]
-async fn old_claim_events_replay_and_publish_in_the_new_shape() {
-    use aggregates::claim::{Claim, ClaimKind};
-    let app = spawn_app().await;
-    let id = ClaimKind::Username.claim_id("legacy");
-    sqlx::query(
-        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-         VALUES ('Claim', $1, 1, 'Taken', '1', '{\"Taken\": {\"owner\": \"u-old\"}}', '{\"occurred_at\": \"2025-05-05T05:05:05+00:00\"}')",
-    )
-    .bind(&id)
-    .execute(&app.pool)
-    .await
-    .unwrap();
-    eventually(WAIT, || async {
-        !log::read_after(&app.pool, 0, 1).await.unwrap().is_empty()
-    })
-    .await;
-    // cqrs-es loads it through the upcaster.
-    let claim: Claim = app.state.commands.load(&id).await.unwrap();
-    assert_eq!(claim.owner(), Some("u-old"));
-    // The log readers publish it as version 2.
-    let event = log::read_after(&app.pool, 0, 10).await.unwrap().remove(0);
-    assert_eq!(event.event_version, "2");
-    assert_eq!(event.payload["Taken"]["at"], "2025-05-05T05:05:05+00:00");
-    // And new commands on it keep working.
-    let owner = humit::identity::owner_of(&app.state, ClaimKind::Username, "legacy")
-        .await
-        .unwrap();
-    assert_eq!(owner.as_deref(), Some("u-old"));
-    app.stop().await;
-}
-
-/// A rebuild replays into shadow tables a batch per transaction: while it runs, the live
-/// read model answers in full, and commands keep being numbered (no transaction of the
-/// rebuild holds the sequencer's horizon back).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_rebuild_keeps_the_live_model_readable_and_the_log_moving() {
-    let app = spawn_app().await;
-    for i in 0..600 {
-        create_station(&app, &format!("s{i}")).await;
-    }
-    app.settle().await;
-    let social = projections::all()
-        .into_iter()
-        .find(|p| p.name() == "social")
-        .unwrap();
-    let mut checks = 0;
-    let handle = tokio::runtime::Handle::current();
-    projector::rebuild(&app.pool, social.as_ref(), |progress| {
-        if progress.done >= progress.total || checks > 0 {
-            return;
-        }
-        checks += 1;
-        tokio::task::block_in_place(|| {
-            handle.block_on(async {
-                let live: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_stations")
-                    .fetch_one(&app.pool)
-                    .await
-                    .unwrap();
-                assert_eq!(
-                    live, 600,
-                    "the live model answers in full during the rebuild"
-                );
-                let command = aggregates::station::StationCommand::CreateStation {
-                    station_id: "during".into(),
-                    name: "during".into(),
-                    description: String::new(),
-                    image_url: String::new(),
-                    created_by: "test".into(),
-                    now: chrono::Utc::now(),
-                };
-                let commit = app
-                    .state
-                    .commands
-                    .execute::<aggregates::station::Station>(
-                        "during",
-                        command,
-                        &CommandContext::system(),
-                    )
-                    .await
-                    .unwrap()
-                    .unwrap();
-                assert!(
-                    commit
-                        .position_within(Duration::from_secs(3))
-                        .await
-                        .is_some(),
-                    "a command during the rebuild is numbered at once"
-                );
-            })
-        });
-    })
-    .await
-    .unwrap();
-    assert_eq!(checks, 1);
-    app.settle().await;
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_stations")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    assert_eq!(rows, 601);
-    app.stop().await;
 }

@@ -5,6 +5,7 @@ mod helpers;
 
 mod admin;
 mod core;
+mod history;
 mod humit;
 mod security;
 mod stream;

@@ -77,16 +77,14 @@ struct FollowTable {
 }
 
 const USER_FOLLOWS: FollowTable = FollowTable {
-    insert: "INSERT INTO rm_user_follows (follower_id, followee_id, since) VALUES ($1, $2, $3)
-             ON CONFLICT DO NOTHING",
+    insert: "INSERT INTO rm_user_follows (follower_id, followee_id, since) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
     delete: "DELETE FROM rm_user_follows WHERE follower_id = $1 AND followee_id = $2",
     subject_counter: "following",
     object_is_station: false,
 };
 
 const STATION_FOLLOWS: FollowTable = FollowTable {
-    insert: "INSERT INTO rm_station_follows (user_id, station_id, since) VALUES ($1, $2, $3)
-             ON CONFLICT DO NOTHING",
+    insert: "INSERT INTO rm_station_follows (user_id, station_id, since) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
     delete: "DELETE FROM rm_station_follows WHERE user_id = $1 AND station_id = $2",
     subject_counter: "stations",
     object_is_station: true,
