@@ -13,7 +13,9 @@ use humit::store::{Actor, CommandContext};
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::helpers::{create_station_as, eventually, set_station_follow, spawn_app, TestApp};
+use crate::helpers::{
+    assert_success, create_station_as, eventually, set_station_follow, snapshot, spawn_app, TestApp,
+};
 
 async fn account(app: &TestApp, username: &str, role: Role) -> (String, String) {
     let new = NewUser {
@@ -214,15 +216,6 @@ async fn state_at_a_position_or_time_matches_a_replay() {
     app.stop().await;
 }
 
-async fn snapshot(app: &TestApp, table: &str) -> Vec<Value> {
-    sqlx::query_scalar(&format!(
-        "SELECT to_jsonb(t) FROM {table} t ORDER BY to_jsonb(t)::text"
-    ))
-    .fetch_all(&app.pool)
-    .await
-    .unwrap()
-}
-
 #[tokio::test]
 async fn a_rebuild_under_concurrent_writes_ends_identical_to_a_fresh_replay() {
     let app = spawn_app().await;
@@ -286,14 +279,14 @@ async fn a_rebuild_under_concurrent_writes_ends_identical_to_a_fresh_replay() {
         .unwrap();
     let mut live = Vec::new();
     for table in social_projection.tables() {
-        live.push(snapshot(&app, table).await);
+        live.push(snapshot(&app.pool, table).await);
     }
     projector::rebuild(&app.pool, social_projection.as_ref(), |_| {})
         .await
         .unwrap();
     let mut fresh = Vec::new();
     for table in social_projection.tables() {
-        fresh.push(snapshot(&app, table).await);
+        fresh.push(snapshot(&app.pool, table).await);
     }
     assert_eq!(live, fresh);
     let stations: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_stations")
@@ -380,11 +373,7 @@ async fn the_cli_prints_the_log_and_replays_a_projection() {
     let out = run(&["events", "--aggregate-type", "Station", "--actor", "system"])
         .await
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let printed: Vec<i64> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -397,11 +386,7 @@ async fn the_cli_prints_the_log_and_replays_a_projection() {
     assert_eq!(printed, positions);
 
     let out = run(&["replay", "--projection", "social"]).await.unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("projection social rebuilt"));
     let out = run(&["replay", "--projection", "nope"]).await.unwrap();
     assert!(!out.status.success());

@@ -329,6 +329,22 @@ pub async fn republish(app: &TestApp, event: &Envelope) {
     let _ = conn.close(200, "done".into()).await;
 }
 
+/// Every row of `table`, as JSON, in a stable order: to compare a read model before and after.
+pub async fn snapshot(pool: &PgPool, table: &str) -> Vec<serde_json::Value> {
+    sqlx::query_scalar(&format!(
+        "SELECT to_jsonb(t) FROM {table} t ORDER BY to_jsonb(t)::text"
+    ))
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+/// Asserts that a child process (the `humit` binary) succeeded, showing its stderr if not.
+pub fn assert_success(out: &std::process::Output) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+}
+
 /// Polls `check` until it is true, failing after `timeout`.
 pub async fn eventually<F, Fut>(timeout: Duration, mut check: F)
 where

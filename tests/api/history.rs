@@ -7,19 +7,9 @@ use std::time::Duration;
 
 use humit::bus::projector;
 use humit::store::{log, CommandContext};
-use sqlx::PgPool;
 
 use crate::core::{followers, WAIT};
-use crate::helpers::{create_station, eventually, set_station_follow, spawn_app};
-
-async fn snapshot(pool: &PgPool, table: &str) -> Vec<serde_json::Value> {
-    sqlx::query_scalar(&format!(
-        "SELECT to_jsonb(t) FROM {table} t ORDER BY to_jsonb(t)::text"
-    ))
-    .fetch_all(pool)
-    .await
-    .unwrap()
-}
+use crate::helpers::{create_station, eventually, set_station_follow, snapshot, spawn_app};
 
 #[tokio::test]
 async fn a_rebuilt_projection_equals_the_live_one() {

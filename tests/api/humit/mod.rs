@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 mod auth;
+mod checks;
 mod hums;
 mod people;
 mod projection;

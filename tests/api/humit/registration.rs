@@ -1,115 +1,11 @@
-//! The registration form and its checks: handles, invite codes, the profile, the playlist,
-//! referral credits, and one winner among 50 people claiming one handle.
+//! The registration form: the profile, the playlist, referral credits, each bad field, and
+//! one winner among 50 people claiming one handle. The form's checks (is a handle free, whose
+//! is an invite code) are in `checks`.
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use super::{assert_error, form, keys, spawn};
-
-#[tokio::test]
-async fn a_handle_is_free_taken_or_invalid() {
-    let h = spawn().await;
-    let alice = h.registered("alice", "Rohit").await;
-    let bob = h.signup("bob").await;
-    let (status, body) = h
-        .get(&bob.access, "/api/users/username/?username=Free_Name")
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body, json!({"data": {}, "success": true}));
-    // Taken, whatever the case: the seed's envelope, word for word.
-    for probe in ["Rohit", "rohit", "ROHIT"] {
-        let target = format!("/api/users/username/?username={probe}");
-        let (status, body) = h.get(&bob.access, &target).await;
-        assert_eq!(status, StatusCode::CONFLICT);
-        let error = json!({
-            "code": "DISPLAY_USERNAME_NOT_UNIQUE",
-            "message": "Your User handle is not unique. Please choose another handle",
-            "status": "error"
-        });
-        assert_eq!(
-            body,
-            json!({"display_error": error, "errors": [error], "extra_data": {}, "success": false})
-        );
-    }
-    // One's own handle is free for oneself.
-    let (status, _) = h
-        .get(&alice.access, "/api/users/username/?username=rohit")
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    let (status, body) = h
-        .get(&bob.access, "/api/users/username/?username=no spaces")
-        .await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, "INVALID_USERNAME");
-    let (status, body) = h.get(&bob.access, "/api/users/username/").await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, "MISSING_PARAMETER");
-    h.app.stop().await;
-}
-
-#[tokio::test]
-async fn an_invite_code_shows_its_owner_or_user_does_not_exist() {
-    let h = spawn().await;
-    let owner = h.registered("owner", "Breakfree").await;
-    let viewer = h.signup("viewer").await;
-    let target = format!("/api/users/referral_code/?code={}", owner.referral_code);
-    let (status, body) = h.get(&viewer.access, &target).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["success"], true);
-    let data = &body["data"];
-    assert_eq!(
-        keys(data),
-        [
-            "bio",
-            "country_name",
-            "favourite_artists",
-            "first_name",
-            "followed",
-            "last_name",
-            "muted",
-            "notification_id",
-            "number_of_followers",
-            "number_of_following",
-            "number_of_hums",
-            "profile_pic_url",
-            "referral_code",
-            "tokens",
-            "user_handle",
-            "user_id"
-        ]
-    );
-    assert!(data["bio"].is_null());
-    assert!(data["muted"].is_null());
-    assert_eq!(data["followed"], false);
-    assert_eq!(data["country_name"], "IN");
-    assert_eq!(data["favourite_artists"], json!({"data": []}));
-    assert_eq!(data["first_name"], "Breakfree");
-    assert_eq!(data["last_name"], " ");
-    assert_eq!(data["notification_id"], "");
-    assert_eq!(data["number_of_followers"], 0);
-    assert_eq!(data["profile_pic_url"], "");
-    assert_eq!(data["referral_code"], owner.referral_code.as_str());
-    assert_eq!(data["tokens"], 0);
-    assert_eq!(data["user_handle"], "Breakfree");
-    assert_eq!(data["user_id"], owner.user_id.as_str());
-    // Unknown (or malformed): the seed's envelope, word for word.
-    let unknown = if owner.referral_code == "999999" {
-        "999998"
-    } else {
-        "999999"
-    };
-    for code in [unknown, "12", "abcdef"] {
-        let target = format!("/api/users/referral_code/?code={code}");
-        let (status, body) = h.get(&viewer.access, &target).await;
-        assert_eq!(status, StatusCode::NOT_FOUND);
-        let error = json!({"code": "USER_DOES_NOT_EXIST", "message": "User Does Not Exist", "status": "error"});
-        assert_eq!(
-            body,
-            json!({"display_error": error, "errors": [error], "extra_data": {}, "success": false})
-        );
-    }
-    let (status, body) = h.get(&viewer.access, "/api/users/referral_code/").await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, "MISSING_PARAMETER");
-    h.app.stop().await;
-}
 
 fn assert_profile_shape(p: &Value) {
     assert_eq!(

@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use super::spawn;
+use crate::helpers::assert_success;
 
 #[tokio::test]
 async fn create_superuser_makes_the_first_superuser() {
@@ -31,11 +32,7 @@ async fn create_superuser_makes_the_first_superuser() {
     })
     .await
     .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("superuser sample_superuser_001 created"),
