@@ -7,14 +7,12 @@ use serde_json::json;
 
 use crate::helpers::eventually;
 use crate::techfesia::passwords::outbox_tokens;
-use crate::techfesia::{spawn, Answer, Tf};
+use crate::techfesia::{spawn, Answer, Row, Tf};
 
 /// Asks for a reset mail for `username`; answers its token (the `n`th mail in the outbox).
 async fn mailed_token(tf: &Tf, username: &str, n: usize) -> String {
-    let a = tf
-        .post("/auth/password/reset/", None, json!({"username": username}))
-        .await;
-    assert_eq!(a.status, 202, "{a:?}");
+    let ask = Row::post(202, "/auth/password/reset/", json!({"username": username}));
+    tf.expect_as(None, [ask]).await;
     eventually(Duration::from_secs(10), || async {
         outbox_tokens(tf).len() == n
     })
@@ -40,18 +38,13 @@ fn assert_refused(a: &Answer) {
 #[tokio::test]
 async fn a_password_change_voids_a_mailed_reset_token() {
     let tf = spawn().await;
-    tf.create_user("test_user_001", "Hello World").await;
+    let (access, _) = tf.signed_up("test_user_001", "Hello World").await;
     let token = mailed_token(&tf, "test_user_001", 1).await;
     // The owner changes the password (say, after noticing the mail they did not ask for).
-    let (access, _) = tf.login("test_user_001", "Hello World").await;
-    let a = tf
-        .put(
-            "/users/test_user_001/password/",
-            Some(&access),
-            json!({"oldPassword": "Hello World", "newPassword": "a new password"}),
-        )
+    let change = json!({"oldPassword": "Hello World", "newPassword": "a new password"});
+    let path = "/users/test_user_001/password/";
+    tf.expect_as(Some(&access), [Row::put(200, path, change)])
         .await;
-    assert_eq!(a.status, 200, "{a:?}");
     // Whoever holds the mail can no longer take the account over.
     assert_refused(&reset(&tf, "test_user_001", &token).await);
     tf.login("test_user_001", "a new password").await;
@@ -61,17 +54,14 @@ async fn a_password_change_voids_a_mailed_reset_token() {
 #[tokio::test]
 async fn an_email_change_voids_a_mailed_reset_token() {
     let tf = spawn().await;
-    tf.create_user("test_user_001", "Hello World").await;
+    let (access, _) = tf.signed_up("test_user_001", "Hello World").await;
     let token = mailed_token(&tf, "test_user_001", 1).await;
-    let (access, _) = tf.login("test_user_001", "Hello World").await;
-    let a = tf
-        .put(
-            "/users/test_user_001",
-            Some(&access),
-            json!({"email": "moved@testers.techfesia.iiits.in"}),
-        )
-        .await;
-    assert_eq!(a.status, 200, "{a:?}");
+    let moved = json!({"email": "moved@testers.techfesia.iiits.in"});
+    tf.expect_as(
+        Some(&access),
+        [Row::put(200, "/users/test_user_001", moved)],
+    )
+    .await;
     assert_refused(&reset(&tf, "test_user_001", &token).await);
     // A token mailed to the new address works.
     let token = mailed_token(&tf, "test_user_001", 2).await;
@@ -88,14 +78,10 @@ async fn creating_a_password_voids_a_mailed_reset_token() {
     let access = a.body["access"].as_str().unwrap().to_string();
     let username = a.body["username"].as_str().unwrap().to_string();
     let token = mailed_token(&tf, &username, 1).await;
-    let a = tf
-        .post(
-            &format!("/users/{username}/password/"),
-            Some(&access),
-            json!({"password": "Hello World"}),
-        )
+    let path = format!("/users/{username}/password/");
+    let password = json!({"password": "Hello World"});
+    tf.expect_as(Some(&access), [Row::post(201, &path, password)])
         .await;
-    assert_eq!(a.status, 201, "{a:?}");
     assert_refused(&reset(&tf, &username, &token).await);
     tf.login(&username, "Hello World").await;
     tf.app.stop().await;

@@ -1,10 +1,9 @@
 //! Finding 6: staff change, disable or delete normal users only; another staff member's
 //! email, role or state takes a superuser.
 
-use reqwest::Method;
 use serde_json::json;
 
-use crate::techfesia::spawn;
+use crate::techfesia::{spawn, Row};
 
 #[tokio::test]
 async fn staff_cannot_take_over_staff() {
@@ -18,69 +17,44 @@ async fn staff_cannot_take_over_staff() {
     // Staff A with `user: update` (and delete) on staff B: the email (the way into a reset
     // mail), the picture, the state and the account itself are all out of reach.
     let b = "/users/staff_b";
-    let a = tf
-        .put(b, Some(&a_token), json!({"email": "attacker@evil.example"}))
-        .await;
-    assert_eq!(a.status, 403, "{a:?}");
-    let a = tf
-        .call(Method::PUT, &format!("{b}/picture"), Some(&a_token), None)
-        .await;
-    assert_eq!(a.status, 403, "{a:?}");
-    let a = tf
-        .call(Method::PUT, &format!("{b}/disable"), Some(&a_token), None)
-        .await;
-    assert_eq!(a.status, 403, "{a:?}");
-    let a = tf
-        .call(Method::DELETE, &format!("{b}/"), Some(&a_token), None)
-        .await;
-    assert_eq!(a.status, 403, "{a:?}");
-    let a = tf
-        .put(
-            &format!("{b}/privileges"),
-            Some(&a_token),
-            json!({"state": "normal"}),
-        )
-        .await;
-    assert_eq!(a.status, 403, "{a:?}");
+    let (picture, disable) = (format!("{b}/picture"), format!("{b}/disable"));
+    let (account, privileges) = (format!("{b}/"), format!("{b}/privileges"));
+    tf.expect_as(
+        Some(&a_token),
+        [
+            Row::put(403, b, json!({"email": "attacker@evil.example"})),
+            Row::put_bare(403, &picture),
+            Row::put_bare(403, &disable),
+            Row::delete(403, &account),
+            Row::put(403, &privileges, json!({"state": "normal"})),
+        ],
+    )
+    .await;
     // Nothing changed: B keeps the email, the state, and can still sign in.
     let a = tf.get(b, Some(&root)).await;
     assert_eq!(
         a.body["email"], "staff_b@testers.techfesia.iiits.in",
         "{a:?}"
     );
-    let a = tf.get(&format!("{b}/privileges"), Some(&root)).await;
+    let a = tf.get(&privileges, Some(&root)).await;
     assert_eq!(a.body["state"], "staff", "{a:?}");
     tf.login("staff_b", "Hello Staff Password").await;
 
     // A normal user stays within A's reach, and B within a superuser's.
-    let a = tf
-        .put(
-            "/users/test_user_001",
-            Some(&a_token),
-            json!({"firstName": "Edited"}),
-        )
-        .await;
-    assert_eq!(a.status, 200, "{a:?}");
-    let a = tf
-        .call(
-            Method::PUT,
-            "/users/test_user_001/disable",
-            Some(&a_token),
-            None,
-        )
-        .await;
-    assert_eq!(a.status, 200, "{a:?}");
-    let a = tf
-        .put(
-            b,
-            Some(&root),
-            json!({"email": "b2@testers.techfesia.iiits.in"}),
-        )
-        .await;
-    assert_eq!(a.status, 200, "{a:?}");
-    let a = tf
-        .call(Method::PUT, &format!("{b}/disable"), Some(&root), None)
-        .await;
-    assert_eq!(a.status, 200, "{a:?}");
+    let edited = json!({"firstName": "Edited"});
+    tf.expect_as(
+        Some(&a_token),
+        [
+            Row::put(200, "/users/test_user_001", edited),
+            Row::put_bare(200, "/users/test_user_001/disable"),
+        ],
+    )
+    .await;
+    let moved = json!({"email": "b2@testers.techfesia.iiits.in"});
+    tf.expect_as(
+        Some(&root),
+        [Row::put(200, b, moved), Row::put_bare(200, &disable)],
+    )
+    .await;
     tf.app.stop().await;
 }
