@@ -55,6 +55,16 @@ async fn a_rebuilt_projection_equals_the_live_one() {
     app.stop().await;
 }
 
+/// The first 100 `User` events as the log readers (relay, admin) see them.
+async fn user_events(pool: &sqlx::PgPool) -> Vec<projections::Envelope> {
+    let filter = log::Filter {
+        limit: 100,
+        aggregate_type: Some("User".into()),
+        ..Default::default()
+    };
+    log::query(pool, &filter).await.unwrap()
+}
+
 #[tokio::test]
 async fn personal_data_is_sealed_at_rest_and_unreadable_once_the_person_is_erased() {
     use aggregates::user::{Role, User, UserCommand, UserDetails};
@@ -90,16 +100,7 @@ async fn personal_data_is_sealed_at_rest_and_unreadable_once_the_person_is_erase
         );
     }
     // The log readers (relay, admin) open it for a live person.
-    let events = log::query(
-        &app.pool,
-        &log::Filter {
-            limit: 100,
-            aggregate_type: Some("User".into()),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let events = user_events(&app.pool).await;
     assert_eq!(
         events[0].payload["UserRegistered"]["username"]["$pii"],
         "ada_l"
@@ -123,16 +124,7 @@ async fn personal_data_is_sealed_at_rest_and_unreadable_once_the_person_is_erase
         .unwrap();
     app.state.wait_for(position, &["users", "social"]).await;
 
-    let events = log::query(
-        &app.pool,
-        &log::Filter {
-            limit: 100,
-            aggregate_type: Some("User".into()),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let events = user_events(&app.pool).await;
     let text = serde_json::to_string(&events).unwrap();
     assert!(
         !text.contains("Lovelace") && !text.contains("ada_l"),

@@ -56,24 +56,14 @@ async fn create_and_read_a_user_field_for_field() {
     let mut body = seed_user("test_user_003", "Hello World");
     body.as_object_mut().unwrap().remove("username");
     let a = tf.post("/users/", None, body).await;
-    assert_eq!(
-        (a.status, a.body),
-        (
-            400,
-            json!({"errors": {"username": "missing required field"}})
-        )
-    );
+    let missing = json!({"errors": {"username": "missing required field"}});
+    assert_eq!((a.status, a.body), (400, missing));
     // Taken username (any case) and email.
     let a = tf
         .post("/users/", None, seed_user("test_user_001", "Hello World"))
         .await;
-    assert_eq!(
-        (a.status, a.body),
-        (
-            422,
-            json!({"errors": {"username": "This username already exists"}})
-        )
-    );
+    let exists = json!({"errors": {"username": "This username already exists"}});
+    assert_eq!((a.status, a.body), (422, exists));
     let a = tf
         .post("/users/", None, seed_user("TEST_USER_001", "Hello World"))
         .await;
