@@ -18,31 +18,32 @@ use crate::{write, Envelope, Projection, ProjectionError};
 /// `rm_hums` and `rm_user_stats`.
 pub struct SocialProjection;
 
+/// Whose counters: a person's (`rm_user_stats`, its row made on first use) or a station's
+/// (`rm_stations`).
+#[derive(Clone, Copy)]
+enum Counters {
+    Person,
+    Station,
+}
+
+/// Moves counter `column` of `id` by `delta`, never below 0.
 async fn bump(
     conn: &mut PgConnection,
-    user_id: &str,
+    (counters, id): (Counters, &str),
     column: &str,
     delta: i64,
 ) -> Result<(), ProjectionError> {
     // `column` is one of our own constant names, never input.
-    let sql = format!(
-        "INSERT INTO rm_user_stats (user_id, {column}) VALUES ($1, GREATEST($2, 0))
-         ON CONFLICT (user_id) DO UPDATE SET {column} = GREATEST(rm_user_stats.{column} + $2, 0)"
-    );
-    write::set(conn, &sql, user_id, delta).await?;
-    Ok(())
-}
-
-async fn bump_station(
-    conn: &mut PgConnection,
-    station_id: &str,
-    column: &str,
-    delta: i64,
-) -> Result<(), ProjectionError> {
-    let sql = format!(
-        "UPDATE rm_stations SET {column} = GREATEST({column} + $2, 0) WHERE station_id = $1"
-    );
-    write::set(conn, &sql, station_id, delta).await?;
+    let sql = match counters {
+        Counters::Person => format!(
+            "INSERT INTO rm_user_stats (user_id, {column}) VALUES ($1, GREATEST($2, 0))
+             ON CONFLICT (user_id) DO UPDATE SET {column} = GREATEST(rm_user_stats.{column} + $2, 0)"
+        ),
+        Counters::Station => format!(
+            "UPDATE rm_stations SET {column} = GREATEST({column} + $2, 0) WHERE station_id = $1"
+        ),
+    };
+    write::set(conn, &sql, id, delta).await?;
     Ok(())
 }
 
@@ -71,23 +72,22 @@ struct FollowTable {
     delete: &'static str,
     /// The follower's counter in `rm_user_stats`.
     subject_counter: &'static str,
-    /// Whether the one followed is a station (`rm_stations.followers`) rather than a person
-    /// (`rm_user_stats.followers`).
-    object_is_station: bool,
+    /// Whose `followers` the one followed has: a person's or a station's.
+    object: Counters,
 }
 
 const USER_FOLLOWS: FollowTable = FollowTable {
     insert: "INSERT INTO rm_user_follows (follower_id, followee_id, since) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
     delete: "DELETE FROM rm_user_follows WHERE follower_id = $1 AND followee_id = $2",
     subject_counter: "following",
-    object_is_station: false,
+    object: Counters::Person,
 };
 
 const STATION_FOLLOWS: FollowTable = FollowTable {
     insert: "INSERT INTO rm_station_follows (user_id, station_id, since) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
     delete: "DELETE FROM rm_station_follows WHERE user_id = $1 AND station_id = $2",
     subject_counter: "stations",
-    object_is_station: true,
+    object: Counters::Station,
 };
 
 impl SocialProjection {
@@ -105,12 +105,9 @@ impl SocialProjection {
             edge(conn, table.delete, key, None, -1).await?
         };
         if delta != 0 {
-            bump(conn, &subject, table.subject_counter, delta).await?;
-            if table.object_is_station {
-                bump_station(conn, &object, "followers", delta).await?;
-            } else {
-                bump(conn, &object, "followers", delta).await?;
-            }
+            let (person, followed) = ((Counters::Person, &*subject), (table.object, &*object));
+            bump(conn, person, table.subject_counter, delta).await?;
+            bump(conn, followed, "followers", delta).await?;
         }
         Ok(())
     }
@@ -238,8 +235,8 @@ impl Projection for SocialProjection {
                 .bind(at)
                 .execute(&mut *conn)
                 .await?;
-                bump(conn, &user_id, "hums", 1).await?;
-                bump_station(conn, &station_id, "hums", 1).await?;
+                bump(conn, (Counters::Person, &user_id), "hums", 1).await?;
+                bump(conn, (Counters::Station, &station_id), "hums", 1).await?;
             }
             "User" if env.event_type == "UserDeleted" => {
                 if let UserEvent::UserDeleted { .. } = env.decode()? {
