@@ -69,32 +69,21 @@ impl PageRequest {
     /// # Errors
     /// 400 `INVALID_LIMIT` / `INVALID_OFFSET`.
     pub fn from_query(query: &QueryParams) -> Result<Self, HumitError> {
-        let limit = match query.get("limit") {
-            None => DEFAULT_LIMIT,
-            Some(raw) => raw
-                .parse::<i64>()
-                .ok()
-                .filter(|l| (1..=MAX_LIMIT).contains(l))
-                .ok_or_else(|| {
-                    HumitError::invalid(
-                        codes::INVALID_LIMIT,
-                        format!("limit must be an integer from 1 to {MAX_LIMIT}"),
-                    )
-                })?,
+        let limit_error = || {
+            let message = format!("limit must be an integer from 1 to {MAX_LIMIT}");
+            HumitError::invalid(codes::INVALID_LIMIT, message)
         };
-        let offset = match query.get("offset") {
-            None => 0,
-            Some(raw) => raw
-                .parse::<i64>()
-                .ok()
-                .filter(|o| (0..=MAX_OFFSET).contains(o))
-                .ok_or_else(|| {
-                    HumitError::invalid(
-                        codes::INVALID_OFFSET,
-                        "offset must be a non-negative integer",
-                    )
-                })?,
+        let limit = integer_in(
+            query.get("limit"),
+            DEFAULT_LIMIT,
+            1..=MAX_LIMIT,
+            limit_error,
+        )?;
+        let offset_error = || {
+            let message = "offset must be a non-negative integer";
+            HumitError::invalid(codes::INVALID_OFFSET, message)
         };
+        let offset = integer_in(query.get("offset"), 0, 0..=MAX_OFFSET, offset_error)?;
         Ok(Self { limit, offset })
     }
 
@@ -112,6 +101,23 @@ impl PageRequest {
             self.url(base, path, previous)
         });
         json!({"count": count, "next": next, "previous": previous, "results": results})
+    }
+}
+
+/// `raw` as an integer within `range` (`default` when absent), else `error()`.
+fn integer_in(
+    raw: Option<&str>,
+    default: i64,
+    range: std::ops::RangeInclusive<i64>,
+    error: impl FnOnce() -> HumitError,
+) -> Result<i64, HumitError> {
+    match raw {
+        None => Ok(default),
+        Some(raw) => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or_else(error),
     }
 }
 
