@@ -291,7 +291,7 @@ pub async fn redrive(state: &AppState, name: &str) -> Result<(u64, u64), Error> 
 }
 
 /// What `/ready` reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Readiness {
     /// Postgres answers.
     pub postgres: bool,
@@ -303,6 +303,8 @@ pub struct Readiness {
     pub relayed: i64,
     /// The head of the log.
     pub head: i64,
+    /// Each OAuth provider's name and whether its tokens are bound to humit's own client.
+    pub providers: Vec<(&'static str, bool)>,
 }
 
 /// Checks Postgres and RabbitMQ, and where the relay stands.
@@ -339,6 +341,10 @@ pub async fn readiness(state: &AppState) -> Readiness {
         relay_here: state.relay_leader.load(Ordering::Relaxed),
         relayed,
         head,
+        providers: crate::adapters::oauth::Provider::ALL
+            .into_iter()
+            .map(|p| (p.name(), state.oauth.clients().verified(p)))
+            .collect(),
     }
 }
 

@@ -135,7 +135,8 @@ fn new_reset_token() -> String {
 }
 
 /// Asks for a reset mail for the account `email` (or else `username`) names. Bounded per
-/// account and client; past the bound nothing is sent. Returns at once whether or not an
+/// resolved account and client (however the account is typed: `Alice`, `alice` or its email
+/// all spend one budget); past the bound nothing is sent. Returns at once whether or not an
 /// account matches: the work runs detached, so the answer takes the same time either way.
 pub async fn request_reset(
     state: &AppState,
@@ -144,20 +145,7 @@ pub async fn request_reset(
     ip: IpAddr,
     ctx: CommandContext,
 ) {
-    let key = format!(
-        "reset:{}",
-        email
-            .as_deref()
-            .or(username.as_deref())
-            .unwrap_or_default()
-            .to_lowercase()
-    );
-    // Every request spends from the budget (a mail sent is never given back).
-    if state.reset_limiter.reserve(&key, ip).await.is_ok() {
-        tokio::spawn(send_reset(state.clone(), email, username, ctx));
-    } else {
-        tracing::info!("password reset mails throttled");
-    }
+    tokio::spawn(send_reset(state.clone(), email, username, ip, ctx));
 }
 
 /// Records a reset token for the account `email` or `username` names and mails the link.
@@ -165,6 +153,7 @@ async fn send_reset(
     state: AppState,
     email: Option<String>,
     username: Option<String>,
+    ip: IpAddr,
     ctx: CommandContext,
 ) {
     let owner = match (&email, &username) {
@@ -182,6 +171,11 @@ async fn send_reset(
             tracing::error!(%error, "password reset lookup failed");
             return;
         }
+    };
+    // Every request for this account spends from its budget (a mail sent is never given back).
+    let Ok(_mail) = state.reset_limiter.reserve(&user_id, ip).await else {
+        tracing::info!(%user_id, "password reset mails throttled");
+        return;
     };
     let user = match identity::load_user(&state, &user_id).await {
         Ok(user) if user.exists() && !user.is_disabled() => user,

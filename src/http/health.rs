@@ -35,6 +35,12 @@ async fn ready(State(state): State<AppState>) -> Response {
             "position": relayed,
             "lag": (head - relayed).max(0),
         },
+        // Whether each provider's tokens are bound to humit's own client (finding 1).
+        "providers": r
+            .providers
+            .iter()
+            .map(|(name, bound)| (name.to_string(), json!(if *bound { "verified" } else { "unverified" })))
+            .collect::<serde_json::Map<_, _>>(),
     });
     let status = if ready {
         StatusCode::OK

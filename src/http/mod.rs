@@ -6,17 +6,21 @@
 //! - [`health`]: `/health`, `/ready`, `/metrics`.
 //! - [`openapi`]: `/openapi.json` (OpenAPI 3.1, generated with utoipa) and `/docs`.
 //! - [`extract`]: the JSON body extractor whose rejections come out in the dialect's envelope.
+//! - [`client`]: who the client is (the peer, or what a trusted proxy says).
+//! - [`throttle`]: the general per-client limit on the unauthenticated routes (429).
 //!
 //! Trailing slashes are optional on every path: a `NormalizePath` layer trims them before
 //! routing, so `/users/` and `/users` reach the same handler. Unknown paths answer 404 and
 //! known paths with another method 405, each in the envelope of the dialect the path belongs to.
 
 pub mod admin;
+pub mod client;
 pub mod extract;
 pub mod health;
 pub mod humit;
 pub mod openapi;
 pub mod techfesia;
+pub mod throttle;
 
 use std::time::{Duration, Instant};
 
@@ -49,6 +53,10 @@ pub fn app(state: AppState) -> NormalizePath<Router> {
         .merge(openapi::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            throttle::limit,
+        ))
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(middleware::from_fn(record_metrics))
         .layer(CompressionLayer::new())
@@ -99,7 +107,7 @@ async fn record_metrics(req: Request, next: Next) -> Response {
     response
 }
 
-fn is_humit(uri: &Uri) -> bool {
+pub(crate) fn is_humit(uri: &Uri) -> bool {
     uri.path().starts_with("/api/") || uri.path() == "/api"
 }
 

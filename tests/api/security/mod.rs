@@ -6,12 +6,17 @@
 //! - [`privacy`]: push tokens stay with their owner; discover lists humit app users only.
 //! - [`login_limits`]: parallel guesses cannot outrun the failed-login budget; a
 //!   password-less account costs a login as much as any.
+//! - [`provider_binding`]: a provider token issued to another app never signs in.
+//! - [`client_identity`]: the client behind a trusted proxy, IPv6 by /64, the general
+//!   per-client limit (429 with `Retry-After` in each envelope).
 //! - [`hardening`]: a short JWT secret is refused at start-up; browser headers on the admin
 //!   console and served files; the `station: create` privilege.
 
+mod client_identity;
 mod hardening;
 mod login_limits;
 mod privacy;
+mod provider_binding;
 mod reset_tokens;
 mod session_bound;
 mod staff;
