@@ -9,12 +9,14 @@
 //! - [`provider_binding`]: a provider token issued to another app never signs in.
 //! - [`client_identity`]: the client behind a trusted proxy, IPv6 by /64, the general
 //!   per-client limit (429 with `Retry-After` in each envelope).
+//! - [`memory`]: 20,000 reset requests with unique 60 KiB usernames do not grow memory.
 //! - [`hardening`]: a short JWT secret is refused at start-up; browser headers on the admin
 //!   console and served files; the `station: create` privilege.
 
 mod client_identity;
 mod hardening;
 mod login_limits;
+mod memory;
 mod privacy;
 mod provider_binding;
 mod reset_tokens;
