@@ -262,6 +262,16 @@ pub struct Config {
     /// Requests a client may make to those routes at once, before the per-minute rate applies.
     #[arg(long, env = "HUMIT_ANON_BURST", default_value_t = 60)]
     pub anon_burst: u32,
+    /// Adding a password to an OAuth-only account takes a sign-in at most this old (seconds).
+    #[arg(long, env = "HUMIT_REAUTH_MAX_AGE_SECS", default_value_t = 300)]
+    pub reauth_max_age_secs: u64,
+    /// When set, `/metrics` answers only `Authorization: Bearer <this token>` (401 otherwise).
+    #[arg(long, env = "HUMIT_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// Browser origins allowed to call the API cross-origin (comma-separated, e.g.
+    /// `https://app.humit.example`); `*` allows any origin; empty: none.
+    #[arg(long, env = "HUMIT_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
     /// Log as JSON lines.
     #[arg(long, env = "HUMIT_LOG_JSON", default_value_t = false)]
     pub log_json: bool,

@@ -42,6 +42,14 @@ pub async fn create(
     password: Checked<String>,
 ) -> Result<(), Error> {
     own_account(state, caller, username).await?;
+    // A stolen session (or a token minted from one by refreshing) must not add a second way
+    // in: only a recent sign-in may.
+    let max_age_secs = state.config.reauth_max_age_secs;
+    let age = chrono::Utc::now() - caller.principal.signed_in_at;
+    if age.num_seconds() > i64::try_from(max_age_secs).unwrap_or(i64::MAX) {
+        tracing::info!(user_id = %caller.id(), age_secs = age.num_seconds(), "password creation needs a fresh sign-in");
+        return Err(Error::SignInAgain { max_age_secs });
+    }
     let password = checked(password)?;
     let command = UserCommand::CreatePassword {
         password,
@@ -53,7 +61,41 @@ pub async fn create(
         .await?;
     tracing::info!(user_id = %caller.id(), ?position, "password created");
     state.wait_for(position, &["users"]).await;
+    tokio::spawn(password_added_notice(
+        state.clone(),
+        caller.id().to_string(),
+    ));
     Ok(())
+}
+
+/// Tells the person by mail that a password was added to their account, so that someone who
+/// did it with a stolen session is noticed. Nothing is sent to an account without email.
+async fn password_added_notice(state: AppState, user_id: String) {
+    let user = match identity::load_user(&state, &user_id).await {
+        Ok(user) => user,
+        Err(error) => {
+            tracing::error!(%error, %user_id, "password notice: loading the user failed");
+            return;
+        }
+    };
+    let Some(to) = user.details().email.clone().filter(|e| !e.is_empty()) else {
+        return;
+    };
+    let username = user.username();
+    let mail = Mail {
+        to,
+        subject: "A password was added to your account".into(),
+        body: format!(
+            "Hello {username},\n\n\
+             A password was just added to your account, so it can now sign in with a username\n\
+             and password as well as with its linked provider.\n\n\
+             If this was not you, ask for a password reset at once and sign out everywhere.\n"
+        ),
+    };
+    match state.mailer.send(mail).await {
+        Ok(()) => tracing::info!(%user_id, "password notice sent"),
+        Err(error) => tracing::error!(%user_id, %error, "password notice failed"),
+    }
 }
 
 /// Changes the caller's own password, knowing the old one (`(old, new)`). The limiter is

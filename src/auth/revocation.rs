@@ -43,6 +43,8 @@ pub struct Principal {
     /// When the token that authenticated expires (unix seconds): for a refresh token, the
     /// end of the session.
     pub token_expires: i64,
+    /// When the person signed in to open this session (refreshing does not move it).
+    pub signed_in_at: DateTime<Utc>,
 }
 
 impl Principal {
@@ -237,12 +239,12 @@ impl Registry {
         if user.disabled || user.deleted {
             return Err(Denied::Inactive);
         }
+        // A session this process has not heard of yet counts from its token's issue time.
+        let started = state
+            .open
+            .get(&claims.sid)
+            .map_or_else(|| claims.issued_at(), |s| s.started_at);
         if let Some(before) = user.revoked_before {
-            // A session this process has not heard of yet counts from its token's issue time.
-            let started = state
-                .open
-                .get(&claims.sid)
-                .map_or_else(|| claims.issued_at(), |s| s.started_at);
             if started <= before {
                 return Err(Denied::Revoked);
             }
@@ -253,6 +255,7 @@ impl Registry {
             session_id: claims.sid.clone(),
             role: user.role,
             privileges: user.privileges.clone(),
+            signed_in_at: started,
         })
     }
 

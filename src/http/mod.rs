@@ -31,7 +31,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower::Layer;
 use tower_http::compression::CompressionLayer;
-use tower_http::cors::CorsLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -60,7 +60,7 @@ pub fn app(state: AppState) -> NormalizePath<Router> {
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(middleware::from_fn(record_metrics))
         .layer(CompressionLayer::new())
-        .layer(CorsLayer::permissive())
+        .layer(cors(&config.cors_origins))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_millis(config.request_timeout_ms),
@@ -77,6 +77,34 @@ pub fn app(state: AppState) -> NormalizePath<Router> {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state);
     NormalizePathLayer::trim_trailing_slash().layer(router)
+}
+
+/// Cross-origin access for the browser origins `HUMIT_CORS_ORIGINS` lists (`*`: any; none:
+/// no cross-origin access at all).
+fn cors(origins: &[String]) -> CorsLayer {
+    let origins: Vec<&str> = origins
+        .iter()
+        .map(|o| o.trim())
+        .filter(|o| !o.is_empty())
+        .collect();
+    if origins.contains(&"*") {
+        return CorsLayer::permissive();
+    }
+    let allowed: Vec<axum::http::HeaderValue> = origins
+        .iter()
+        .filter_map(|o| match o.parse() {
+            Ok(value) => Some(value),
+            Err(_) => {
+                tracing::warn!(origin = %o, "HUMIT_CORS_ORIGINS: not a valid origin, ignored");
+                None
+            }
+        })
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(allowed))
+        .allow_methods(tower_http::cors::Any)
+        .allow_headers(tower_http::cors::Any)
+        .expose_headers(tower_http::cors::Any)
 }
 
 /// The request id of a request (for command metadata).

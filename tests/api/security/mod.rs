@@ -10,10 +10,13 @@
 //! - [`client_identity`]: the client behind a trusted proxy, IPv6 by /64, the general
 //!   per-client limit (429 with `Retry-After` in each envelope).
 //! - [`memory`]: 20,000 reset requests with unique 60 KiB usernames do not grow memory.
+//! - [`fresh_sign_in`]: adding a password takes a recent sign-in and mails a notice.
+//! - [`web`]: `/metrics` behind a token; CORS for the configured origins only.
 //! - [`hardening`]: a short JWT secret is refused at start-up; browser headers on the admin
 //!   console and served files; the `station: create` privilege.
 
 mod client_identity;
+mod fresh_sign_in;
 mod hardening;
 mod login_limits;
 mod memory;
@@ -22,3 +25,4 @@ mod provider_binding;
 mod reset_tokens;
 mod session_bound;
 mod staff;
+mod web;
