@@ -12,6 +12,7 @@
 //! - [`memory`]: 20,000 reset requests with unique 60 KiB usernames do not grow memory.
 //! - [`fresh_sign_in`]: adding a password takes a recent sign-in and mails a notice.
 //! - [`web`]: `/metrics` behind a token; CORS for the configured origins only.
+//! - [`uploads`]: stored pictures lose EXIF/GPS; a completed upload is not overwritten.
 //! - [`hardening`]: a short JWT secret is refused at start-up; browser headers on the admin
 //!   console and served files; the `station: create` privilege.
 
@@ -25,4 +26,5 @@ mod provider_binding;
 mod reset_tokens;
 mod session_bound;
 mod staff;
+mod uploads;
 mod web;
