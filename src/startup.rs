@@ -188,6 +188,7 @@ impl Application {
             spotify,
             storage,
             local_files,
+            broker_probe: Arc::new(crate::bus::broker::BrokerProbe::new(&config.amqp_url)),
             throttle: Arc::new(crate::auth::throttle::ClientThrottle::new(
                 config.anon_rate_per_minute,
                 config.anon_burst,

@@ -44,6 +44,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Outgoing HTTP (Spotify, OAuth providers).
     pub http: reqwest::Client,
+    /// The broker connection `/ready` checks (kept, not opened per call).
+    pub broker_probe: Arc<crate::bus::broker::BrokerProbe>,
     /// Whether this process's relay is the active one.
     pub relay_leader: Arc<AtomicBool>,
     /// Outgoing mail (SMTP, or the outbox folder).

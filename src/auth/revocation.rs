@@ -203,6 +203,8 @@ const RELEVANT: &[&str] = &[
 pub struct Registry {
     state: RwLock<State>,
     position: watch::Sender<i64>,
+    /// When the state last caught up with the log (readiness fails closed without it).
+    fed_at: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl Default for Registry {
@@ -210,7 +212,19 @@ impl Default for Registry {
         Self {
             state: RwLock::default(),
             position: watch::channel(0).0,
+            fed_at: std::sync::Mutex::default(),
         }
+    }
+}
+
+impl Registry {
+    /// Whether the state caught up with the log within `max_age`: a feed that keeps failing
+    /// leaves revocations unseen, so readiness goes red instead of serving on (fails closed).
+    pub fn is_fresh(&self, max_age: Duration) -> bool {
+        self.fed_at
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some_and(|at| at.elapsed() <= max_age)
     }
 }
 
@@ -381,6 +395,8 @@ impl Registry {
                 None => log::head(pool).await?,
             };
             if head <= from {
+                *self.fed_at.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(std::time::Instant::now());
                 return Ok(());
             }
             let types: Vec<String> = RELEVANT.iter().map(|s| s.to_string()).collect();

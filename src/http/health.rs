@@ -26,11 +26,13 @@ async fn health() -> Json<serde_json::Value> {
 async fn ready(State(state): State<AppState>) -> Response {
     let r = audit::readiness(&state).await;
     let (postgres, rabbitmq_ok, head, relayed) = (r.postgres, r.rabbitmq, r.head, r.relayed);
-    let ready = postgres && rabbitmq_ok;
+    let ready = postgres && rabbitmq_ok && r.revocations;
     let body = json!({
         "status": if ready { "ready" } else { "unavailable" },
         "postgres": if postgres { "ok" } else { "unreachable" },
         "rabbitmq": if rabbitmq_ok { "ok" } else { "unreachable" },
+        // A revocation feed that stopped catching up fails closed.
+        "revocations": if r.revocations { "ok" } else { "stale" },
         "relay": {
             "active_here": r.relay_here,
             "position": relayed,

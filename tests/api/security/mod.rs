@@ -13,6 +13,7 @@
 //! - [`fresh_sign_in`]: adding a password takes a recent sign-in and mails a notice.
 //! - [`web`]: `/metrics` behind a token; CORS for the configured origins only.
 //! - [`uploads`]: stored pictures lose EXIF/GPS; a completed upload is not overwritten.
+//! - [`readiness`]: `/ready` keeps one broker connection; a stalled revocation feed is red.
 //! - [`hardening`]: a short JWT secret is refused at start-up; browser headers on the admin
 //!   console and served files; the `station: create` privilege.
 
@@ -23,6 +24,7 @@ mod login_limits;
 mod memory;
 mod privacy;
 mod provider_binding;
+mod readiness;
 mod reset_tokens;
 mod session_bound;
 mod staff;
