@@ -272,6 +272,9 @@ pub struct Config {
     /// `https://app.humit.example`); `*` allows any origin; empty: none.
     #[arg(long, env = "HUMIT_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+    /// Profile picture upload URLs each user may ask for per minute (then 429).
+    #[arg(long, env = "HUMIT_UPLOADS_PER_MINUTE", default_value_t = 10)]
+    pub uploads_per_minute: u32,
     /// Log as JSON lines.
     #[arg(long, env = "HUMIT_LOG_JSON", default_value_t = false)]
     pub log_json: bool,

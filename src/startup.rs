@@ -189,6 +189,9 @@ impl Application {
             storage,
             local_files,
             broker_probe: Arc::new(crate::bus::broker::BrokerProbe::new(&config.amqp_url)),
+            upload_throttle: Arc::new(crate::auth::throttle::UserThrottle::new(
+                config.uploads_per_minute,
+            )),
             throttle: Arc::new(crate::auth::throttle::ClientThrottle::new(
                 config.anon_rate_per_minute,
                 config.anon_burst,

@@ -36,6 +36,8 @@ pub struct AppState {
     pub hasher: Arc<Argon2Hasher>,
     /// Failed-login limits.
     pub limiter: Arc<LoginLimiter>,
+    /// Upload URLs per user per minute.
+    pub upload_throttle: Arc<crate::auth::throttle::UserThrottle>,
     /// The general per-client limit on the unauthenticated routes.
     pub throttle: Arc<crate::auth::throttle::ClientThrottle>,
     /// Password reset mail limits (per account and client), against mail bombing.

@@ -73,6 +73,36 @@ impl ClientThrottle {
     }
 }
 
+/// A per-user limit (upload URLs per user per minute): `per_minute` at once, refilled over
+/// the minute. Keys are user ids (signed-in callers only), pruned past [`MAX_KEYS`].
+#[derive(Debug)]
+pub struct UserThrottle {
+    limiter: governor::DefaultKeyedRateLimiter<String>,
+}
+
+impl UserThrottle {
+    /// `per_minute` requests per user per minute (at least 1).
+    pub fn new(per_minute: u32) -> Self {
+        let per_minute = NonZeroU32::new(per_minute.max(1)).expect("at least 1");
+        Self {
+            limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
+        }
+    }
+
+    /// Takes one request from `user_id`'s budget.
+    ///
+    /// # Errors
+    /// How long until the next request is allowed, when the budget is spent.
+    pub fn check(&self, user_id: &str) -> Result<(), Duration> {
+        if self.limiter.len() > MAX_KEYS {
+            self.limiter.retain_recent();
+        }
+        self.limiter
+            .check_key(&user_id.to_string())
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

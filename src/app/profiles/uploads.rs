@@ -30,11 +30,15 @@ fn storage_error(error: impl std::fmt::Display) -> Error {
     Error::Storage(error.to_string())
 }
 
-/// Starts a profile picture upload.
+/// Starts a profile picture upload: at most `HUMIT_UPLOADS_PER_MINUTE` per user.
 ///
 /// # Errors
-/// [`Error::Storage`], [`Error::AccountDisabled`], store failures.
+/// [`Error::Throttled`], [`Error::Storage`], [`Error::AccountDisabled`], store failures.
 pub async fn start_upload(state: &AppState, caller: &Caller) -> Result<Upload, Error> {
+    state.upload_throttle.check(caller.id()).map_err(|wait| {
+        tracing::info!(user_id = %caller.id(), "upload URLs throttled");
+        Error::Throttled(wait)
+    })?;
     let upload_id = uuid::Uuid::new_v4().to_string();
     let key = profile_key(caller.id(), &upload_id);
     let request = UploadRequest {

@@ -87,3 +87,37 @@ async fn a_stored_picture_keeps_no_gps_and_cannot_be_overwritten() {
     assert_eq!(again.bytes().await.unwrap().to_vec(), clean);
     h.app.stop().await;
 }
+
+/// Finding 8: upload URLs are capped per user per minute (S3 and local alike: the cap is
+/// in the use case), then 429 with `Retry-After` in the humit envelope.
+#[tokio::test]
+async fn upload_urls_are_capped_per_user_per_minute() {
+    let h = crate::humit::spawn_configured(|c| c.uploads_per_minute = 3).await;
+    let s = h.signup("uploader").await;
+    for _ in 0..3 {
+        upload_url(&h, &s).await;
+    }
+    let r = h
+        .app
+        .client
+        .post(h.app.url("/api/users/files/upload/"))
+        .header("authorization", format!("humit {}", s.access))
+        .json(&json!({"file_type": "profile"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["display_error"]["code"], "TOO_MANY_REQUESTS", "{body}");
+    assert_eq!(body["success"], false);
+    // Another user is not affected.
+    let other = h.signup("someone_else").await;
+    upload_url(&h, &other).await;
+    h.app.stop().await;
+}
