@@ -15,7 +15,7 @@ fn query(url: &str) -> HashMap<String, String> {
         .collect()
 }
 
-async fn upload_url(h: &Humit, s: &Session) -> (String, String) {
+pub async fn upload_url(h: &Humit, s: &Session) -> (String, String) {
     let (status, body) = h
         .post(
             &s.access,
@@ -31,7 +31,7 @@ async fn upload_url(h: &Humit, s: &Session) -> (String, String) {
     )
 }
 
-async fn put(h: &Humit, url: &str, content_type: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+pub async fn put(h: &Humit, url: &str, content_type: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
     let response = h
         .app
         .client

@@ -33,28 +33,11 @@ fn phone_jpeg() -> (Vec<u8>, Vec<u8>) {
 }
 
 async fn upload_url(h: &Humit, s: &Session) -> String {
-    let (status, body) = h
-        .post(
-            &s.access,
-            "/api/users/files/upload/",
-            json!({"file_type": "profile"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["data"]["upload_url"].as_str().unwrap().to_string()
+    crate::humit::uploads::upload_url(h, s).await.1
 }
 
 async fn put(h: &Humit, url: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
-    let r = h
-        .app
-        .client
-        .put(url)
-        .header("content-type", "image/jpeg")
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
-    (r.status(), r.json().await.unwrap_or(Value::Null))
+    crate::humit::uploads::put(h, url, "image/jpeg", bytes).await
 }
 
 #[tokio::test]
