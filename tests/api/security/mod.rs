@@ -14,10 +14,12 @@
 //! - [`web`]: `/metrics` behind a token; CORS for the configured origins only.
 //! - [`uploads`]: stored pictures lose EXIF/GPS; a completed upload is not overwritten.
 //! - [`readiness`]: `/ready` keeps one broker connection; a stalled revocation feed is red.
+//! - [`erasure`]: erasing a person deletes their outbox mail.
 //! - [`hardening`]: a short JWT secret is refused at start-up; browser headers on the admin
 //!   console and served files; the `station: create` privilege.
 
 mod client_identity;
+mod erasure;
 mod fresh_sign_in;
 mod hardening;
 mod login_limits;
