@@ -180,6 +180,37 @@ pub struct Config {
         default_value = "https://graph.facebook.com"
     )]
     pub facebook_api_url: String,
+    /// Spotify accounts service base URL (`/api/token`), where a sign-up's refresh token is
+    /// exchanged with humit's client credentials.
+    #[arg(
+        long,
+        env = "HUMIT_SPOTIFY_ACCOUNTS_URL",
+        default_value = "https://accounts.spotify.com"
+    )]
+    pub spotify_accounts_url: String,
+    /// humit's Spotify client id. With the secret, only refresh tokens issued to this client
+    /// sign in; without, Spotify sign-ins are unverified (a warning at start-up).
+    #[arg(long, env = "HUMIT_SPOTIFY_CLIENT_ID")]
+    pub spotify_client_id: Option<String>,
+    /// humit's Spotify client secret.
+    #[arg(long, env = "HUMIT_SPOTIFY_CLIENT_SECRET", hide_env_values = true)]
+    pub spotify_client_secret: Option<String>,
+    /// humit's Google OAuth client ids (comma-separated: web, Android, iOS). When set, a
+    /// Google token whose `aud`/`azp` is another client is refused.
+    #[arg(long, env = "HUMIT_GOOGLE_CLIENT_ID")]
+    pub google_client_id: Option<String>,
+    /// humit's GitHub OAuth app client id. With the secret, only tokens of this app sign in.
+    #[arg(long, env = "HUMIT_GITHUB_CLIENT_ID")]
+    pub github_client_id: Option<String>,
+    /// humit's GitHub OAuth app client secret.
+    #[arg(long, env = "HUMIT_GITHUB_CLIENT_SECRET", hide_env_values = true)]
+    pub github_client_secret: Option<String>,
+    /// humit's Facebook app id. With the secret, only tokens of this app sign in.
+    #[arg(long, env = "HUMIT_FACEBOOK_APP_ID")]
+    pub facebook_app_id: Option<String>,
+    /// humit's Facebook app secret.
+    #[arg(long, env = "HUMIT_FACEBOOK_APP_SECRET", hide_env_values = true)]
+    pub facebook_app_secret: Option<String>,
     /// SMTP server for mail (`smtp://host:port`); without it mail goes to `HUMIT_DATA_DIR/outbox/`.
     #[arg(long, env = "HUMIT_SMTP_URL")]
     pub smtp_url: Option<String>,
@@ -218,6 +249,32 @@ pub struct Config {
     /// The failed-login window (seconds).
     #[arg(long, env = "HUMIT_LOGIN_WINDOW_SECS", default_value_t = 300)]
     pub login_window_secs: u64,
+    /// Networks of the proxies in front of humit (comma-separated CIDRs, e.g.
+    /// `10.0.0.0/8,fd00::/8`). Only a peer in these networks is believed about the client's
+    /// address (`Forwarded` / `X-Forwarded-For`, the right-most hop outside them); empty: the
+    /// peer is the client.
+    #[arg(long, env = "HUMIT_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Requests per minute each client (an IPv4 address, an IPv6 /64) may make to the
+    /// unauthenticated routes (sign-up, login, OAuth, refresh, reset, handle checks).
+    #[arg(long, env = "HUMIT_ANON_RATE_PER_MINUTE", default_value_t = 60)]
+    pub anon_rate_per_minute: u32,
+    /// Requests a client may make to those routes at once, before the per-minute rate applies.
+    #[arg(long, env = "HUMIT_ANON_BURST", default_value_t = 60)]
+    pub anon_burst: u32,
+    /// Adding a password to an OAuth-only account takes a sign-in at most this old (seconds).
+    #[arg(long, env = "HUMIT_REAUTH_MAX_AGE_SECS", default_value_t = 300)]
+    pub reauth_max_age_secs: u64,
+    /// When set, `/metrics` answers only `Authorization: Bearer <this token>` (401 otherwise).
+    #[arg(long, env = "HUMIT_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// Browser origins allowed to call the API cross-origin (comma-separated, e.g.
+    /// `https://app.humit.example`); `*` allows any origin; empty: none.
+    #[arg(long, env = "HUMIT_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// Profile picture upload URLs each user may ask for per minute (then 429).
+    #[arg(long, env = "HUMIT_UPLOADS_PER_MINUTE", default_value_t = 10)]
+    pub uploads_per_minute: u32,
     /// Log as JSON lines.
     #[arg(long, env = "HUMIT_LOG_JSON", default_value_t = false)]
     pub log_json: bool,

@@ -173,10 +173,14 @@ impl Application {
             http.clone(),
             &config,
         ));
-        let spotify = Arc::new(crate::adapters::spotify::SpotifyClient::new(
-            http.clone(),
-            &config.spotify_api_url,
-        ));
+        let spotify = Arc::new(
+            crate::adapters::spotify::SpotifyClient::new(http.clone(), &config.spotify_api_url)
+                .with_app(
+                    oauth.clients().spotify.clone(),
+                    &config.spotify_accounts_url,
+                ),
+        );
+        warn_unverified_providers(&oauth);
         let (storage, local_files) = storage(&config, &key, &public_url).await;
         let state = AppState {
             mailer,
@@ -184,6 +188,14 @@ impl Application {
             spotify,
             storage,
             local_files,
+            broker_probe: Arc::new(crate::bus::broker::BrokerProbe::new(&config.amqp_url)),
+            upload_throttle: Arc::new(crate::auth::throttle::UserThrottle::new(
+                config.uploads_per_minute,
+            )),
+            throttle: Arc::new(crate::auth::throttle::ClientThrottle::new(
+                config.anon_rate_per_minute,
+                config.anon_burst,
+            )),
             reset_limiter: Arc::new(LoginLimiter::new(
                 RESET_MAILS_PER_WINDOW,
                 std::time::Duration::from_secs(RESET_WINDOW_SECS),
@@ -310,5 +322,19 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {}
         () = terminate => {}
+    }
+}
+
+/// Says loudly, once at start-up, which providers' tokens are not bound to humit's client.
+fn warn_unverified_providers(oauth: &crate::adapters::oauth::OAuthClient) {
+    for provider in crate::adapters::oauth::Provider::ALL {
+        if !oauth.clients().verified(provider) {
+            tracing::warn!(
+                provider = provider.name(),
+                "UNVERIFIED provider: its tokens are not bound to humit's own client, so a token \
+                 any other app collected signs in as its owner; configure the client id and \
+                 secret (see README, production checklist)"
+            );
+        }
     }
 }

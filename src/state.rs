@@ -36,12 +36,18 @@ pub struct AppState {
     pub hasher: Arc<Argon2Hasher>,
     /// Failed-login limits.
     pub limiter: Arc<LoginLimiter>,
+    /// Upload URLs per user per minute.
+    pub upload_throttle: Arc<crate::auth::throttle::UserThrottle>,
+    /// The general per-client limit on the unauthenticated routes.
+    pub throttle: Arc<crate::auth::throttle::ClientThrottle>,
     /// Password reset mail limits (per account and client), against mail bombing.
     pub reset_limiter: Arc<LoginLimiter>,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
     /// Outgoing HTTP (Spotify, OAuth providers).
     pub http: reqwest::Client,
+    /// The broker connection `/ready` checks (kept, not opened per call).
+    pub broker_probe: Arc<crate::bus::broker::BrokerProbe>,
     /// Whether this process's relay is the active one.
     pub relay_leader: Arc<AtomicBool>,
     /// Outgoing mail (SMTP, or the outbox folder).

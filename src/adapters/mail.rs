@@ -55,6 +55,16 @@ pub trait Mailer: Send + Sync {
     /// # Errors
     /// [`MailError`] when the message is invalid or cannot be delivered.
     async fn send(&self, mail: Mail) -> Result<(), MailError>;
+
+    /// Removes every kept copy of mail sent to `address` (an erased person's): nothing for a
+    /// mailer that keeps none. Answers how many were removed.
+    ///
+    /// # Errors
+    /// [`MailError`] when kept mail cannot be read or removed.
+    async fn forget(&self, address: &str) -> Result<usize, MailError> {
+        let _ = address;
+        Ok(0)
+    }
 }
 
 fn build(from: &Mailbox, mail: &Mail) -> Result<Message, MailError> {
@@ -169,6 +179,37 @@ impl Mailer for OutboxMailer {
         tokio::fs::rename(&tmp, self.dir.join(&name)).await?;
         tracing::info!(subject = %mail.subject, file = %name, "mail written to the outbox");
         Ok(())
+    }
+
+    /// Deletes the outbox files whose `To:` header names `address` (case-insensitive).
+    async fn forget(&self, address: &str) -> Result<usize, MailError> {
+        let address = address.to_lowercase();
+        let mut entries = match tokio::fs::read_dir(&self.dir).await {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(e.into()),
+        };
+        let mut removed = 0;
+        while let Some(entry) = entries.next_entry().await? {
+            let path = entry.path();
+            if path.extension().is_none_or(|e| e != "eml") {
+                continue;
+            }
+            let Ok(text) = tokio::fs::read_to_string(&path).await else {
+                continue;
+            };
+            let addressed = text
+                .lines()
+                .take_while(|line| !line.is_empty())
+                .filter(|line| line.len() > 3 && line[..3].eq_ignore_ascii_case("to:"))
+                .any(|line| line.to_lowercase().contains(&address));
+            if addressed {
+                tokio::fs::remove_file(&path).await?;
+                removed += 1;
+            }
+        }
+        tracing::info!(removed, "outbox mail of an erased person deleted");
+        Ok(removed)
     }
 }
 

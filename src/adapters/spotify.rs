@@ -51,6 +51,8 @@ struct Playlist {
 pub struct SpotifyClient {
     http: reqwest::Client,
     base: String,
+    /// humit's Spotify app and the accounts service, when configured.
+    app: Option<(super::binding::ClientCredentials, String)>,
 }
 
 impl SpotifyClient {
@@ -59,6 +61,49 @@ impl SpotifyClient {
         Self {
             http,
             base: base.trim_end_matches('/').to_string(),
+            app: None,
+        }
+    }
+
+    /// Binds sign-ups to humit's Spotify `app` at the accounts service `accounts`.
+    #[must_use]
+    pub fn with_app(
+        mut self,
+        app: Option<super::binding::ClientCredentials>,
+        accounts: &str,
+    ) -> Self {
+        self.app = app.map(|app| (app, accounts.trim_end_matches('/').to_string()));
+        self
+    }
+
+    /// Binds a sign-up's tokens to humit's client: with humit's Spotify app configured, the
+    /// refresh token is exchanged with humit's credentials (Spotify refuses one of another
+    /// client) and the tokens answered are humit's own; without it, the tokens are kept as
+    /// sent (unverified). Answers the (access, refresh) tokens to use and keep.
+    ///
+    /// # Errors
+    /// [`SpotifyError::Unauthorized`] for a refresh token of another client,
+    /// [`SpotifyError::Unavailable`] when the accounts service fails.
+    #[tracing::instrument(skip_all)]
+    pub async fn bind(
+        &self,
+        access_token: &str,
+        refresh_token: &str,
+    ) -> Result<(String, String), SpotifyError> {
+        use super::oauth::OAuthError;
+        let Some((app, accounts)) = &self.app else {
+            return Ok((access_token.to_string(), refresh_token.to_string()));
+        };
+        match super::binding::spotify_exchange(&self.http, app, accounts, Some(refresh_token)).await
+        {
+            Ok(grant) => Ok((
+                grant.access_token,
+                grant
+                    .refresh_token
+                    .unwrap_or_else(|| refresh_token.to_string()),
+            )),
+            Err(OAuthError::Rejected) => Err(SpotifyError::Unauthorized),
+            Err(e) => Err(SpotifyError::Unavailable(e.to_string())),
         }
     }
 

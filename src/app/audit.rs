@@ -291,7 +291,7 @@ pub async fn redrive(state: &AppState, name: &str) -> Result<(u64, u64), Error> 
 }
 
 /// What `/ready` reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Readiness {
     /// Postgres answers.
     pub postgres: bool,
@@ -303,28 +303,24 @@ pub struct Readiness {
     pub relayed: i64,
     /// The head of the log.
     pub head: i64,
+    /// The revocation state caught up with the log lately (fails closed: not ready without).
+    pub revocations: bool,
+    /// Each OAuth provider's name and whether its tokens are bound to humit's own client.
+    pub providers: Vec<(&'static str, bool)>,
 }
 
-/// Checks Postgres and RabbitMQ, and where the relay stands.
+/// How long the revocation feed may go without catching up before the process is not ready
+/// (it catches up at least every second while healthy).
+const REVOCATIONS_STALE_AFTER: Duration = Duration::from_secs(5);
+
+/// Checks Postgres and RabbitMQ (on the connection kept for it), the revocation feed, and
+/// where the relay stands.
 pub async fn readiness(state: &AppState) -> Readiness {
     let postgres = sqlx::query_scalar::<_, i32>("SELECT 1")
         .fetch_one(&state.pool)
         .await
         .is_ok();
-    let rabbitmq = tokio::time::timeout(
-        Duration::from_secs(2),
-        broker::connect(&state.config.amqp_url),
-    )
-    .await
-    .ok()
-    .and_then(Result::ok);
-    let rabbitmq_ok = match rabbitmq {
-        Some(conn) => {
-            let _ = conn.close(200, "ready check".into()).await;
-            true
-        }
-        None => false,
-    };
+    let rabbitmq_ok = state.broker_probe.check(Duration::from_secs(2)).await;
     let (head, relayed) = if postgres {
         (
             log::head(&state.pool).await.unwrap_or(0),
@@ -339,6 +335,11 @@ pub async fn readiness(state: &AppState) -> Readiness {
         relay_here: state.relay_leader.load(Ordering::Relaxed),
         relayed,
         head,
+        revocations: state.registry.is_fresh(REVOCATIONS_STALE_AFTER),
+        providers: crate::adapters::oauth::Provider::ALL
+            .into_iter()
+            .map(|p| (p.name(), state.oauth.clients().verified(p)))
+            .collect(),
     }
 }
 

@@ -54,6 +54,12 @@ pub enum Error {
     /// 403: the caller may not do this.
     #[error("forbidden")]
     Forbidden,
+    /// 403: this takes a sign-in within the last `max_age_secs` seconds (adding a password).
+    #[error("a fresh sign-in is required")]
+    SignInAgain {
+        /// How recent the sign-in must be.
+        max_age_secs: u64,
+    },
     /// 404: no such account.
     #[error("not found")]
     NotFound,

@@ -388,6 +388,12 @@ pub async fn delete_user(
             ctx,
         )
         .await?;
+    // Kept copies of mail to the person go too (the development outbox; SMTP keeps none).
+    if let Some(email) = user.details().email.as_deref().filter(|e| !e.is_empty()) {
+        if let Err(error) = state.mailer.forget(email).await {
+            tracing::error!(%user_id, %error, "erasing the person's outbox mail failed");
+        }
+    }
     for (kind, value) in claims {
         release(state, kind, &value, user_id, ctx).await;
     }

@@ -42,6 +42,14 @@ pub async fn create(
     password: Checked<String>,
 ) -> Result<(), Error> {
     own_account(state, caller, username).await?;
+    // A stolen session (or a token minted from one by refreshing) must not add a second way
+    // in: only a recent sign-in may.
+    let max_age_secs = state.config.reauth_max_age_secs;
+    let age = chrono::Utc::now() - caller.principal.signed_in_at;
+    if age.num_seconds() > i64::try_from(max_age_secs).unwrap_or(i64::MAX) {
+        tracing::info!(user_id = %caller.id(), age_secs = age.num_seconds(), "password creation needs a fresh sign-in");
+        return Err(Error::SignInAgain { max_age_secs });
+    }
     let password = checked(password)?;
     let command = UserCommand::CreatePassword {
         password,
@@ -50,7 +58,41 @@ pub async fn create(
     let position = caller.run(state, caller.id(), command).await?;
     tracing::info!(user_id = %caller.id(), ?position, "password created");
     state.wait_for(position, &["users"]).await;
+    tokio::spawn(password_added_notice(
+        state.clone(),
+        caller.id().to_string(),
+    ));
     Ok(())
+}
+
+/// Tells the person by mail that a password was added to their account, so that someone who
+/// did it with a stolen session is noticed. Nothing is sent to an account without email.
+async fn password_added_notice(state: AppState, user_id: String) {
+    let user = match identity::load_user(&state, &user_id).await {
+        Ok(user) => user,
+        Err(error) => {
+            tracing::error!(%error, %user_id, "password notice: loading the user failed");
+            return;
+        }
+    };
+    let Some(to) = user.details().email.clone().filter(|e| !e.is_empty()) else {
+        return;
+    };
+    let username = user.username();
+    let mail = Mail {
+        to,
+        subject: "A password was added to your account".into(),
+        body: format!(
+            "Hello {username},\n\n\
+             A password was just added to your account, so it can now sign in with a username\n\
+             and password as well as with its linked provider.\n\n\
+             If this was not you, ask for a password reset at once and sign out everywhere.\n"
+        ),
+    };
+    match state.mailer.send(mail).await {
+        Ok(()) => tracing::info!(%user_id, "password notice sent"),
+        Err(error) => tracing::error!(%user_id, %error, "password notice failed"),
+    }
 }
 
 /// Changes the caller's own password, knowing the old one (`(old, new)`). The limiter is
@@ -127,7 +169,8 @@ fn new_reset_token() -> String {
 }
 
 /// Asks for a reset mail for the account `email` (or else `username`) names. Bounded per
-/// account and client; past the bound nothing is sent. Returns at once whether or not an
+/// resolved account and client (however the account is typed: `Alice`, `alice` or its email
+/// all spend one budget); past the bound nothing is sent. Returns at once whether or not an
 /// account matches: the work runs detached, so the answer takes the same time either way.
 pub async fn request_reset(
     state: &AppState,
@@ -136,20 +179,7 @@ pub async fn request_reset(
     ip: IpAddr,
     ctx: CommandContext,
 ) {
-    let key = format!(
-        "reset:{}",
-        email
-            .as_deref()
-            .or(username.as_deref())
-            .unwrap_or_default()
-            .to_lowercase()
-    );
-    // Every request spends from the budget (a mail sent is never given back).
-    if state.reset_limiter.reserve(&key, ip).await.is_ok() {
-        tokio::spawn(send_reset(state.clone(), email, username, ctx));
-    } else {
-        tracing::info!("password reset mails throttled");
-    }
+    tokio::spawn(send_reset(state.clone(), email, username, ip, ctx));
 }
 
 /// Records a reset token for the account `email` or `username` names and mails the link.
@@ -157,6 +187,7 @@ async fn send_reset(
     state: AppState,
     email: Option<String>,
     username: Option<String>,
+    ip: IpAddr,
     ctx: CommandContext,
 ) {
     let owner = match (&email, &username) {
@@ -174,6 +205,11 @@ async fn send_reset(
             tracing::error!(%error, "password reset lookup failed");
             return;
         }
+    };
+    // Every request for this account spends from its budget (a mail sent is never given back).
+    let Ok(_mail) = state.reset_limiter.reserve(&user_id, ip).await else {
+        tracing::info!(%user_id, "password reset mails throttled");
+        return;
     };
     let user = match identity::load_user(&state, &user_id).await {
         Ok(user) if user.exists() && !user.is_disabled() => user,

@@ -14,14 +14,36 @@
 //! budget (the waiters are then refused), a success gives its attempt back and clears the
 //! (account, client) counter (a waiter goes ahead). An attempt that ends any other way (a
 //! wrong password, an error, a dropped request) counts as a failure.
+//!
+//! Memory is bounded whatever an attacker sends (issue 11, finding 4): a key is the SHA-256
+//! of its parts, never the typed string; each key keeps at most its budget of failure times;
+//! and at most [`MAX_KEYS`] keys are kept, the least recently used forgotten first.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
+use std::num::NonZeroUsize;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use lru::LruCache;
+use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
+/// The most keys with failures kept; past it the least recently used is forgotten.
+pub const MAX_KEYS: usize = 100_000;
+
+/// A limiter key: the SHA-256 of its kind and parts.
+type Key = [u8; 32];
+
+fn key(kind: &str, parts: &[&str]) -> Key {
+    let mut hash = Sha256::new();
+    hash.update(kind.as_bytes());
+    for part in parts {
+        hash.update([0]);
+        hash.update(part.as_bytes());
+    }
+    hash.finalize().into()
+}
 /// The failed-login limiter.
 #[derive(Debug)]
 pub struct LoginLimiter {
@@ -32,12 +54,21 @@ pub struct LoginLimiter {
     ended: Notify,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Counters {
-    /// Failure times per key, oldest first, within the window.
-    failures: HashMap<String, VecDeque<Instant>>,
-    /// Attempts being checked right now, per key.
-    in_flight: HashMap<String, u32>,
+    /// Failure times per key, oldest first, within the window (at most the key's budget).
+    failures: LruCache<Key, VecDeque<Instant>>,
+    /// Attempts being checked right now, per key (bounded by the requests in flight).
+    in_flight: HashMap<Key, u32>,
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Self {
+            failures: LruCache::new(NonZeroUsize::new(MAX_KEYS).expect("not zero")),
+            in_flight: HashMap::new(),
+        }
+    }
 }
 
 /// An attempt being checked. It counts as a failure when dropped, unless it
@@ -46,7 +77,7 @@ struct Counters {
 #[must_use = "an attempt counts as a failure unless it succeeded"]
 pub struct Attempt<'a> {
     limiter: &'a LoginLimiter,
-    keys: [(String, u32); 3],
+    keys: [(Key, u32); 3],
     succeeded: bool,
 }
 
@@ -61,7 +92,8 @@ impl Drop for Attempt<'_> {
     fn drop(&mut self) {
         let now = Instant::now();
         let mut counters = self.limiter.lock();
-        for (key, _) in &self.keys {
+        let max = self.limiter.max;
+        for (key, factor) in &self.keys {
             if let Some(n) = counters.in_flight.get_mut(key) {
                 *n -= 1;
                 if *n == 0 {
@@ -69,15 +101,16 @@ impl Drop for Attempt<'_> {
                 }
             }
             if !self.succeeded {
-                counters
-                    .failures
-                    .entry(key.clone())
-                    .or_default()
-                    .push_back(now);
+                let times = counters.failures.get_or_insert_mut(*key, VecDeque::new);
+                times.push_back(now);
+                // Only the newest `budget` failures decide anything.
+                while times.len() > (max * factor) as usize {
+                    times.pop_front();
+                }
             }
         }
         if self.succeeded {
-            counters.failures.remove(&self.keys[0].0);
+            counters.failures.pop(&self.keys[0].0);
         }
         drop(counters);
         self.limiter.ended.notify_waiters();
@@ -99,13 +132,24 @@ impl LoginLimiter {
         self.counters.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn keys(account: &str, client: IpAddr) -> [(String, u32); 3] {
+    fn keys(account: &str, client: IpAddr) -> [(Key, u32); 3] {
         let account = account.to_lowercase();
+        let client = super::throttle::client_key(client).to_string();
         [
-            (format!("pair:{account}:{client}"), 1),
-            (format!("client:{client}"), 20),
-            (format!("account:{account}"), 10),
+            (key("pair", &[&account, &client]), 1),
+            (key("client", &[&client]), 20),
+            (key("account", &[&account]), 10),
         ]
+    }
+
+    /// Keys with failures held right now (at most [`MAX_KEYS`]).
+    pub fn len(&self) -> usize {
+        self.lock().failures.len()
+    }
+
+    /// Whether no failures are held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Takes one attempt from every budget of (`account`, `client`) before the password is
@@ -135,7 +179,7 @@ impl LoginLimiter {
 
     /// Under the lock: `Ok(true)` when the attempt was taken, `Ok(false)` when attempts in
     /// flight hold the rest of a budget, the wait when failures spent one.
-    fn try_reserve(&self, keys: &[(String, u32); 3]) -> Result<bool, Duration> {
+    fn try_reserve(&self, keys: &[(Key, u32); 3]) -> Result<bool, Duration> {
         let now = Instant::now();
         let mut counters = self.lock();
         let mut busy = false;
@@ -163,14 +207,8 @@ impl LoginLimiter {
         if busy {
             return Ok(false);
         }
-        if counters.failures.len() > 100_000 {
-            counters.failures.retain(|_, t| {
-                t.back()
-                    .is_some_and(|t| now.duration_since(*t) <= self.window)
-            });
-        }
         for (key, _) in keys {
-            *counters.in_flight.entry(key.clone()).or_default() += 1;
+            *counters.in_flight.entry(*key).or_default() += 1;
         }
         Ok(true)
     }

@@ -43,6 +43,8 @@ pub struct Principal {
     /// When the token that authenticated expires (unix seconds): for a refresh token, the
     /// end of the session.
     pub token_expires: i64,
+    /// When the person signed in to open this session (refreshing does not move it).
+    pub signed_in_at: DateTime<Utc>,
 }
 
 impl Principal {
@@ -201,6 +203,8 @@ const RELEVANT: &[&str] = &[
 pub struct Registry {
     state: RwLock<State>,
     position: watch::Sender<i64>,
+    /// When the state last caught up with the log (readiness fails closed without it).
+    fed_at: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl Default for Registry {
@@ -208,7 +212,19 @@ impl Default for Registry {
         Self {
             state: RwLock::default(),
             position: watch::channel(0).0,
+            fed_at: std::sync::Mutex::default(),
         }
+    }
+}
+
+impl Registry {
+    /// Whether the state caught up with the log within `max_age`: a feed that keeps failing
+    /// leaves revocations unseen, so readiness goes red instead of serving on (fails closed).
+    pub fn is_fresh(&self, max_age: Duration) -> bool {
+        self.fed_at
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some_and(|at| at.elapsed() <= max_age)
     }
 }
 
@@ -237,12 +253,12 @@ impl Registry {
         if user.disabled || user.deleted {
             return Err(Denied::Inactive);
         }
+        // A session this process has not heard of yet counts from its token's issue time.
+        let started = state
+            .open
+            .get(&claims.sid)
+            .map_or_else(|| claims.issued_at(), |s| s.started_at);
         if let Some(before) = user.revoked_before {
-            // A session this process has not heard of yet counts from its token's issue time.
-            let started = state
-                .open
-                .get(&claims.sid)
-                .map_or_else(|| claims.issued_at(), |s| s.started_at);
             if started <= before {
                 return Err(Denied::Revoked);
             }
@@ -253,6 +269,7 @@ impl Registry {
             session_id: claims.sid.clone(),
             role: user.role,
             privileges: user.privileges.clone(),
+            signed_in_at: started,
         })
     }
 
@@ -378,6 +395,8 @@ impl Registry {
                 None => log::head(pool).await?,
             };
             if head <= from {
+                *self.fed_at.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(std::time::Instant::now());
                 return Ok(());
             }
             let types: Vec<String> = RELEVANT.iter().map(|s| s.to_string()).collect();

@@ -20,6 +20,47 @@ pub async fn connect(url: &str) -> Result<Connection, BusError> {
     Ok(Connection::connect(url, props).await?)
 }
 
+/// The broker check of `/ready`: one connection kept for it (opened on first use and again
+/// only once lost), proved alive on each check by opening and closing a channel on it, so a
+/// busy health checker does not open a connection per call.
+#[derive(Debug)]
+pub struct BrokerProbe {
+    url: String,
+    connection: tokio::sync::Mutex<Option<Connection>>,
+}
+
+impl BrokerProbe {
+    /// A probe of the broker at `url` (nothing is opened yet).
+    pub fn new(url: &str) -> Self {
+        Self {
+            url: url.to_string(),
+            connection: tokio::sync::Mutex::default(),
+        }
+    }
+
+    /// Whether the broker answers, within `timeout`.
+    pub async fn check(&self, timeout: std::time::Duration) -> bool {
+        let mut connection = self.connection.lock().await;
+        let alive = async {
+            if !connection.as_ref().is_some_and(|c| c.status().connected()) {
+                *connection = Some(connect(&self.url).await?);
+            }
+            let conn = connection.as_ref().expect("just opened");
+            let channel = conn.create_channel().await?;
+            channel.close(200, "ready check".into()).await?;
+            Ok::<_, BusError>(())
+        };
+        match tokio::time::timeout(timeout, alive).await {
+            Ok(Ok(())) => true,
+            _ => {
+                // Whatever state it is in, the next check starts afresh.
+                *connection = None;
+                false
+            }
+        }
+    }
+}
+
 /// Declares the events exchange (idempotent).
 ///
 /// # Errors

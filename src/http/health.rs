@@ -1,7 +1,8 @@
-//! `/health` (alive), `/ready` (Postgres and RabbitMQ reachable, relay lag), `/metrics`.
+//! `/health` (alive), `/ready` (Postgres and RabbitMQ reachable, relay lag, which OAuth
+//! providers are bound to humit's client), `/metrics` (behind `HUMIT_METRICS_TOKEN` when set).
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -25,16 +26,24 @@ async fn health() -> Json<serde_json::Value> {
 async fn ready(State(state): State<AppState>) -> Response {
     let r = audit::readiness(&state).await;
     let (postgres, rabbitmq_ok, head, relayed) = (r.postgres, r.rabbitmq, r.head, r.relayed);
-    let ready = postgres && rabbitmq_ok;
+    let ready = postgres && rabbitmq_ok && r.revocations;
     let body = json!({
         "status": if ready { "ready" } else { "unavailable" },
         "postgres": if postgres { "ok" } else { "unreachable" },
         "rabbitmq": if rabbitmq_ok { "ok" } else { "unreachable" },
+        // A revocation feed that stopped catching up fails closed.
+        "revocations": if r.revocations { "ok" } else { "stale" },
         "relay": {
             "active_here": r.relay_here,
             "position": relayed,
             "lag": (head - relayed).max(0),
         },
+        // Whether each provider's tokens are bound to humit's own client (finding 1).
+        "providers": r
+            .providers
+            .iter()
+            .map(|(name, bound)| (name.to_string(), json!(if *bound { "verified" } else { "unverified" })))
+            .collect::<serde_json::Map<_, _>>(),
     });
     let status = if ready {
         StatusCode::OK
@@ -44,8 +53,31 @@ async fn ready(State(state): State<AppState>) -> Response {
     (status, Json(body)).into_response()
 }
 
-/// Refreshes the gauges that are read from the database, then renders every metric.
-async fn metrics(State(state): State<AppState>) -> Response {
+/// Whether `headers` carry `Authorization: Bearer <token>` (compared as SHA-256 digests, so
+/// the time taken tells nothing about the token).
+fn bearer_is(headers: &HeaderMap, token: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    let sent = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    Sha256::digest(sent.as_bytes()) == Sha256::digest(token.as_bytes())
+}
+
+/// Refreshes the gauges that are read from the database, then renders every metric. With
+/// `HUMIT_METRICS_TOKEN` set, only for a scraper that sends it.
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = state.config.metrics_token.as_deref() {
+        if !bearer_is(&headers, token) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                Json(json!({"detail": "Authentication credentials were not provided."})),
+            )
+                .into_response();
+        }
+    }
     audit::refresh_gauges(&state).await;
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

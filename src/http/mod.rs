@@ -6,17 +6,21 @@
 //! - [`health`]: `/health`, `/ready`, `/metrics`.
 //! - [`openapi`]: `/openapi.json` (OpenAPI 3.1, generated with utoipa) and `/docs`.
 //! - [`extract`]: the JSON body extractor whose rejections come out in the dialect's envelope.
+//! - [`client`]: who the client is (the peer, or what a trusted proxy says).
+//! - [`throttle`]: the general per-client limit on the unauthenticated routes (429).
 //!
 //! Trailing slashes are optional on every path: a `NormalizePath` layer trims them before
 //! routing, so `/users/` and `/users` reach the same handler. Unknown paths answer 404 and
 //! known paths with another method 405, each in the envelope of the dialect the path belongs to.
 
 pub mod admin;
+pub mod client;
 pub mod extract;
 pub mod health;
 pub mod humit;
 pub mod openapi;
 pub mod techfesia;
+pub mod throttle;
 
 use std::time::{Duration, Instant};
 
@@ -27,7 +31,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower::Layer;
 use tower_http::compression::CompressionLayer;
-use tower_http::cors::CorsLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -49,10 +53,14 @@ pub fn app(state: AppState) -> NormalizePath<Router> {
         .merge(openapi::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            throttle::limit,
+        ))
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(middleware::from_fn(record_metrics))
         .layer(CompressionLayer::new())
-        .layer(CorsLayer::permissive())
+        .layer(cors(&config.cors_origins))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_millis(config.request_timeout_ms),
@@ -69,6 +77,34 @@ pub fn app(state: AppState) -> NormalizePath<Router> {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state);
     NormalizePathLayer::trim_trailing_slash().layer(router)
+}
+
+/// Cross-origin access for the browser origins `HUMIT_CORS_ORIGINS` lists (`*`: any; none:
+/// no cross-origin access at all).
+fn cors(origins: &[String]) -> CorsLayer {
+    let origins: Vec<&str> = origins
+        .iter()
+        .map(|o| o.trim())
+        .filter(|o| !o.is_empty())
+        .collect();
+    if origins.contains(&"*") {
+        return CorsLayer::permissive();
+    }
+    let allowed: Vec<axum::http::HeaderValue> = origins
+        .iter()
+        .filter_map(|o| match o.parse() {
+            Ok(value) => Some(value),
+            Err(_) => {
+                tracing::warn!(origin = %o, "HUMIT_CORS_ORIGINS: not a valid origin, ignored");
+                None
+            }
+        })
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(allowed))
+        .allow_methods(tower_http::cors::Any)
+        .allow_headers(tower_http::cors::Any)
+        .expose_headers(tower_http::cors::Any)
 }
 
 /// The request id of a request (for command metadata).
@@ -99,7 +135,7 @@ async fn record_metrics(req: Request, next: Next) -> Response {
     response
 }
 
-fn is_humit(uri: &Uri) -> bool {
+pub(crate) fn is_humit(uri: &Uri) -> bool {
     uri.path().starts_with("/api/") || uri.path() == "/api"
 }
 

@@ -101,13 +101,14 @@ impl LocalStore {
             .join(format!("{upload}.jpg")))
     }
 
-    /// Stores `bytes` under `key` (written to a temporary file, then renamed).
+    /// Stores `bytes` under `key`, once: written to a temporary file, then linked into place
+    /// only if nothing is there yet, so a completed upload is never overwritten (finding 9).
     ///
     /// # Errors
-    /// A bad key or a disk failure.
+    /// [`StorageError::Invalid`] for a bad key or a key already stored; a disk failure.
     pub async fn write(&self, key: &str, bytes: &[u8]) -> Result<(), StorageError> {
         let path = self.path(key)?;
-        let result: anyhow::Result<()> = async {
+        let result: anyhow::Result<Result<(), StorageError>> = async {
             let dir = path.parent().context("no parent folder")?;
             tokio::fs::create_dir_all(dir)
                 .await
@@ -116,13 +117,19 @@ impl LocalStore {
             tokio::fs::write(&tmp, bytes)
                 .await
                 .context("failed to write the upload")?;
-            tokio::fs::rename(&tmp, &path)
-                .await
-                .context("failed to move the upload into place")?;
-            Ok(())
+            // `link` fails when the target exists: atomic create-if-absent.
+            let linked = tokio::fs::hard_link(&tmp, &path).await;
+            let _ = tokio::fs::remove_file(&tmp).await;
+            match linked {
+                Ok(()) => Ok(Ok(())),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(Err(
+                    StorageError::Invalid("this upload is complete already".into()),
+                )),
+                Err(e) => Err(e).context("failed to move the upload into place"),
+            }
         }
         .await;
-        result.map_err(|e| StorageError::Backend(format!("{e:#}")))
+        result.map_err(|e| StorageError::Backend(format!("{e:#}")))?
     }
 
     /// The bytes under `key`, if any.

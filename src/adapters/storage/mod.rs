@@ -152,9 +152,11 @@ fn expires_at(expires_in: Duration) -> DateTime<Utc> {
 }
 
 mod local;
+mod metadata;
 mod s3;
 
 pub use local::{GrantError, LocalGrant, LocalStore};
+pub use metadata::strip_jpeg_metadata;
 pub use s3::S3Store;
 
 #[cfg(test)]

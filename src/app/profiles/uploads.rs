@@ -8,7 +8,7 @@ use aggregates::user::{User, UserCommand, UserError};
 use chrono::Utc;
 
 use crate::adapters::storage::{
-    parse_profile_key, profile_key, GrantError, StoredObject, UploadRequest, JPEG,
+    parse_profile_key, profile_key, GrantError, StorageError, StoredObject, UploadRequest, JPEG,
     MAX_UPLOAD_EXPIRY,
 };
 use crate::app::{identity, Caller, Error};
@@ -30,11 +30,15 @@ fn storage_error(error: impl std::fmt::Display) -> Error {
     Error::Storage(error.to_string())
 }
 
-/// Starts a profile picture upload.
+/// Starts a profile picture upload: at most `HUMIT_UPLOADS_PER_MINUTE` per user.
 ///
 /// # Errors
-/// [`Error::Storage`], [`Error::AccountDisabled`], store failures.
+/// [`Error::Throttled`], [`Error::Storage`], [`Error::AccountDisabled`], store failures.
 pub async fn start_upload(state: &AppState, caller: &Caller) -> Result<Upload, Error> {
+    state.upload_throttle.check(caller.id()).map_err(|wait| {
+        tracing::info!(user_id = %caller.id(), "upload URLs throttled");
+        Error::Throttled(wait)
+    })?;
     let upload_id = uuid::Uuid::new_v4().to_string();
     let key = profile_key(caller.id(), &upload_id);
     let request = UploadRequest {
@@ -193,10 +197,15 @@ pub async fn receive_upload(
     request_id: String,
 ) -> Result<(String, String), Error> {
     let store = state.local_files.clone().ok_or(Error::NoLocalStore)?;
+    // Public pictures keep no EXIF/GPS; a completed upload's URL is spent.
+    let clean = crate::adapters::storage::strip_jpeg_metadata(bytes);
     store
-        .write(&granted.key, bytes)
+        .write(&granted.key, &clean)
         .await
-        .map_err(storage_error)?;
+        .map_err(|e| match e {
+            StorageError::Invalid(_) => Error::UploadUrlInvalid,
+            other => storage_error(other),
+        })?;
     let ctx = CommandContext {
         actor: Actor::User {
             id: granted.user_id.clone(),

@@ -24,6 +24,18 @@ pub use crate::adapters::oauth::{OAuthError, Provider};
 pub use crate::adapters::spotify::SpotifyError;
 pub use crate::auth::jwt::{HUMIT, TECHFESIA};
 
+/// Admits one request of a client who is not signed in to a route of the general limit
+/// (sign-up, login, OAuth, refresh, reset, handle checks): takes it from `client`'s budget.
+///
+/// # Errors
+/// [`Error::Throttled`] with the wait, once the client's budget is spent.
+pub fn admit_anonymous(state: &AppState, client: IpAddr) -> Result<(), Error> {
+    state.throttle.check(client).map_err(|wait| {
+        tracing::info!(wait_ms = wait.as_millis() as u64, "client throttled");
+        Error::Throttled(wait)
+    })
+}
+
 /// Logs in with a username and password for `audience`. The attempt is taken from the
 /// login budget of the account and client before any password is checked, so parallel
 /// guesses cannot all pass while the first ones are still hashing; unless it succeeds, it

@@ -110,7 +110,8 @@ async fn link(
     }
 }
 
-/// Signs in with an OAuth provider's access token: asks the provider who it belongs to, then
+/// Signs in with an OAuth provider's access token: binds it to humit's client at the provider
+/// (a Spotify sign-in binds its `refresh_token` instead), asks the provider who it belongs to, then
 /// signs into the account linked to that identity, or creates one. With a `caller`, links the
 /// identity to the caller's account instead. Answers the token pair and the username.
 /// `valid_email` says which provider emails the dialect accepts for a new account.
@@ -123,12 +124,13 @@ pub async fn oauth_sign_in(
     caller: Option<&Caller>,
     provider: Provider,
     access_token: &str,
+    refresh_token: Option<&str>,
     valid_email: fn(&str) -> bool,
     ctx: &CommandContext,
 ) -> Result<(TokenPair, String), Error> {
     let profile = state
         .oauth
-        .userinfo(provider, access_token)
+        .identify(provider, access_token, refresh_token)
         .await
         .map_err(|e| Error::Provider(provider, e))?;
     let key = format!("{}/{}", provider.name(), profile.subject);

@@ -28,6 +28,10 @@ pub struct SpotifySession {
     pub pair: TokenPair,
     /// 0 before the registration form, 1 after.
     pub signup_stage: i32,
+    /// The Spotify access token kept (minted for humit's client when it is configured).
+    pub spotify_access_token: String,
+    /// The Spotify refresh token kept (rotated by Spotify, or the one sent).
+    pub spotify_refresh_token: String,
 }
 
 /// A provisional handle from a Spotify id: lower-case letters, digits, `_` and `.`, at most
@@ -117,6 +121,18 @@ pub async fn spotify_sign_in(
         Error::Conflict => Error::Conflict,
         other => Error::Store(other.to_string()),
     };
+    // The refresh token is exchanged with humit's client credentials (when configured):
+    // only tokens issued to humit sign in, and the tokens kept are the exchanged ones.
+    let (access_token, refresh_token) = state
+        .spotify
+        .bind(&signup.access_token, &signup.refresh_token)
+        .await
+        .map_err(Error::Spotify)?;
+    let signup = &SpotifySignup {
+        access_token,
+        refresh_token,
+        notification_id: signup.notification_id.clone(),
+    };
     let profile = state
         .spotify
         .me(&signup.access_token)
@@ -164,5 +180,10 @@ pub async fn spotify_sign_in(
     let user = identity::load_user(state, &user_id).await?;
     let signup_stage = i32::from(user.profile_registered());
     tracing::info!(%user_id, created, signup_stage, "humit sign-up");
-    Ok(SpotifySession { pair, signup_stage })
+    Ok(SpotifySession {
+        pair,
+        signup_stage,
+        spotify_access_token: signup.access_token.clone(),
+        spotify_refresh_token: signup.refresh_token.clone(),
+    })
 }

@@ -146,8 +146,8 @@ pub async fn signup(
         humit_access_token: session.pair.access,
         humit_refresh_token: session.pair.refresh,
         signup_stage: session.signup_stage,
-        spotify_access_token: signup.access_token,
-        spotify_refresh_token: signup.refresh_token,
+        spotify_access_token: session.spotify_access_token,
+        spotify_refresh_token: session.spotify_refresh_token,
     })))
 }
 

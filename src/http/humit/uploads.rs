@@ -53,6 +53,7 @@ pub struct UploadBody {
         (status = 200, description = "The upload id and URL", body = UploadEnvelope),
         (status = 400, description = "MISSING_FIELD, INVALID_FILE_TYPE", body = HumitErrorBody),
         (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        (status = 429, description = "TOO_MANY_REQUESTS: more upload URLs than HUMIT_UPLOADS_PER_MINUTE (with Retry-After)", body = HumitErrorBody),
         (status = 503, description = "STORAGE_UNAVAILABLE", body = HumitErrorBody),
     )
 )]
@@ -72,8 +73,12 @@ pub async fn start_upload(
             ))
         }
     }
-    let upload = profiles::start_upload(&state, &caller.app()).await?;
-    Ok(ok(json!({"id": upload.id, "upload_url": upload.url})))
+    match profiles::start_upload(&state, &caller.app()).await {
+        Ok(upload) => Ok(ok(json!({"id": upload.id, "upload_url": upload.url}))),
+        // 429 with `Retry-After`, which the envelope type cannot carry.
+        Err(crate::app::Error::Throttled(wait)) => Ok(crate::http::throttle::humit_throttled(wait)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn grant(query: &QueryParams) -> Option<Grant> {

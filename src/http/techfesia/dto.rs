@@ -251,6 +251,10 @@ pub struct RevokeManyRequest {
 pub struct OAuthRequest {
     /// The provider's access token.
     pub access_token: Option<String>,
+    /// Spotify only: the refresh token issued with it. When humit's Spotify client is
+    /// configured, it is exchanged with humit's credentials to prove the token is humit's.
+    #[serde(default)]
+    pub refresh_token: Option<String>,
 }
 
 /// `POST /auth/password/reset/`: one of the two.

@@ -263,6 +263,13 @@ impl From<Error> for TfError {
             Error::Conflict => Self::conflict(),
             Error::Store(cause) => Self::internal(cause),
             Error::Forbidden => Self::forbidden(),
+            Error::SignInAgain { max_age_secs } => Self::detail(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "Sign in again: adding a password takes a sign-in within the last {} minutes.",
+                    max_age_secs.div_ceil(60)
+                ),
+            ),
             Error::NotFound => Self::not_found(),
             Error::BadCredentials => Self::bad_credentials(),
             Error::RefreshInvalid => Self::refresh_invalid(),

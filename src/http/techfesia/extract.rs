@@ -3,10 +3,8 @@
 //! signing in is optional, the client address for login limits, and [`OptionalJson`] for
 //! bodies a client may leave out.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
@@ -114,21 +112,7 @@ pub fn anonymous(headers: &HeaderMap) -> CommandContext {
     }
 }
 
-/// The address of the client's connection (the peer; proxies' headers are not trusted).
-#[derive(Debug, Clone, Copy)]
-pub struct ClientIp(pub IpAddr);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
-        Ok(Self(ip))
-    }
-}
+pub use crate::http::client::ClientIp;
 
 /// A JSON body that may be absent: `None` for an empty body, whatever the content type.
 #[derive(Debug, Clone)]

@@ -51,6 +51,7 @@ pub async fn oauth(
         caller.as_ref(),
         provider,
         token.trim(),
+        present(&body.refresh_token).map(str::trim),
         valid_email,
         &ctx,
     )

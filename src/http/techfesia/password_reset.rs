@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 
 use super::dto::{present, FieldErrorsDto, MessageDto, ResetRequest};
 use super::extract::{anonymous, ClientIp};
-use super::{Json, TfError};
+use super::{validate, Json, TfError};
 use crate::app::passwords;
 use crate::state::AppState;
 
@@ -41,6 +41,19 @@ pub async fn request_reset(
             "missing required field (or give username)",
         ));
     }
+    // Lengths first: nothing longer than any account's name or address is looked up or kept.
+    if email
+        .as_deref()
+        .is_some_and(|e| e.len() > validate::EMAIL_MAX)
+    {
+        return Err(too_long("email", validate::EMAIL_MAX));
+    }
+    if username
+        .as_deref()
+        .is_some_and(|u| u.chars().count() > validate::USERNAME_MAX)
+    {
+        return Err(too_long("username", validate::USERNAME_MAX));
+    }
     // Bounded per account and client; past the bound nothing is sent, and the answer is the
     // same, so it tells nothing either.
     passwords::request_reset(&state, email, username, ip, anonymous(&headers)).await;
@@ -48,4 +61,12 @@ pub async fn request_reset(
         StatusCode::ACCEPTED,
         axum::Json(MessageDto::new(RESET_ACCEPTED)),
     ))
+}
+
+fn too_long(field: &str, max: usize) -> TfError {
+    TfError::field(
+        StatusCode::BAD_REQUEST,
+        field,
+        &format!("Ensure this field has no more than {max} characters."),
+    )
 }

@@ -13,7 +13,7 @@ mod s3;
 mod seed;
 pub mod spotify;
 mod stations;
-mod uploads;
+pub mod uploads;
 
 use aggregates::user::{Action, Privileges, Role, User, UserCommand};
 use humit::config::Config;

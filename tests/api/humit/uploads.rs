@@ -15,7 +15,7 @@ fn query(url: &str) -> HashMap<String, String> {
         .collect()
 }
 
-async fn upload_url(h: &Humit, s: &Session) -> (String, String) {
+pub async fn upload_url(h: &Humit, s: &Session) -> (String, String) {
     let slot = h.upload_slot(s).await;
     assert_eq!(keys(&slot), ["id", "upload_url"]);
     (
@@ -24,7 +24,7 @@ async fn upload_url(h: &Humit, s: &Session) -> (String, String) {
     )
 }
 
-async fn put(h: &Humit, url: &str, content_type: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+pub async fn put(h: &Humit, url: &str, content_type: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
     let response = h
         .app
         .client

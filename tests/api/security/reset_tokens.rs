@@ -86,3 +86,30 @@ async fn creating_a_password_voids_a_mailed_reset_token() {
     tf.login(&username, "Hello World").await;
     tf.app.stop().await;
 }
+
+/// Finding 9: the reset mail budget belongs to the account, however it is typed: a flood
+/// that spells one account differently each time (case, email) still gets three mails.
+#[tokio::test]
+async fn reset_mails_are_limited_per_resolved_account() {
+    let tf = spawn().await;
+    let user = tf.create_user("test_user_001", "Hello World").await;
+    let email = user["email"].as_str().expect("an email").to_string();
+    for body in [
+        json!({"username": "test_user_001"}),
+        json!({"username": "Test_User_001"}),
+        json!({"username": "TEST_USER_001"}),
+        json!({"email": email}),
+        json!({"email": email.to_uppercase()}),
+        json!({"username": " test_user_001 "}),
+    ] {
+        let a = tf.post("/auth/password/reset/", None, body).await;
+        assert_eq!(a.status, 202, "{a:?}");
+    }
+    eventually(Duration::from_secs(10), || async {
+        outbox_tokens(&tf).len() >= 3
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(outbox_tokens(&tf).len(), 3, "one account, one budget");
+    tf.app.stop().await;
+}

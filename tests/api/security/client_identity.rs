@@ -1,0 +1,187 @@
+//! Finding 3: who the client is behind a proxy, and the general per-client limit on the
+//! unauthenticated routes. The tests connect from 127.0.0.1; whether that peer is a trusted
+//! proxy is the setting under test. A cheap limited route (`POST /auth/token/` without a
+//! body answers 400) spends the budget.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_with, test_config, TestApp};
+use humit::startup::Mode;
+
+const BURST: u32 = 3;
+
+async fn app(trusted: &str) -> TestApp {
+    let mut config = test_config();
+    config.anon_burst = BURST;
+    config.anon_rate_per_minute = 1;
+    config.trusted_proxies = trusted
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().unwrap())
+        .collect();
+    spawn_with(config, Mode::ALL).await
+}
+
+/// `POST /auth/token/` with an empty body and `header: value`: the status.
+async fn login_from(app: &TestApp, header: &str, value: &str) -> StatusCode {
+    app.client
+        .post(app.url("/auth/token/"))
+        .header(header, value)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// Spends `BURST` requests as `value` and checks the next one is refused.
+async fn spend(app: &TestApp, header: &str, value: &str) {
+    for i in 0..BURST {
+        let status = login_from(app, header, value).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "request {i} as {value}");
+    }
+    assert_eq!(
+        login_from(app, header, value).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the budget of {value} is spent"
+    );
+}
+
+#[tokio::test]
+async fn a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored() {
+    // Only 10.0.0.0/8 is a proxy: 127.0.0.1 is the client, whatever it claims.
+    let app = app("10.0.0.0/8").await;
+    for i in 0..BURST {
+        let forged = format!("198.51.100.{i}");
+        assert_eq!(
+            login_from(&app, "x-forwarded-for", &forged).await,
+            StatusCode::BAD_REQUEST
+        );
+    }
+    assert_eq!(
+        login_from(&app, "x-forwarded-for", "198.51.100.200").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a new forged address must not buy a new budget"
+    );
+    assert_eq!(
+        login_from(&app, "forwarded", "for=198.51.100.201").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget() {
+    let app = app("127.0.0.0/8,10.0.0.0/8").await;
+    spend(&app, "x-forwarded-for", "203.0.113.5").await;
+    // Another client behind the same proxy is not locked out.
+    assert_eq!(
+        login_from(&app, "x-forwarded-for", "203.0.113.6").await,
+        StatusCode::BAD_REQUEST
+    );
+    // The first client prepends a forged hop: the right-most untrusted hop is still it.
+    assert_eq!(
+        login_from(&app, "x-forwarded-for", "192.0.2.77, 203.0.113.5, 10.1.1.1").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // RFC 7239 `Forwarded` names the client the same way.
+    assert_eq!(
+        login_from(&app, "forwarded", "for=192.0.2.77, for=203.0.113.5").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        login_from(&app, "forwarded", "for=\"[2001:db8:9::1]:4711\"").await,
+        StatusCode::BAD_REQUEST
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn two_addresses_in_one_ipv6_64_share_a_budget() {
+    let app = app("127.0.0.0/8").await;
+    for i in 0..BURST {
+        let addr = format!("2001:db8:1:2::{:x}", i + 1);
+        assert_eq!(
+            login_from(&app, "x-forwarded-for", &addr).await,
+            StatusCode::BAD_REQUEST
+        );
+    }
+    assert_eq!(
+        login_from(&app, "x-forwarded-for", "2001:db8:1:2:ffff:ffff:ffff:fffe").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "another address in the same /64"
+    );
+    assert_eq!(
+        login_from(&app, "x-forwarded-for", "2001:db8:1:3::1").await,
+        StatusCode::BAD_REQUEST,
+        "the next /64 is someone else"
+    );
+    app.stop().await;
+}
+
+async fn send(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut request = app.client.request(method, app.url(path));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_general_limit_answers_429_with_retry_after_in_each_envelope() {
+    use reqwest::Method;
+    let app = app("").await;
+    // Every unauthenticated route shares the client's budget.
+    let routes: [(Method, &str, Option<Value>); 10] = [
+        (Method::POST, "/auth/token/", Some(json!({}))),
+        (Method::POST, "/auth/token/refresh/", Some(json!({}))),
+        (Method::POST, "/auth/o-auth/google/", Some(json!({}))),
+        (Method::POST, "/auth/password/reset/", Some(json!({}))),
+        (Method::PATCH, "/users/nobody/password/", Some(json!({}))),
+        (Method::POST, "/users/", Some(json!({}))),
+        (Method::POST, "/api/users/auth/signup/", Some(json!({}))),
+        (Method::POST, "/api/users/auth/token-refresh/", None),
+        (Method::GET, "/api/users/username/?username=x", None),
+        (Method::GET, "/api/users/referral_code/?code=1", None),
+    ];
+    for (method, path, body) in &routes[..BURST as usize] {
+        let r = send(&app, method.clone(), path, body.clone()).await;
+        assert_ne!(r.status(), StatusCode::TOO_MANY_REQUESTS, "{path}");
+    }
+    for (method, path, body) in &routes {
+        let r = send(&app, method.clone(), path, body.clone()).await;
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "{method} {path}");
+        let retry: u64 = r.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&retry), "{path}: Retry-After {retry}");
+        let body: Value = r.json().await.unwrap();
+        if path.starts_with("/api/") {
+            assert_eq!(body["success"], false, "{path}: {body}");
+            assert_eq!(body["display_error"]["code"], "TOO_MANY_REQUESTS", "{body}");
+            assert_eq!(body["errors"][0]["status"], "error", "{body}");
+        } else {
+            assert!(
+                body["detail"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("Request was throttled"),
+                "{path}: {body}"
+            );
+        }
+    }
+    // Signed-in routes and health stay open.
+    assert_eq!(
+        send(&app, Method::GET, "/health", None).await.status(),
+        StatusCode::OK
+    );
+    app.stop().await;
+}
