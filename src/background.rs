@@ -1,5 +1,6 @@
 //! Plumbing shared by every background task (sequencer, relay, projectors, auth feed,
-//! checkpoint listener): the stop signal, and the backoff between retries after a failure.
+//! checkpoint listener): the stop signal, the backoff between retries after a failure, and
+//! giving a leader's advisory lock back on a graceful stop.
 
 use std::time::Duration;
 
@@ -35,4 +36,17 @@ pub async fn sleep_or_stop(delay: Duration, shutdown: &mut Shutdown) -> bool {
         () = tokio::time::sleep(delay) => false,
         _ = shutdown.changed() => true,
     }
+}
+
+/// Gives a leader's session advisory lock `(7261, key)` back and closes its connection (on
+/// a graceful stop), so that a candidate in another process takes over at once.
+pub async fn release_lock(mut conn: sqlx::PgConnection, key: i32) {
+    if let Err(error) = sqlx::query("SELECT pg_advisory_unlock(7261, $1)")
+        .bind(key)
+        .execute(&mut conn)
+        .await
+    {
+        tracing::debug!(%error, key, "advisory lock not released (the connection ends it)");
+    }
+    let _ = sqlx::Connection::close(conn).await;
 }

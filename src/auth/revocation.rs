@@ -9,6 +9,10 @@
 //! A handler that just revoked something calls [`Registry::sync_to`] with the command's
 //! position, so the revocation is in force before its response is sent.
 //!
+//! A process starts from the latest snapshot of this state (written periodically by every
+//! process, see [`super::snapshot`]) and the events after it, so neither its start-up time
+//! nor its memory grows with the history of past sessions.
+//!
 //! (Over 400 lines: the state, how each event changes it, and the feed that tails the log are
 //! one mechanism; they are read together.)
 
@@ -21,6 +25,7 @@ use aggregates::user::{Privileges, Role, User, UserEvent};
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use projections::Envelope;
+use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use tokio::sync::watch;
@@ -74,7 +79,7 @@ impl Principal {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct UserAuth {
     role: Role,
     privileges: Privileges,
@@ -86,14 +91,14 @@ struct UserAuth {
     sessions: Vec<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct OpenSession {
     user_id: String,
     started_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 struct State {
     users: HashMap<String, UserAuth>,
     /// Open sessions by id; dropped once their refresh token expired.
@@ -101,6 +106,7 @@ struct State {
     /// Revoked session id → when its tokens stop mattering (its refresh token's expiry).
     revoked: HashMap<String, DateTime<Utc>>,
     /// When expired sessions were last forgotten.
+    #[serde(skip)]
     pruned_at: Option<DateTime<Utc>>,
 }
 
@@ -406,9 +412,41 @@ impl Registry {
                     state.prune(now);
                     state.pruned_at = Some(now);
                 }
+                // Under the lock, so that a snapshot never pairs a state with another position.
+                self.position.send_replace(reached);
             }
-            self.position.send_replace(reached);
         }
+    }
+
+    /// The state, pruned to what still matters (open sessions, revocations until their
+    /// tokens expire, each person's role and cut-off), and the position it reflects: what a
+    /// snapshot stores (see [`super::snapshot`]).
+    ///
+    /// # Errors
+    /// Serialisation failures.
+    pub(super) fn export(&self) -> Result<(serde_json::Value, i64), serde_json::Error> {
+        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        let now = Utc::now();
+        state.prune(now);
+        state.pruned_at = Some(now);
+        let position = self.position();
+        Ok((serde_json::to_value(&*state)?, position))
+    }
+
+    /// Replaces the state with a snapshot's, at its position (before the feed starts).
+    ///
+    /// # Errors
+    /// A snapshot that does not decode.
+    pub(super) fn import(
+        &self,
+        value: serde_json::Value,
+        position: i64,
+    ) -> Result<(), serde_json::Error> {
+        let restored: State = serde_json::from_value(value)?;
+        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        *state = restored;
+        self.position.send_replace(position);
+        Ok(())
     }
 
     /// Follows the log until shutdown.

@@ -204,7 +204,13 @@ impl Projector {
         loop {
             let first = tokio::select! {
                 d = consumer.next() => d,
-                _ = shutdown.changed() => return Ok(()),
+                _ = shutdown.changed() => {
+                    // Between batches (the last one applied and acknowledged): close cleanly,
+                    // so the broker holds nothing of ours unacknowledged.
+                    let _ = channel.close(200, "shutdown".into()).await;
+                    let _ = connection.close(200, "shutdown".into()).await;
+                    return Ok(());
+                }
             };
             // Whatever else is already delivered joins the batch, without waiting for more.
             let mut deliveries = vec![first];

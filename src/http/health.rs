@@ -1,4 +1,5 @@
-//! `/health` (alive), `/ready` (Postgres and RabbitMQ reachable, relay lag), `/metrics`.
+//! `/health` (alive), `/ready` (Postgres reachable and writable: 200, else 503; RabbitMQ and
+//! the relay reported, a broker outage only degrades: commands keep succeeding), `/metrics`.
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -25,10 +26,19 @@ async fn health() -> Json<serde_json::Value> {
 async fn ready(State(state): State<AppState>) -> Response {
     let r = audit::readiness(&state).await;
     let (postgres, rabbitmq_ok, head, relayed) = (r.postgres, r.rabbitmq, r.head, r.relayed);
-    let ready = postgres && rabbitmq_ok;
+    let ready = postgres;
+    let status = match (ready, rabbitmq_ok) {
+        (false, _) => "unavailable",
+        (true, false) => "degraded",
+        (true, true) => "ready",
+    };
     let body = json!({
-        "status": if ready { "ready" } else { "unavailable" },
-        "postgres": if postgres { "ok" } else { "unreachable" },
+        "status": status,
+        "postgres": match (postgres, r.read_only) {
+            (true, _) => "ok",
+            (false, true) => "read-only",
+            (false, false) => "unreachable",
+        },
         "rabbitmq": if rabbitmq_ok { "ok" } else { "unreachable" },
         "relay": {
             "active_here": r.relay_here,
@@ -41,7 +51,13 @@ async fn ready(State(state): State<AppState>) -> Response {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, Json(body)).into_response()
+    let mut response = (status, Json(body)).into_response();
+    if !ready {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, crate::app::RETRY_AFTER_SECS.into());
+    }
+    response
 }
 
 /// Refreshes the gauges that are read from the database, then renders every metric.

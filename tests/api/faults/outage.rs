@@ -1,0 +1,328 @@
+//! A store outage under a steady write load in both dialects: every answer is a success, a
+//! 4xx, or a 503 in the dialect's envelope with `Retry-After`; never a 500, never a dropped
+//! connection. `/ready` turns red within a second and green again without a restart. A
+//! registration cut off by the outage either committed (the same request again finds the
+//! name taken, by the one user who has it) or left nothing (the same request again creates
+//! it): afterwards every name attempted belongs to exactly one user, in the log and in the
+//! read model.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use super::{proxy_postgres, PgFaults};
+use crate::humit::{assert_error, spawn_configured, Humit};
+use crate::techfesia::seed_user;
+
+/// One answer seen under load.
+#[derive(Debug, Clone)]
+struct Seen {
+    dialect: &'static str,
+    status: u16,
+    retry_after: Option<String>,
+    body: Value,
+}
+
+#[derive(Default)]
+struct Log {
+    seen: Vec<Seen>,
+    /// Every username a creation was attempted for, with the last status it got.
+    names: BTreeMap<String, u16>,
+}
+
+/// Sends one request; a dropped connection or a timeout reads as status 0.
+async fn send(
+    client: &reqwest::Client,
+    method: Method,
+    url: String,
+    auth: Option<String>,
+    body: Option<Value>,
+) -> (u16, Option<String>, Value) {
+    let mut request = client.request(method, url);
+    if let Some(auth) = auth {
+        request = request.header("Authorization", auth);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    match request.send().await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let body = response.json().await.unwrap_or(Value::Null);
+            (status, retry_after, body)
+        }
+        Err(_) => (0, None, Value::Null),
+    }
+}
+
+/// Checks one answer: a 503 is in the dialect's envelope with `Retry-After`; nothing else
+/// is 5xx or a dropped connection.
+fn check(seen: &Seen) {
+    assert!(
+        seen.status != 0 && (seen.status < 500 || seen.status == 503),
+        "{seen:?}"
+    );
+    if seen.status == 503 {
+        assert_eq!(seen.retry_after.as_deref(), Some("2"), "{seen:?}");
+        match seen.dialect {
+            "humit" => assert_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &seen.body,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+            ),
+            _ => assert_eq!(
+                seen.body,
+                json!({"detail": "Service temporarily unavailable, try again later."}),
+                "{seen:?}"
+            ),
+        }
+    }
+}
+
+/// Polls `/ready` until it answers `want`; answers how long that took.
+async fn ready_turns(app: &Humit, want: u16, within: Duration) -> Duration {
+    let started = Instant::now();
+    loop {
+        let (status, _, body) = send(
+            &app.app.client,
+            Method::GET,
+            app.app.url("/ready"),
+            None,
+            None,
+        )
+        .await;
+        if status == want {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < within,
+            "/ready still {status} {body} after {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The load: each worker registers Techfesia users, logs in, and follows/unfollows in the
+/// humit dialect, until `stop`.
+fn load(
+    app: &Arc<Humit>,
+    sessions: &[crate::humit::Session],
+    stop: &Arc<AtomicBool>,
+    log: &Arc<Mutex<Log>>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    (0..6)
+        .map(|worker| {
+            let (app, stop, log) = (app.clone(), stop.clone(), log.clone());
+            let me = sessions[worker % sessions.len()].clone();
+            let other = sessions[(worker + 1) % sessions.len()].user_id.clone();
+            let client = reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap();
+            tokio::spawn(async move {
+                let mut i = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    i += 1;
+                    let name = format!("fault_w{worker}_n{i}");
+                    let (status, retry_after, body) = send(
+                        &client,
+                        Method::POST,
+                        app.app.url("/users/"),
+                        None,
+                        Some(seed_user(&name, "Outage Password 1")),
+                    )
+                    .await;
+                    let mut seen = vec![Seen {
+                        dialect: "techfesia",
+                        status,
+                        retry_after,
+                        body,
+                    }];
+                    let method = if i % 2 == 0 {
+                        Method::POST
+                    } else {
+                        Method::DELETE
+                    };
+                    let (status, retry_after, body) = send(
+                        &client,
+                        method,
+                        app.app.url(&format!("/api/users/{other}/follow/")),
+                        Some(format!("humit {}", me.access)),
+                        Some(json!({})),
+                    )
+                    .await;
+                    seen.push(Seen {
+                        dialect: "humit",
+                        status,
+                        retry_after,
+                        body,
+                    });
+                    let (status, retry_after, body) = send(
+                        &client,
+                        Method::GET,
+                        app.app.url("/api/users/profile/"),
+                        Some(format!("humit {}", me.access)),
+                        None,
+                    )
+                    .await;
+                    seen.push(Seen {
+                        dialect: "humit",
+                        status,
+                        retry_after,
+                        body,
+                    });
+                    let backoff = seen.iter().any(|s| s.status == 503);
+                    {
+                        let mut log = log.lock().unwrap();
+                        log.names.insert(name, seen[0].status);
+                        log.seen.extend(seen);
+                    }
+                    if backoff {
+                        // A client told to come back later waits a little.
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_store_outage_answers_503_never_500_and_loses_nothing() {
+    let mut config = crate::helpers::test_config();
+    let proxy = proxy_postgres(&mut config).await;
+    let app = Arc::new(
+        spawn_configured(|c| {
+            c.database_url = config.database_url.clone();
+            // Orphaned registrations are repaired after twice this: keep the test short.
+            c.request_timeout_ms = 8_000;
+        })
+        .await,
+    );
+    let mut faults = PgFaults::on(&app.app.config).await;
+    let mut sessions = Vec::new();
+    for n in 0..3 {
+        sessions.push(app.signup(&format!("outage-sp-{n}")).await);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let log = Arc::new(Mutex::new(Log::default()));
+    let workers = load(&app, &sessions, &stop, &log);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    // 1. Every connection reset mid-query, new ones refused, for 3 s.
+    proxy.down();
+    let red = ready_turns(&app, 503, Duration::from_secs(3)).await;
+    assert!(red < Duration::from_secs(1), "/ready red after {red:?}");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    proxy.up();
+    ready_turns(&app, 200, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    // 2. An administrator (or a shutting-down server) ends every backend, three times.
+    let mut terminated = 0;
+    for _ in 0..3 {
+        terminated += faults.terminate().await;
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    assert!(terminated > 0);
+    ready_turns(&app, 200, Duration::from_secs(10)).await;
+
+    // 3. A failover to a read-only standby, and back.
+    faults.read_only(true).await;
+    let red = ready_turns(&app, 503, Duration::from_secs(3)).await;
+    assert!(red < Duration::from_secs(1), "/ready red after {red:?}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    faults.read_only(false).await;
+    ready_turns(&app, 200, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    stop.store(true, Ordering::SeqCst);
+    for worker in workers {
+        worker.await.unwrap();
+    }
+
+    let (seen, names) = {
+        let log = log.lock().unwrap();
+        (log.seen.clone(), log.names.clone())
+    };
+    for answer in &seen {
+        check(answer);
+    }
+    let unavailable = seen.iter().filter(|s| s.status == 503).count();
+    let ok = seen.iter().filter(|s| s.status < 300).count();
+    assert!(unavailable > 0, "the faults never reached a request");
+    assert!(ok > 0);
+
+    // Every name cut off is created by the same request again, or found taken (committed);
+    // a name whose registration was cut between its commands is freed once it is an orphan.
+    let retry: Vec<String> = names
+        .iter()
+        .filter(|(_, status)| **status != 201)
+        .map(|(name, _)| name.clone())
+        .collect();
+    let retried = retry.len();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    futures::stream::iter(retry)
+        .for_each_concurrent(4, |name| {
+            let app = app.clone();
+            async move {
+                loop {
+                    let (status, _, body) = send(
+                        &app.app.client,
+                        Method::POST,
+                        app.app.url("/users/"),
+                        None,
+                        Some(seed_user(&name, "Outage Password 1")),
+                    )
+                    .await;
+                    match status {
+                        201 => return,
+                        422 if body["errors"]["username"].is_string() => {
+                            let rows: i64 = sqlx::query_scalar(
+                                "SELECT count(*) FROM rm_users WHERE username = $1",
+                            )
+                            .bind(&name)
+                            .fetch_one(&app.app.pool)
+                            .await
+                            .unwrap();
+                            if rows == 1 {
+                                return;
+                            }
+                        }
+                        other => assert!(other < 500 || other == 503, "{other} {body}"),
+                    }
+                    assert!(
+                        Instant::now() < deadline,
+                        "{name} neither created nor found"
+                    );
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        })
+        .await;
+    app.app.settle().await;
+    for name in names.keys() {
+        let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_users WHERE username = $1")
+            .bind(name)
+            .fetch_one(&app.app.pool)
+            .await
+            .unwrap();
+        assert_eq!(rows, 1, "{name}");
+    }
+    eprintln!(
+        "outage: {} requests, {} ok, {unavailable} answered 503, 0 5xx other than 503, {terminated} backends terminated, {} names ({retried} retried) each one user",
+        seen.len(),
+        ok,
+        names.len()
+    );
+}
