@@ -405,9 +405,12 @@ impl Registry {
                     Self::apply(&mut state, event);
                 }
                 let now = Utc::now();
-                let due = state
-                    .pruned_at
-                    .is_none_or(|at| (now - at).num_seconds() >= PRUNE_EVERY_SECS);
+                // Also after every full batch of a long catch-up, so that reading a long
+                // history never holds more than its live sessions and one batch.
+                let due = events.len() as i64 == filter.limit
+                    || state
+                        .pruned_at
+                        .is_none_or(|at| (now - at).num_seconds() >= PRUNE_EVERY_SECS);
                 if due {
                     state.prune(now);
                     state.pruned_at = Some(now);

@@ -7,8 +7,13 @@
 //!
 //! - [`outage`]: 503 in the dialect's envelope with `Retry-After`, never a 500; `/ready` red
 //!   within a second and green again; an interrupted command committed or left nothing.
+//! - [`shutdown`]: SIGTERM to the real binary under load: every accepted request answered,
+//!   the relay lock handed over at once, nothing doubled.
+//! - [`snapshot`]: a new process starts from the auth snapshot, not the history.
 
 mod outage;
+mod shutdown;
+mod snapshot;
 
 use std::net::SocketAddr;
 
