@@ -50,11 +50,14 @@ pub enum Command {
         #[arg(long)]
         demo: bool,
     },
-    /// Rebuild a projection from the event log.
+    /// Rebuild a projection (or, with --all, every one) from the event log.
     Replay {
         /// The projection's name (`users`, `social`).
+        #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+        projection: Option<String>,
+        /// Rebuild every projection, one after the other (disaster recovery).
         #[arg(long)]
-        projection: String,
+        all: bool,
     },
     /// Print the event log (for an operator with database access).
     Events {

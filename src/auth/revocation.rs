@@ -110,6 +110,9 @@ struct State {
     pruned_at: Option<DateTime<Utc>>,
 }
 
+/// How many positions of the log one catch-up read covers at most.
+const CATCH_UP_SPAN: i64 = 20_000;
+
 /// How often expired sessions are forgotten.
 const PRUNE_EVERY_SECS: i64 = 60;
 
@@ -393,11 +396,15 @@ impl Registry {
                 ..log::Filter::default()
             };
             let aggregates = [User::TYPE.to_string(), Session::TYPE.to_string()];
-            let events = log::query_types(pool, &filter, &aggregates, &types, head).await?;
+            // A window of positions at a time: each read then scans a bounded slice of the
+            // log, so reading a long history costs time linear in its length.
+            let upto = head.min(from + CATCH_UP_SPAN);
+            let events = log::query_types(pool, &filter, &aggregates, &types, upto).await?;
+            let long = upto < head || events.len() as i64 == filter.limit;
             let reached = if events.len() as i64 == filter.limit {
-                events.last().map_or(head, |e| e.position)
+                events.last().map_or(upto, |e| e.position)
             } else {
-                head
+                upto
             };
             {
                 let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
@@ -407,7 +414,7 @@ impl Registry {
                 let now = Utc::now();
                 // Also after every full batch of a long catch-up, so that reading a long
                 // history never holds more than its live sessions and one batch.
-                let due = events.len() as i64 == filter.limit
+                let due = long
                     || state
                         .pruned_at
                         .is_none_or(|at| (now - at).num_seconds() >= PRUNE_EVERY_SECS);

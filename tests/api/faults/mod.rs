@@ -5,13 +5,20 @@
 //! and `default_transaction_read_only` on the test database (a read-only standby after a
 //! failover). The shared Postgres server itself is never stopped.
 //!
+//! - [`jwt`]: the JWT negative matrix, 401 in the envelope in both dialects.
+//! - [`races`]: one name wanted by 50 at once has one winner; 100 concurrent changes of one
+//!   account lose nothing.
+//! - [`recovery`]: the disaster-recovery drill: `replay --all` from a restored log alone.
 //! - [`outage`]: 503 in the dialect's envelope with `Retry-After`, never a 500; `/ready` red
 //!   within a second and green again; an interrupted command committed or left nothing.
 //! - [`shutdown`]: SIGTERM to the real binary under load: every accepted request answered,
 //!   the relay lock handed over at once, nothing doubled.
 //! - [`snapshot`]: a new process starts from the auth snapshot, not the history.
 
+mod jwt;
 mod outage;
+mod races;
+mod recovery;
 mod shutdown;
 mod snapshot;
 

@@ -1,8 +1,8 @@
 //! Start-up independent of history: the auth state starts from its snapshot plus the events
 //! after it. Authentication events are bulk-inserted straight into the log (positions
-//! included), a snapshot is taken, then the events it covers are erased from the log: a new
-//! process still knows every live session and applies the events after the snapshot, so it
-//! read the snapshot and not the history. Its state holds only the live sessions, however
+//! included), a snapshot is taken, then the events it covers are rewritten into revocations:
+//! a new process still knows every live session and applies the event after the snapshot,
+//! so it read the snapshot and not the history. Its state holds only the live sessions, however
 //! many past ones the log has.
 //!
 //! `HUMIT_SNAPSHOT_EVENTS` sets how many events (20,000 by default; the long battery uses
@@ -92,17 +92,25 @@ async fn a_new_process_starts_from_the_auth_snapshot_not_the_history() {
     assert!(taken.is_some_and(|p| p >= head));
     first.stop().await;
 
-    // The history the snapshot covers is gone from the log; one event comes after it.
+    // The history the snapshot covers is rewritten (only a test may: erasure mode) so that
+    // a process reading it would end every session; one event comes after the snapshot.
     let mut tx = pool.begin().await.unwrap();
     sqlx::query("SET LOCAL humit.erasure = 'on'")
         .execute(&mut *tx)
         .await
         .unwrap();
-    sqlx::query("DELETE FROM events WHERE aggregate_id LIKE 'bulk-%'")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    let rewritten = sqlx::query(
+        "UPDATE events SET event_type = 'SessionRevoked',
+                payload = jsonb_build_object('SessionRevoked', jsonb_build_object(
+                    'user_id', payload->'SessionStarted'->>'user_id', 'at', to_jsonb(now())))
+         WHERE aggregate_id LIKE 'bulk-%'",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap()
+    .rows_affected();
     tx.commit().await.unwrap();
+    assert_eq!(rewritten as i64, n);
     revoke(&pool, LIVE_EVERY).await;
 
     let started = Instant::now();
