@@ -5,6 +5,7 @@
 //! and `default_transaction_read_only` on the test database (a read-only standby after a
 //! failover). The shared Postgres server itself is never stopped.
 //!
+//! - [`hostile`]: 10,000 hostile requests: 4xx in the envelope, no 5xx, memory flat.
 //! - [`jwt`]: the JWT negative matrix, 401 in the envelope in both dialects.
 //! - [`races`]: one name wanted by 50 at once has one winner; 100 concurrent changes of one
 //!   account lose nothing.
@@ -15,6 +16,7 @@
 //!   the relay lock handed over at once, nothing doubled.
 //! - [`snapshot`]: a new process starts from the auth snapshot, not the history.
 
+mod hostile;
 mod jwt;
 mod outage;
 mod races;
