@@ -290,7 +290,14 @@ pub async fn log_in(
 ) -> Result<(TokenPair, Option<Commit>), IdentityError> {
     let user = load_user(state, user_id).await?;
     let services = state.commands.user_services();
-    user.check_login(password, services).await?;
+    if let Err(refused) = user.check_login(password, services).await {
+        // An account without a password (OAuth only) refuses without hashing: spend the
+        // time of a verification, so the answer does not tell it apart.
+        if !user.has_password() {
+            state.hasher.verify_dummy(password).await;
+        }
+        return Err(refused.into());
+    }
     open_session(state, user_id, "password", audience, ctx).await
 }
 

@@ -14,6 +14,7 @@
 //!   within a second and green again; an interrupted command committed or left nothing.
 //! - [`shutdown`]: SIGTERM to the real binary under load: every accepted request answered,
 //!   the relay lock handed over at once, nothing doubled.
+//! - [`timing`]: unknown user and wrong password take the same time (medians within 10%).
 //! - [`snapshot`]: a new process starts from the auth snapshot, not the history.
 
 mod hostile;
@@ -23,6 +24,7 @@ mod races;
 mod recovery;
 mod shutdown;
 mod snapshot;
+mod timing;
 
 use std::net::SocketAddr;
 
