@@ -10,6 +10,7 @@
 //! - [`races`]: one name wanted by 50 at once has one winner; 100 concurrent changes of one
 //!   account lose nothing.
 //! - [`recovery`]: the disaster-recovery drill: `replay --all` from a restored log alone.
+//! - [`kill`] (long battery): SIGKILL five times under load loses and doubles nothing.
 //! - [`outage`]: 503 in the dialect's envelope with `Retry-After`, never a 500; `/ready` red
 //!   within a second and green again; an interrupted command committed or left nothing.
 //! - [`shutdown`]: SIGTERM to the real binary under load: every accepted request answered,
@@ -19,6 +20,7 @@
 
 mod hostile;
 mod jwt;
+mod kill;
 mod outage;
 mod races;
 mod recovery;

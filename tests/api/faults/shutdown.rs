@@ -33,18 +33,17 @@ enum Outcome {
     Cut(String),
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sigterm_finishes_requests_in_flight_and_hands_over_at_once() {
-    let config = test_config();
-    humit::store::db::migrate(&config.database_url)
-        .await
-        .expect("database ready");
+/// `humit serve` as a child process on `config`'s database and exchange, on a free port;
+/// its output goes to `<data dir>/<label>.log`. Answers it, its base URL and the log path.
+pub async fn start_child(
+    config: &humit::config::Config,
+    label: &str,
+) -> (tokio::process::Child, String, std::path::PathBuf) {
     let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
     std::fs::create_dir_all(&config.data_dir).unwrap();
-    let log_path = config.data_dir.join("child.log");
+    let log_path = config.data_dir.join(format!("{label}.log"));
     let log_file = std::fs::File::create(&log_path).unwrap();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_humit"))
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_humit"))
         .env("DATABASE_URL", &config.database_url)
         .env("AMQP_URL", &config.amqp_url)
         .env("HUMIT_EXCHANGE", &config.exchange)
@@ -62,24 +61,68 @@ async fn sigterm_finishes_requests_in_flight_and_hands_over_at_once() {
         .kill_on_drop(true)
         .spawn()
         .expect("humit starts");
-    let client = reqwest::Client::builder()
-        // A connection per request: a refusal is then always at connect.
+    (child, format!("http://127.0.0.1:{port}"), log_path)
+}
+
+/// A client that opens a connection per request: a refusal is then always at connect.
+pub fn one_connection_per_request() -> reqwest::Client {
+    reqwest::Client::builder()
         .pool_max_idle_per_host(0)
         .timeout(Duration::from_secs(30))
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+/// Waits until the process at `base` is ready and its relay the active one.
+pub async fn wait_until_relaying(client: &reqwest::Client, base: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let ready = client.get(format!("{base}/ready")).send().await;
         if let Ok(r) = ready {
             let body: Value = r.json().await.unwrap_or_default();
             if body["relay"]["active_here"] == true {
-                break;
+                return;
             }
         }
         assert!(Instant::now() < deadline, "the child never became ready");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Nothing lost, nothing doubled: every registered user is one read-model row, and every
+/// name in `created` (answered 201) is there once. Answers the number registered.
+pub async fn assert_users_exact(pool: &sqlx::PgPool, created: &[&String]) -> i64 {
+    let registered: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM events WHERE aggregate_type = 'User' AND event_type = 'UserRegistered'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_users")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, registered, "read model rows vs registrations");
+    for name in created {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_users WHERE username = $1")
+            .bind(name)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "{name}");
+    }
+    registered
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_finishes_requests_in_flight_and_hands_over_at_once() {
+    let config = test_config();
+    humit::store::db::migrate(&config.database_url)
+        .await
+        .expect("database ready");
+    let (mut child, base, log_path) = start_child(&config, "child").await;
+    let client = one_connection_per_request();
+    wait_until_relaying(&client, &base).await;
 
     // A standby in this test process: its relay and sequencer wait on the child's locks.
     let standby = spawn_with(config.clone(), Mode::ALL).await;
@@ -166,30 +209,11 @@ async fn sigterm_finishes_requests_in_flight_and_hands_over_at_once() {
     assert!(answered.len() > 8, "too little load: {}", answered.len());
     let took_over = took_over.expect("the standby's relay never took over");
 
-    // Nothing lost, nothing doubled: once the standby's projectors caught up, the read model
-    // holds each registered user exactly once, and every 201 among them.
+    // Nothing lost, nothing doubled, once the standby's projectors caught up.
     standby.settle().await;
-    let registered: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM events WHERE aggregate_type = 'User' AND event_type = 'UserRegistered'",
-    )
-    .fetch_one(&standby.pool)
-    .await
-    .unwrap();
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_users")
-        .fetch_one(&standby.pool)
-        .await
-        .unwrap();
-    assert_eq!(rows, registered);
-    for name in &answered {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_users WHERE username = $1")
-            .bind(name)
-            .fetch_one(&standby.pool)
-            .await
-            .unwrap();
-        assert_eq!(n, 1, "{name}");
-    }
+    let registered = assert_users_exact(&standby.pool, &answered).await;
     eprintln!(
-        "shutdown: {} requests, {} answered 201, 0 cut, {} refused after the listener closed; exited {exited:?} after SIGTERM, standby relay leading after {took_over:?}; {registered} registered = {rows} read-model rows",
+        "shutdown: {} requests, {} answered 201, 0 cut, {} refused after the listener closed; exited {exited:?} after SIGTERM, standby relay leading after {took_over:?}; {registered} registered = read-model rows",
         outcomes.len(),
         answered.len(),
         outcomes.len() - answered.len(),
