@@ -3,8 +3,9 @@
 # `cargo test --test api faults::`). Every case is bounded by `timeout` and stops what it
 # started; figures are printed by each test and collected in RELIABILITY.md.
 #
-#   scripts/battery.sh [all|kill|pgstop|snapshot]
+#   scripts/battery.sh [all|kill|pgstop|broker|snapshot]
 #     kill      SIGKILL of `humit serve` five times under a registration load
+#     broker    RabbitMQ unreachable for 30 s under load (a TCP proxy in the test is cut)
 #     pgstop    Postgres stopped for 10 s under load, on a private cluster this script
 #               starts (port 5498, /tmp/humit-battery-pg) and removes: never the shared one
 #     snapshot  1,000,000 authentication events; a new process ready from the snapshot < 2 s
@@ -52,8 +53,12 @@ CONF
 run() {
   echo "== $1"
   shift
-  "$@" 2>&1 | grep -E '^(outage|postgres stop|sigkill|snapshot|shutdown|test result)|panicked|FAILED' || true
-  return "${PIPESTATUS[0]}"
+  local out status=0
+  out=$(mktemp)
+  "$@" >"$out" 2>&1 || status=$?
+  grep -E '^(outage|postgres stop|broker outage|sigkill|snapshot|shutdown|test result)|panicked|FAILED' "$out" || true
+  rm -f "$out"
+  return "$status"
 }
 
 case_kill() {
@@ -66,9 +71,14 @@ case_pgstop() {
   trap private_pg_stop EXIT
   run "Postgres stopped 10 s under load (private cluster on $port)" \
     env HUMIT_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port" timeout 900 \
-    cargo test --test api faults::outage::postgres_stopped -- --ignored --nocapture
+    cargo test --test api faults::outage_long::postgres_stopped -- --ignored --nocapture
   private_pg_stop
   trap - EXIT
+}
+
+case_broker() {
+  run "RabbitMQ away 30 s under load" timeout 900 \
+    cargo test --test api faults::outage_long::a_broker_outage -- --ignored --nocapture
 }
 
 case_snapshot() {
@@ -85,16 +95,18 @@ pg)
   ;;
 kill) case_kill ;;
 pgstop) case_pgstop ;;
+broker) case_broker ;;
 snapshot) case_snapshot ;;
 all)
   export RUST_LOG=${RUST_LOG:-warn}
   cargo build --tests --bins
   case_kill
   case_pgstop
+  case_broker
   case_snapshot
   ;;
 *)
-  echo "usage: $0 [all|kill|pgstop|snapshot] | pg ARGS..." >&2
+  echo "usage: $0 [all|kill|pgstop|broker|snapshot] | pg ARGS..." >&2
   exit 2
   ;;
 esac

@@ -11,6 +11,7 @@
 //!   account lose nothing.
 //! - [`recovery`]: the disaster-recovery drill: `replay --all` from a restored log alone.
 //! - [`kill`] (long battery): SIGKILL five times under load loses and doubles nothing.
+//! - [`outage_long`] (long battery): Postgres stopped 10 s; RabbitMQ away 30 s.
 //! - [`outage`]: 503 in the dialect's envelope with `Retry-After`, never a 500; `/ready` red
 //!   within a second and green again; an interrupted command committed or left nothing.
 //! - [`shutdown`]: SIGTERM to the real binary under load: every accepted request answered,
@@ -22,6 +23,7 @@ mod hostile;
 mod jwt;
 mod kill;
 mod outage;
+mod outage_long;
 mod races;
 mod recovery;
 mod shutdown;

@@ -21,22 +21,22 @@ use crate::techfesia::seed_user;
 
 /// One answer seen under load.
 #[derive(Debug, Clone)]
-struct Seen {
-    dialect: &'static str,
-    status: u16,
-    retry_after: Option<String>,
-    body: Value,
+pub(super) struct Seen {
+    pub(super) dialect: &'static str,
+    pub(super) status: u16,
+    pub(super) retry_after: Option<String>,
+    pub(super) body: Value,
 }
 
 #[derive(Default)]
-struct Log {
-    seen: Vec<Seen>,
+pub(super) struct Log {
+    pub(super) seen: Vec<Seen>,
     /// Every username a creation was attempted for, with the last status it got.
-    names: BTreeMap<String, u16>,
+    pub(super) names: BTreeMap<String, u16>,
 }
 
 /// Sends one request; a dropped connection or a timeout reads as status 0.
-async fn send(
+pub(super) async fn send(
     client: &reqwest::Client,
     method: Method,
     url: String,
@@ -67,7 +67,7 @@ async fn send(
 
 /// Checks one answer: a 503 is in the dialect's envelope with `Retry-After`; nothing else
 /// is 5xx or a dropped connection.
-fn check(seen: &Seen) {
+pub(super) fn check(seen: &Seen) {
     assert!(
         seen.status != 0 && (seen.status < 500 || seen.status == 503),
         "{seen:?}"
@@ -91,7 +91,7 @@ fn check(seen: &Seen) {
 }
 
 /// Polls `/ready` until it answers `want`; answers how long that took.
-async fn ready_turns(app: &Humit, want: u16, within: Duration) -> Duration {
+pub(super) async fn ready_turns(app: &Humit, want: u16, within: Duration) -> Duration {
     let started = Instant::now();
     loop {
         let (status, _, body) = send(
@@ -115,7 +115,7 @@ async fn ready_turns(app: &Humit, want: u16, within: Duration) -> Duration {
 
 /// The load: each worker registers Techfesia users, logs in, and follows/unfollows in the
 /// humit dialect, until `stop`.
-fn load(
+pub(super) fn load(
     app: &Arc<Humit>,
     sessions: &[crate::humit::Session],
     stop: &Arc<AtomicBool>,
@@ -276,7 +276,7 @@ async fn a_store_outage_answers_503_never_500_and_loses_nothing() {
 /// taken (it committed); a name whose registration was cut between its commands is freed
 /// once it is an orphan. Then every name attempted is exactly one read-model row. Answers
 /// how many were retried.
-async fn every_name_once(app: &Arc<Humit>, names: &BTreeMap<String, u16>) -> usize {
+pub(super) async fn every_name_once(app: &Arc<Humit>, names: &BTreeMap<String, u16>) -> usize {
     let retry: Vec<String> = names
         .iter()
         .filter(|(_, status)| **status != 201)
@@ -332,59 +332,4 @@ async fn every_name_once(app: &Arc<Humit>, names: &BTreeMap<String, u16>) -> usi
         assert_eq!(rows, 1, "{name}");
     }
     retried
-}
-
-/// Runs `pg_ctl <args>` on the battery's private cluster (through `scripts/battery.sh pg`,
-/// which runs it as the `postgres` user).
-fn pg_ctl(args: &[&str]) {
-    let status =
-        std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/battery.sh"))
-            .arg("pg")
-            .args(args)
-            .stdout(std::process::Stdio::null())
-            .status()
-            .expect("scripts/battery.sh runs");
-    assert!(status.success(), "pg_ctl {args:?}");
-}
-
-/// Postgres itself stopped for 10 s under load (long battery: `scripts/battery.sh` runs it
-/// against a private cluster it starts, never the shared one).
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "long battery: scripts/battery.sh (a private Postgres cluster)"]
-async fn postgres_stopped_for_ten_seconds_answers_503_and_loses_nothing() {
-    let app = Arc::new(spawn_configured(|c| c.request_timeout_ms = 8_000).await);
-    let mut sessions = Vec::new();
-    for n in 0..3 {
-        sessions.push(app.signup(&format!("stop-sp-{n}")).await);
-    }
-    let stop = Arc::new(AtomicBool::new(false));
-    let log = Arc::new(Mutex::new(Log::default()));
-    let workers = load(&app, &sessions, &stop, &log);
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    pg_ctl(&["-m", "fast", "-w", "stop"]);
-    let red = ready_turns(&app, 503, Duration::from_secs(3)).await;
-    assert!(red < Duration::from_secs(1), "/ready red after {red:?}");
-    tokio::time::sleep(Duration::from_secs(10)).await;
-    pg_ctl(&["-w", "-l", "/dev/null", "start"]);
-    let green = ready_turns(&app, 200, Duration::from_secs(30)).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    stop.store(true, Ordering::SeqCst);
-    for worker in workers {
-        worker.await.unwrap();
-    }
-    let (seen, names) = {
-        let log = log.lock().unwrap();
-        (log.seen.clone(), log.names.clone())
-    };
-    for answer in &seen {
-        check(answer);
-    }
-    let unavailable = seen.iter().filter(|s| s.status == 503).count();
-    assert!(unavailable > 0, "the stop never reached a request");
-    let retried = every_name_once(&app, &names).await;
-    eprintln!(
-        "postgres stop: {} requests, {unavailable} answered 503, 0 other 5xx; /ready red after {red:?}, green {green:?} after the restart; {} names ({retried} retried) each one user",
-        seen.len(),
-        names.len()
-    );
 }
