@@ -1,17 +1,19 @@
 //! 10,000 hostile requests in both dialects (bad JSON, wrong types, deep nesting, invalid
 //! UTF-8, no content type, oversized bodies, huge query strings, with and without a valid
-//! token): each is a 4xx in the dialect's envelope, none a 5xx, and the process's resident
-//! memory stays flat.
+//! token): each is a 4xx in the dialect's envelope, none a 5xx, and the resident memory of
+//! the process (the real binary, a child of the test) stays flat.
 
 use futures::StreamExt;
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::humit::spawn;
+use super::shutdown::{one_connection_per_request, start_child, wait_until_relaying};
+use crate::helpers::test_config;
+use crate::humit::spotify::FakeSpotify;
 
-/// Resident memory of this process (the app runs in it), in KiB.
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+/// Resident memory of process `pid`, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
@@ -54,8 +56,32 @@ fn bodies() -> Vec<(&'static str, Option<&'static str>, Vec<u8>)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn ten_thousand_hostile_requests_get_4xx_in_the_envelope_and_memory_stays_flat() {
-    let humit = spawn().await;
-    let session = humit.signup("hostile-sp").await;
+    let spotify = FakeSpotify::start().await;
+    let mut config = test_config();
+    config.spotify_api_url = spotify.url.clone();
+    humit::store::db::migrate(&config.database_url)
+        .await
+        .unwrap();
+    let (mut child, base, _) = start_child(&config, "hostile").await;
+    let pid = child.id().unwrap();
+    // A connection per request: the server closes a connection whose body it refused
+    // unread (413), and a pooled client would race that close.
+    let client = one_connection_per_request();
+    wait_until_relaying(&client, &base).await;
+    spotify.grant("sp-hostile", "hostile-sp", Some("IN"));
+    let signup: Value = client
+        .post(format!("{base}/api/users/auth/signup/"))
+        .json(&serde_json::json!({"access_token": "sp-hostile", "refresh_token": "r", "signup_method": "SPOTIFY", "notification_id": null}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = signup["data"]["humit_access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let targets: Vec<(Method, &str, bool)> = vec![
         (Method::POST, "/users/", false),
         (Method::POST, "/auth/token/", false),
@@ -97,20 +123,18 @@ async fn ten_thousand_hostile_requests_get_4xx_in_the_envelope_and_memory_stays_
     let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
     for round in 0..total.div_ceil(requests.len()) {
         if round == 1 {
-            before = rss_kib();
+            before = rss_kib(pid);
         }
         let answers: Vec<(String, u16, Value)> = futures::stream::iter(requests.iter().cloned())
             .map(|(method, path, humit_auth, name, content_type, body)| {
-                let mut request = humit
-                    .app
-                    .client
-                    .request(method.clone(), humit.app.url(&path))
+                let mut request = client
+                    .request(method.clone(), format!("{base}{path}"))
                     .body(body);
                 if let Some(content_type) = content_type {
                     request = request.header("Content-Type", content_type);
                 }
                 if humit_auth {
-                    request = request.header("Authorization", format!("humit {}", session.access));
+                    request = request.header("Authorization", format!("humit {access}"));
                 }
                 async move {
                     let response = request.send().await.expect("answered");
@@ -138,7 +162,7 @@ async fn ten_thousand_hostile_requests_get_4xx_in_the_envelope_and_memory_stays_
             seen += 1;
         }
     }
-    let after = rss_kib();
+    let after = rss_kib(pid);
     let grown = after.saturating_sub(before);
     eprintln!(
         "hostile: {seen} requests, statuses {statuses:?}, 0 5xx; RSS {before} KiB after the first round, {after} KiB at the end"
@@ -146,5 +170,5 @@ async fn ten_thousand_hostile_requests_get_4xx_in_the_envelope_and_memory_stays_
     assert!(seen >= total);
     // Flat: a leak of even 100 bytes a request would show as ~1 MiB; allow noise.
     assert!(grown < 32 * 1024, "RSS grew by {grown} KiB");
-    humit.app.stop().await;
+    let _ = child.kill().await;
 }

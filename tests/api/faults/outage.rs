@@ -222,11 +222,14 @@ async fn a_store_outage_answers_503_never_500_and_loses_nothing() {
 
     // 1. Every connection reset mid-query, new ones refused, for 3 s.
     proxy.down();
-    let red = ready_turns(&app, 503, Duration::from_secs(3)).await;
-    assert!(red < Duration::from_secs(1), "/ready red after {red:?}");
+    let red_cut = ready_turns(&app, 503, Duration::from_secs(3)).await;
+    assert!(
+        red_cut < Duration::from_secs(1),
+        "/ready red after {red_cut:?}"
+    );
     tokio::time::sleep(Duration::from_secs(3)).await;
     proxy.up();
-    ready_turns(&app, 200, Duration::from_secs(10)).await;
+    let green_cut = ready_turns(&app, 200, Duration::from_secs(10)).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
 
     // 2. An administrator (or a shutting-down server) ends every backend, three times.
@@ -240,11 +243,14 @@ async fn a_store_outage_answers_503_never_500_and_loses_nothing() {
 
     // 3. A failover to a read-only standby, and back.
     faults.read_only(true).await;
-    let red = ready_turns(&app, 503, Duration::from_secs(3)).await;
-    assert!(red < Duration::from_secs(1), "/ready red after {red:?}");
+    let red_ro = ready_turns(&app, 503, Duration::from_secs(3)).await;
+    assert!(
+        red_ro < Duration::from_secs(1),
+        "/ready red after {red_ro:?}"
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
     faults.read_only(false).await;
-    ready_turns(&app, 200, Duration::from_secs(10)).await;
+    let green_ro = ready_turns(&app, 200, Duration::from_secs(10)).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     stop.store(true, Ordering::SeqCst);
     for worker in workers {
@@ -265,7 +271,7 @@ async fn a_store_outage_answers_503_never_500_and_loses_nothing() {
 
     let retried = every_name_once(&app, &names).await;
     eprintln!(
-        "outage: {} requests, {} ok, {unavailable} answered 503, 0 5xx other than 503, {terminated} backends terminated, {} names ({retried} retried) each one user",
+        "outage: {} requests, {} ok, {unavailable} answered 503, 0 5xx other than 503, {terminated} backends terminated; /ready red {red_cut:?} after the cut, green {green_cut:?} after it mended, red {red_ro:?} after the switch to read-only, green {green_ro:?} after the switch back; {} names ({retried} retried) each one user",
         seen.len(),
         ok,
         names.len()

@@ -47,6 +47,7 @@ pub async fn start_child(
         .env("DATABASE_URL", &config.database_url)
         .env("AMQP_URL", &config.amqp_url)
         .env("HUMIT_EXCHANGE", &config.exchange)
+        .env("HUMIT_SPOTIFY_API_URL", &config.spotify_api_url)
         .env("HUMIT_DATA_DIR", &config.data_dir)
         .env("HUMIT_JWT_SECRET", config.jwt_secret.as_deref().unwrap())
         .env("HUMIT_ADDR", format!("127.0.0.1:{port}"))
