@@ -29,7 +29,7 @@ pub(super) struct Seen {
 }
 
 #[derive(Default)]
-pub(super) struct Log {
+struct Log {
     pub(super) seen: Vec<Seen>,
     /// Every username a creation was attempted for, with the last status it got.
     pub(super) names: BTreeMap<String, u16>,
@@ -67,7 +67,7 @@ pub(super) async fn send(
 
 /// Checks one answer: a 503 is in the dialect's envelope with `Retry-After`; nothing else
 /// is 5xx or a dropped connection.
-pub(super) fn check(seen: &Seen) {
+fn check(seen: &Seen) {
     assert!(
         seen.status != 0 && (seen.status < 500 || seen.status == 503),
         "{seen:?}"
@@ -113,9 +113,9 @@ pub(super) async fn ready_turns(app: &Humit, want: u16, within: Duration) -> Dur
     }
 }
 
-/// The load: each worker registers Techfesia users, logs in, and follows/unfollows in the
-/// humit dialect, until `stop`.
-pub(super) fn load(
+/// The workers of a [`Load`]: each registers Techfesia users, and follows/unfollows and
+/// reads in the humit dialect, until `stop`.
+fn spawn_workers(
     app: &Arc<Humit>,
     sessions: &[crate::humit::Session],
     stop: &Arc<AtomicBool>,
@@ -198,6 +198,43 @@ pub(super) fn load(
         .collect()
 }
 
+/// A steady write load in both dialects (6 clients), and what it saw.
+pub(super) struct Load {
+    stop: Arc<AtomicBool>,
+    log: Arc<Mutex<Log>>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Load {
+    /// Signs up three humit users (`<prefix>-<n>`), starts the clients, lets them run 1 s.
+    pub(super) async fn start(app: &Arc<Humit>, prefix: &str) -> Self {
+        let mut sessions = Vec::new();
+        for n in 0..3 {
+            sessions.push(app.signup(&format!("{prefix}-{n}")).await);
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let log = Arc::new(Mutex::new(Log::default()));
+        let workers = spawn_workers(app, &sessions, &stop, &log);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        Self { stop, log, workers }
+    }
+
+    /// Stops the clients; [`check`]s every answer they saw; answers them, the names they
+    /// tried to register (with the last status), and how many answers were 503.
+    pub(super) async fn finish(self) -> (Vec<Seen>, BTreeMap<String, u16>, usize) {
+        self.stop.store(true, Ordering::SeqCst);
+        for worker in self.workers {
+            worker.await.unwrap();
+        }
+        let log = self.log.lock().unwrap();
+        for answer in &log.seen {
+            check(answer);
+        }
+        let unavailable = log.seen.iter().filter(|s| s.status == 503).count();
+        (log.seen.clone(), log.names.clone(), unavailable)
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_store_outage_answers_503_never_500_and_loses_nothing() {
     let mut config = crate::helpers::test_config();
@@ -211,14 +248,7 @@ async fn a_store_outage_answers_503_never_500_and_loses_nothing() {
         .await,
     );
     let mut faults = PgFaults::on(&app.app.config).await;
-    let mut sessions = Vec::new();
-    for n in 0..3 {
-        sessions.push(app.signup(&format!("outage-sp-{n}")).await);
-    }
-    let stop = Arc::new(AtomicBool::new(false));
-    let log = Arc::new(Mutex::new(Log::default()));
-    let workers = load(&app, &sessions, &stop, &log);
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    let load = Load::start(&app, "outage-sp").await;
 
     // 1. Every connection reset mid-query, new ones refused, for 3 s.
     proxy.down();
@@ -252,19 +282,7 @@ async fn a_store_outage_answers_503_never_500_and_loses_nothing() {
     faults.read_only(false).await;
     let green_ro = ready_turns(&app, 200, Duration::from_secs(10)).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    stop.store(true, Ordering::SeqCst);
-    for worker in workers {
-        worker.await.unwrap();
-    }
-
-    let (seen, names) = {
-        let log = log.lock().unwrap();
-        (log.seen.clone(), log.names.clone())
-    };
-    for answer in &seen {
-        check(answer);
-    }
-    let unavailable = seen.iter().filter(|s| s.status == 503).count();
+    let (seen, names, unavailable) = load.finish().await;
     let ok = seen.iter().filter(|s| s.status < 300).count();
     assert!(unavailable > 0, "the faults never reached a request");
     assert!(ok > 0);

@@ -2,13 +2,12 @@
 //! cluster the script starts), and RabbitMQ unreachable for 30 s, each under the load of
 //! [`super::outage`].
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
 
-use super::outage::{check, every_name_once, load, ready_turns, send, Log};
+use super::outage::{every_name_once, ready_turns, send, Load};
 use crate::humit::spawn_configured;
 
 /// Runs `pg_ctl <args>` on the battery's private cluster (through `scripts/battery.sh pg`,
@@ -30,14 +29,8 @@ fn pg_ctl(args: &[&str]) {
 #[ignore = "long battery: scripts/battery.sh (a private Postgres cluster)"]
 async fn postgres_stopped_for_ten_seconds_answers_503_and_loses_nothing() {
     let app = Arc::new(spawn_configured(|c| c.request_timeout_ms = 8_000).await);
-    let mut sessions = Vec::new();
-    for n in 0..3 {
-        sessions.push(app.signup(&format!("stop-sp-{n}")).await);
-    }
-    let stop = Arc::new(AtomicBool::new(false));
-    let log = Arc::new(Mutex::new(Log::default()));
-    let workers = load(&app, &sessions, &stop, &log);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let load = Load::start(&app, "stop-sp").await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
     pg_ctl(&["-m", "fast", "-w", "stop"]);
     let red = ready_turns(&app, 503, Duration::from_secs(3)).await;
     assert!(red < Duration::from_secs(1), "/ready red after {red:?}");
@@ -45,18 +38,7 @@ async fn postgres_stopped_for_ten_seconds_answers_503_and_loses_nothing() {
     pg_ctl(&["-w", "-l", "/dev/null", "start"]);
     let green = ready_turns(&app, 200, Duration::from_secs(30)).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    stop.store(true, Ordering::SeqCst);
-    for worker in workers {
-        worker.await.unwrap();
-    }
-    let (seen, names) = {
-        let log = log.lock().unwrap();
-        (log.seen.clone(), log.names.clone())
-    };
-    for answer in &seen {
-        check(answer);
-    }
-    let unavailable = seen.iter().filter(|s| s.status == 503).count();
+    let (seen, names, unavailable) = load.finish().await;
     assert!(unavailable > 0, "the stop never reached a request");
     let retried = every_name_once(&app, &names).await;
     eprintln!(
@@ -76,14 +58,8 @@ async fn a_broker_outage_of_thirty_seconds_keeps_writes_and_loses_nothing() {
     let amqp = broker.url.clone();
     let app = Arc::new(spawn_configured(|c| c.amqp_url = amqp).await);
     let mut subscriber = crate::helpers::Subscriber::bind(&app.app.config.exchange, "#").await;
-    let mut sessions = Vec::new();
-    for n in 0..3 {
-        sessions.push(app.signup(&format!("broker-sp-{n}")).await);
-    }
-    let stop = Arc::new(AtomicBool::new(false));
-    let log = Arc::new(Mutex::new(Log::default()));
-    let workers = load(&app, &sessions, &stop, &log);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let load = Load::start(&app, "broker-sp").await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
     broker.down();
     let outage = Instant::now();
     while outage.elapsed() < Duration::from_secs(30) {
@@ -104,11 +80,7 @@ async fn a_broker_outage_of_thirty_seconds_keeps_writes_and_loses_nothing() {
     }
     broker.up();
     tokio::time::sleep(Duration::from_secs(2)).await;
-    stop.store(true, Ordering::SeqCst);
-    for worker in workers {
-        worker.await.unwrap();
-    }
-    let seen = log.lock().unwrap().seen.clone();
+    let (seen, _, _) = load.finish().await;
     assert!(
         seen.iter().all(|s| s.status != 0 && s.status < 500),
         "a write failed"
