@@ -90,18 +90,24 @@ fn check(seen: &Seen) {
     }
 }
 
+/// `GET /ready`: its status and body.
+pub(super) async fn ready(app: &Humit) -> (u16, Value) {
+    let (status, _, body) = send(
+        &app.app.client,
+        Method::GET,
+        app.app.url("/ready"),
+        None,
+        None,
+    )
+    .await;
+    (status, body)
+}
+
 /// Polls `/ready` until it answers `want`; answers how long that took.
 pub(super) async fn ready_turns(app: &Humit, want: u16, within: Duration) -> Duration {
     let started = Instant::now();
     loop {
-        let (status, _, body) = send(
-            &app.app.client,
-            Method::GET,
-            app.app.url("/ready"),
-            None,
-            None,
-        )
-        .await;
+        let (status, body) = ready(app).await;
         if status == want {
             return started.elapsed();
         }

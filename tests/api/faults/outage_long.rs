@@ -5,9 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::Method;
-
-use super::outage::{every_name_once, ready_turns, send, Load};
+use super::outage::{every_name_once, ready, ready_turns, Load};
 use crate::humit::spawn_configured;
 
 /// Runs `pg_ctl <args>` on the battery's private cluster (through `scripts/battery.sh pg`,
@@ -63,14 +61,7 @@ async fn a_broker_outage_of_thirty_seconds_keeps_writes_and_loses_nothing() {
     broker.down();
     let outage = Instant::now();
     while outage.elapsed() < Duration::from_secs(30) {
-        let (status, _, body) = send(
-            &app.app.client,
-            Method::GET,
-            app.app.url("/ready"),
-            None,
-            None,
-        )
-        .await;
+        let (status, body) = ready(&app).await;
         assert_eq!(status, 200, "{body}");
         if outage.elapsed() > Duration::from_secs(5) {
             assert_eq!(body["rabbitmq"], "unreachable", "{body}");
