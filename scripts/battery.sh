@@ -3,13 +3,14 @@
 # `cargo test --test api faults::`). Every case is bounded by `timeout` and stops what it
 # started; figures are printed by each test and collected in RELIABILITY.md.
 #
-#   scripts/battery.sh [all|kill|pgstop|broker|snapshot]
+#   scripts/battery.sh [all|kill|pgstop|broker|snapshot|timing]
 #     kill      SIGKILL of `humit serve` five times under a registration load
 #     broker    RabbitMQ unreachable for 30 s under load (a TCP proxy in the test is cut)
 #     pgstop    Postgres stopped for 10 s under load, on a private cluster this script
 #               starts (port 5498, /tmp/humit-battery-pg) and removes: never the shared one
 #     snapshot  1,000,000 authentication events; a new process ready from the snapshot < 2 s
 #               (on the private cluster too)
+#     timing    login timing, unknown user vs wrong password (medians within 10 %)
 #   scripts/battery.sh pg ARGS...   pg_ctl ARGS on the private cluster (used by `pgstop`)
 #
 # Needs the services of scripts/services.sh (PostgreSQL on 5432, RabbitMQ on 5672).
@@ -57,7 +58,7 @@ run() {
   local out status=0
   out=$(mktemp)
   "$@" >"$out" 2>&1 || status=$?
-  grep -E '^(outage|postgres stop|broker outage|sigkill|snapshot|shutdown|test result)|panicked|FAILED' "$out" || true
+  grep -E '^(outage|postgres stop|broker outage|sigkill|snapshot|shutdown|timing|test result)|panicked|FAILED' "$out" || true
   rm -f "$out"
   return "$status"
 }
@@ -82,6 +83,11 @@ case_broker() {
     cargo test --test api faults::outage_long::a_broker_outage -- --ignored --nocapture
 }
 
+case_timing() {
+  run "Enumeration timing" timeout 600 \
+    cargo test --test api faults::timing -- --ignored --nocapture
+}
+
 case_snapshot() {
   # A private cluster: the bulk statements of a million rows would hold back the xmin horizon
   # (cluster-wide) of every other database's sequencer on a shared server.
@@ -103,6 +109,7 @@ pg)
 kill) case_kill ;;
 pgstop) case_pgstop ;;
 broker) case_broker ;;
+timing) case_timing ;;
 snapshot) case_snapshot ;;
 all)
   export RUST_LOG=${RUST_LOG:-warn}
@@ -110,10 +117,11 @@ all)
   case_kill
   case_pgstop
   case_broker
+  case_timing
   case_snapshot
   ;;
 *)
-  echo "usage: $0 [all|kill|pgstop|broker|snapshot] | pg ARGS..." >&2
+  echo "usage: $0 [all|kill|pgstop|broker|snapshot|timing] | pg ARGS..." >&2
   exit 2
   ;;
 esac

@@ -1,6 +1,8 @@
 //! Enumeration by timing: a login for an unknown username costs what a wrong password for a
 //! known one costs (the median of each, sampled alternately, within 10%), so response times
-//! do not tell which usernames exist.
+//! do not tell which usernames exist. Timed, so it runs in the battery (`scripts/battery.sh
+//! timing`), on a quiet machine: under a CPU shared with parallel builds and tests, the gap
+//! has reached 12.5 %.
 
 use std::time::{Duration, Instant};
 
@@ -16,6 +18,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "long battery: scripts/battery.sh timing (a timed comparison needs a quiet machine)"]
 async fn unknown_users_and_wrong_passwords_take_the_same_time() {
     // The failed-login budget would answer 429 long before the samples are taken.
     let tf = spawn_configured(|c| c.login_max_failures = 100_000).await;
