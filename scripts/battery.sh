@@ -3,13 +3,15 @@
 # `cargo test --test api faults::`). Every case is bounded by `timeout` and stops what it
 # started; figures are printed by each test and collected in RELIABILITY.md.
 #
-#   scripts/battery.sh [all|kill|pgstop|broker|snapshot|timing]
+#   scripts/battery.sh [all|kill|pgstop|broker|cluster|snapshot|timing]
 #     kill      SIGKILL of `humit serve` five times under a registration load
 #     broker    RabbitMQ unreachable for 30 s under load (a TCP proxy in the test is cut)
 #     pgstop    Postgres stopped for 10 s under load, on a private cluster this script
 #               starts (port 5498, /tmp/humit-battery-pg) and removes: never the shared one
 #     snapshot  1,000,000 authentication events; a new process ready from the snapshot < 2 s
 #               (on the private cluster too)
+#     cluster   a three-node RabbitMQ cluster (scripts/cluster.sh, ports 5681-5683), quorum
+#               queues, one node stopped 10 s under load
 #     timing    login timing, unknown user vs wrong password (medians within 10 %)
 #   scripts/battery.sh pg ARGS...   pg_ctl ARGS on the private cluster (used by `pgstop`)
 #
@@ -58,7 +60,7 @@ run() {
   local out status=0
   out=$(mktemp)
   "$@" >"$out" 2>&1 || status=$?
-  grep -E '^(outage|postgres stop|broker outage|sigkill|snapshot|shutdown|timing|test result)|panicked|FAILED' "$out" || true
+  grep -E '^(outage|postgres stop|broker outage|cluster|sigkill|snapshot|shutdown|timing|test result)|panicked|FAILED' "$out" || true
   rm -f "$out"
   return "$status"
 }
@@ -81,6 +83,16 @@ case_pgstop() {
 case_broker() {
   run "RabbitMQ away 30 s under load" timeout 900 \
     cargo test --test api faults::outage_long::a_broker_outage -- --ignored --nocapture
+}
+
+case_cluster() {
+  scripts/cluster.sh start >/dev/null
+  trap 'scripts/cluster.sh stop' EXIT
+  run "RabbitMQ cluster of 3, node 2 stopped 10 s under load, quorum queues" \
+    env AMQP_URL="amqp://guest:guest@127.0.0.1:5681/%2f" HUMIT_QUORUM_QUEUES=true timeout 900 \
+    cargo test --test api faults::outage_long::a_cluster -- --ignored --nocapture
+  scripts/cluster.sh stop
+  trap - EXIT
 }
 
 case_timing() {
@@ -110,6 +122,7 @@ kill) case_kill ;;
 pgstop) case_pgstop ;;
 broker) case_broker ;;
 timing) case_timing ;;
+cluster) case_cluster ;;
 snapshot) case_snapshot ;;
 all)
   export RUST_LOG=${RUST_LOG:-warn}
@@ -117,11 +130,12 @@ all)
   case_kill
   case_pgstop
   case_broker
+  case_cluster
   case_timing
   case_snapshot
   ;;
 *)
-  echo "usage: $0 [all|kill|pgstop|broker|snapshot|timing] | pg ARGS..." >&2
+  echo "usage: $0 [all|kill|pgstop|broker|cluster|snapshot|timing] | pg ARGS..." >&2
   exit 2
   ;;
 esac
