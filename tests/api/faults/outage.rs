@@ -254,6 +254,25 @@ async fn a_store_outage_answers_503_never_500_and_loses_nothing() {
         .await,
     );
     let mut faults = PgFaults::on(&app.app.config).await;
+    // A superuser, for the admin API's answer during the outage.
+    humit::cli::superuser::create(
+        &app.app.state,
+        "outage_root",
+        "root@outage.example",
+        "Outage Root 1",
+    )
+    .await
+    .unwrap();
+    let (status, _, login) = send(
+        &app.app.client,
+        Method::POST,
+        app.app.url("/auth/token/"),
+        None,
+        Some(json!({"username": "outage_root", "password": "Outage Root 1"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{login}");
+    let root = format!("Bearer {}", login["access"].as_str().unwrap());
     let load = Load::start(&app, "outage-sp").await;
 
     // 1. Every connection reset mid-query, new ones refused, for 3 s.
@@ -262,6 +281,22 @@ async fn a_store_outage_answers_503_never_500_and_loses_nothing() {
     assert!(
         red_cut < Duration::from_secs(1),
         "/ready red after {red_cut:?}"
+    );
+    let (status, retry_after, body) = send(
+        &app.app.client,
+        Method::GET,
+        app.app.url("/admin/events?limit=1"),
+        Some(root),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, retry_after.as_deref(), &body),
+        (
+            503,
+            Some("2"),
+            &json!({"error": {"code": "UNAVAILABLE", "message": "the store is temporarily unavailable; try again"}})
+        )
     );
     tokio::time::sleep(Duration::from_secs(3)).await;
     proxy.up();
