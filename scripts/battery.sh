@@ -3,7 +3,7 @@
 # `cargo test --test api faults::`). Every case is bounded by `timeout` and stops what it
 # started; figures are printed by each test and collected in RELIABILITY.md.
 #
-#   scripts/battery.sh [all|kill|pgstop|broker|cluster|snapshot|timing]
+#   scripts/battery.sh [all|kill|pgstop|broker|cluster|poison|snapshot|timing]
 #     kill      SIGKILL of `humit serve` five times under a registration load
 #     broker    RabbitMQ unreachable for 30 s under load (a TCP proxy in the test is cut)
 #     pgstop    Postgres stopped for 10 s under load, on a private cluster this script
@@ -12,6 +12,7 @@
 #               (on the private cluster too)
 #     cluster   a three-node RabbitMQ cluster (scripts/cluster.sh, ports 5681-5683), quorum
 #               queues, one node stopped 10 s under load
+#     poison    a poison message among 1,000 events: parked, the rest applied once
 #     timing    login timing, unknown user vs wrong password (medians within 10 %)
 #   scripts/battery.sh pg ARGS...   pg_ctl ARGS on the private cluster (used by `pgstop`)
 #
@@ -60,7 +61,7 @@ run() {
   local out status=0
   out=$(mktemp)
   "$@" >"$out" 2>&1 || status=$?
-  grep -E '^(outage|postgres stop|broker outage|cluster|sigkill|snapshot|shutdown|timing|test result)|panicked|FAILED' "$out" || true
+  grep -E '^(outage|postgres stop|broker outage|cluster|poison|sigkill|snapshot|shutdown|timing|test result)|panicked|FAILED' "$out" || true
   rm -f "$out"
   return "$status"
 }
@@ -95,6 +96,11 @@ case_cluster() {
   trap - EXIT
 }
 
+case_poison() {
+  run "A poison message among 1,000 events" timeout 600 \
+    cargo test --test api faults::poison -- --ignored --nocapture
+}
+
 case_timing() {
   run "Enumeration timing" timeout 600 \
     cargo test --test api faults::timing -- --ignored --nocapture
@@ -122,6 +128,7 @@ kill) case_kill ;;
 pgstop) case_pgstop ;;
 broker) case_broker ;;
 timing) case_timing ;;
+poison) case_poison ;;
 cluster) case_cluster ;;
 snapshot) case_snapshot ;;
 all)
@@ -131,11 +138,12 @@ all)
   case_pgstop
   case_broker
   case_cluster
+  case_poison
   case_timing
   case_snapshot
   ;;
 *)
-  echo "usage: $0 [all|kill|pgstop|broker|cluster|snapshot|timing] | pg ARGS..." >&2
+  echo "usage: $0 [all|kill|pgstop|broker|cluster|poison|snapshot|timing] | pg ARGS..." >&2
   exit 2
   ;;
 esac

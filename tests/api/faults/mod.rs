@@ -12,6 +12,7 @@
 //! - [`recovery`]: the disaster-recovery drill: `replay --all` from a restored log alone.
 //! - [`kill`] (long battery): SIGKILL five times under load loses and doubles nothing.
 //! - [`outage_long`] (long battery): Postgres stopped 10 s; RabbitMQ away 30 s.
+//! - [`poison`] (long battery): a poison message among 1,000 events is parked, the rest flow.
 //! - [`outage`]: 503 in the dialect's envelope with `Retry-After`, never a 500; `/ready` red
 //!   within a second and green again; an interrupted command committed or left nothing.
 //! - [`shutdown`]: SIGTERM to the real binary under load: every accepted request answered,
@@ -24,6 +25,7 @@ mod jwt;
 mod kill;
 mod outage;
 mod outage_long;
+mod poison;
 mod races;
 mod recovery;
 mod shutdown;
