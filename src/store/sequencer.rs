@@ -39,8 +39,9 @@ pub const CHANNEL: &str = "humit_events";
 const TRANSACTIONS_PER_PASS: i64 = 2_000;
 /// A notification payload stays below Postgres's 8000-byte limit.
 const PAYLOAD_LIMIT: usize = 7_500;
-/// How often a process that is not the sequencer tries to become it.
-const STANDBY_POLL: Duration = Duration::from_secs(1);
+/// How often a process that is not the sequencer tries to become it. One query on a dedicated connection; a leader that
+/// stops gracefully gives its lock back, so a standby leads within this much.
+const STANDBY_POLL: Duration = Duration::from_millis(200);
 /// The shortest and longest wait between passes that found nothing.
 const POLL_MIN: Duration = Duration::from_millis(1);
 const POLL_MAX: Duration = Duration::from_millis(20);
