@@ -2,6 +2,9 @@
 //! provider identity, referral code), registering a person, opening and ending sessions,
 //! changing details, deleting. Moved here from `src/identity.rs`; `humit::identity` still
 //! names it.
+//!
+//! (Over 400 lines: the unique claims, the repair of claims an interrupted registration left,
+//! and the registration that takes them are one protocol, read together.)
 
 use aggregates::claim::{Claim, ClaimCommand, ClaimError, ClaimKind};
 use aggregates::session::{Session, SessionCommand, SessionError};
