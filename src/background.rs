@@ -1,6 +1,7 @@
 //! Plumbing shared by every background task (sequencer, relay, projectors, auth feed,
 //! checkpoint listener): the stop signal, the backoff between retries after a failure, and
-//! the standby of a task that runs in one process at a time.
+//! the standby of a task that runs in one process at a time, and giving its advisory lock
+//! back on a graceful stop.
 
 use std::time::Duration;
 
@@ -39,7 +40,7 @@ pub async fn sleep_or_stop(delay: Duration, shutdown: &mut Shutdown) -> bool {
 }
 
 /// How often a standby process tries to take over a task that runs in one process at a time.
-const STANDBY_POLL: Duration = Duration::from_secs(1);
+const STANDBY_POLL: Duration = Duration::from_millis(200);
 
 /// Waits on `conn` until this process holds the advisory lock `(7261, key)` of a task that
 /// runs in one process at a time (`2` the relay, `3` the sequencer). The lock lives and dies
@@ -65,4 +66,17 @@ pub async fn take_the_lead(
             return Ok(false);
         }
     }
+}
+
+/// Gives a leader's session advisory lock `(7261, key)` back and closes its connection (on
+/// a graceful stop), so that a candidate in another process takes over at once.
+pub async fn release_lock(mut conn: sqlx::PgConnection, key: i32) {
+    if let Err(error) = sqlx::query("SELECT pg_advisory_unlock(7261, $1)")
+        .bind(key)
+        .execute(&mut conn)
+        .await
+    {
+        tracing::debug!(%error, key, "advisory lock not released (the connection ends it)");
+    }
+    let _ = sqlx::Connection::close(conn).await;
 }

@@ -50,11 +50,14 @@ pub enum Command {
         #[arg(long)]
         demo: bool,
     },
-    /// Rebuild a projection from the event log.
+    /// Rebuild a projection (or, with --all, every one) from the event log.
     Replay {
         /// The projection's name (`users`, `social`).
+        #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+        projection: Option<String>,
+        /// Rebuild every projection, one after the other (disaster recovery).
         #[arg(long)]
-        projection: String,
+        all: bool,
     },
     /// Print the event log (for an operator with database access).
     Events {
@@ -239,6 +242,14 @@ pub struct Config {
     /// Longest a request may take (ms).
     #[arg(long, env = "HUMIT_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
     pub request_timeout_ms: u64,
+    /// On SIGTERM, longest the requests in flight may take to finish (ms); the relay, the
+    /// sequencer and the projectors stop after them, finishing their current batch.
+    #[arg(long, env = "HUMIT_SHUTDOWN_GRACE_MS", default_value_t = 20_000)]
+    pub shutdown_grace_ms: u64,
+    /// How often the auth state is snapshotted into the database (seconds; 0: never), so a
+    /// new process starts from the snapshot and the events after it, not the whole log.
+    #[arg(long, env = "HUMIT_AUTH_SNAPSHOT_SECS", default_value_t = 60)]
+    pub auth_snapshot_secs: u64,
     /// Password hashes computed at once; each keeps a 19 MiB buffer for the life of the
     /// process. More than the CPU cores only adds memory.
     #[arg(long, env = "HUMIT_HASH_CONCURRENCY", default_value_t = 2)]

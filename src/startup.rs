@@ -61,6 +61,7 @@ pub struct Application {
     port: u16,
     state: AppState,
     stop: Arc<watch::Sender<bool>>,
+    halt: watch::Sender<bool>,
     tasks: JoinSet<()>,
 }
 
@@ -116,6 +117,9 @@ impl Application {
             config.refresh_ttl_secs,
         ));
         let registry = Arc::new(Registry::default());
+        if let Err(error) = crate::auth::snapshot::restore(&registry, &pool).await {
+            tracing::warn!(%error, "auth snapshot not read; reading the whole log");
+        }
         registry
             .catch_up(&pool)
             .await
@@ -123,7 +127,10 @@ impl Application {
         let checkpoints = Checkpoints::default();
         checkpoints.load(&pool).await?;
 
-        let (stop, stop_rx) = watch::channel(false);
+        // `stop` asks the process to stop; `halt` stops the background tasks, once the
+        // requests in flight are done (see `run_until_stopped`).
+        let (stop, _) = watch::channel(false);
+        let (halt, stop_rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
         // Every process is a sequencer candidate (one leads): API-only processes too, so that
         // commands get their positions even where no worker runs.
@@ -138,6 +145,14 @@ impl Application {
         tasks.spawn(sequenced.clone().run(pool.clone(), stop_rx.clone()));
         tasks.spawn(registry.clone().follow(pool.clone(), stop_rx.clone()));
         tasks.spawn(checkpoints.clone().follow(pool.clone(), stop_rx.clone()));
+        if config.auth_snapshot_secs > 0 {
+            tasks.spawn(crate::auth::snapshot::every(
+                registry.clone(),
+                pool.clone(),
+                std::time::Duration::from_secs(config.auth_snapshot_secs),
+                stop_rx.clone(),
+            ));
+        }
         let relay_leader = Arc::new(AtomicBool::new(false));
         if mode.workers {
             let settings = bus_settings(&config);
@@ -222,6 +237,7 @@ impl Application {
             port,
             state,
             stop: Arc::new(stop),
+            halt,
             tasks,
         })
     }
@@ -241,36 +257,53 @@ impl Application {
         self.stop.clone()
     }
 
-    /// Serves until Ctrl-C, SIGTERM or the stop handle, then stops the background tasks.
+    /// Serves until Ctrl-C, SIGTERM or the stop handle, then shuts down gracefully: stops
+    /// accepting, lets the requests in flight finish (at most `HUMIT_SHUTDOWN_GRACE_MS`; the
+    /// background tasks keep running meanwhile, since those requests wait for the sequencer
+    /// and the projections), then stops the background tasks: each projector finishes and
+    /// acknowledges its current batch, and the relay and the sequencer give their advisory
+    /// locks back, so that another process takes over at once.
     ///
     /// # Errors
     /// When serving fails.
     pub async fn run_until_stopped(mut self) -> anyhow::Result<()> {
         let mut stop_rx = self.stop.subscribe();
+        let (signalled, mut signalled_rx) = watch::channel(false);
         let stopped = async move {
             tokio::select! {
                 () = shutdown_signal() => {}
                 _ = stop_rx.wait_for(|s| *s) => {}
             }
+            tracing::info!("shutting down: no new connections, finishing requests in flight");
+            signalled.send_replace(true);
         };
+        let grace = std::time::Duration::from_millis(self.state.config.shutdown_grace_ms);
         match self.listener.take() {
             Some(listener) => {
                 let app = crate::http::app(self.state.clone());
                 tracing::info!(port = self.port, url = %self.state.public_url, "serving");
-                axum::serve(
+                let server = axum::serve(
                     listener,
                     axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
                         std::net::SocketAddr,
                     >(app),
                 )
-                .with_graceful_shutdown(stopped)
-                .await
-                .context("server failed")?;
+                .with_graceful_shutdown(stopped);
+                let deadline = async move {
+                    let _ = signalled_rx.wait_for(|s| *s).await;
+                    tokio::time::sleep(grace).await;
+                };
+                tokio::select! {
+                    served = server => served.context("server failed")?,
+                    () = deadline => tracing::warn!(?grace, "requests still in flight after the grace period; cut"),
+                }
             }
             None => stopped.await,
         }
         self.stop.send_replace(true);
+        self.halt.send_replace(true);
         while self.tasks.join_next().await.is_some() {}
+        tracing::info!("stopped");
         Ok(())
     }
 }

@@ -27,7 +27,12 @@ pub use crate::store::log::Filter as EventFilter;
 
 impl From<crate::bus::BusError> for Error {
     fn from(e: crate::bus::BusError) -> Self {
-        Self::Store(e.to_string())
+        match e {
+            crate::bus::BusError::Database(e) => e.into(),
+            // The broker down (a queue depth, a re-drive) is an outage too.
+            crate::bus::BusError::Broker(e) => Self::Unavailable(e.to_string()),
+            other => Self::Store(other.to_string()),
+        }
     }
 }
 
@@ -293,8 +298,10 @@ pub async fn redrive(state: &AppState, name: &str) -> Result<(u64, u64), Error> 
 /// What `/ready` reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Readiness {
-    /// Postgres answers.
+    /// Postgres answers, and accepts writes.
     pub postgres: bool,
+    /// Postgres answers but refuses writes (a read-only standby).
+    pub read_only: bool,
     /// RabbitMQ accepts a connection.
     pub rabbitmq: bool,
     /// This process's relay is the active one.
@@ -313,24 +320,40 @@ pub struct Readiness {
 /// (it catches up at least every second while healthy).
 const REVOCATIONS_STALE_AFTER: Duration = Duration::from_secs(5);
 
-/// Checks Postgres and RabbitMQ (on the connection kept for it), the revocation feed, and
-/// where the relay stands.
+/// How long `/ready` waits for each of Postgres and RabbitMQ (checked at the same time), so
+/// that it turns red within a second of an outage.
+pub const READY_CHECK_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Checks Postgres (reachable and writable) and RabbitMQ (on the connection kept for it), the
+/// revocation feed, and where the relay stands.
 pub async fn readiness(state: &AppState) -> Readiness {
-    let postgres = sqlx::query_scalar::<_, i32>("SELECT 1")
-        .fetch_one(&state.pool)
-        .await
-        .is_ok();
-    let rabbitmq_ok = state.broker_probe.check(Duration::from_secs(2)).await;
+    let postgres = tokio::time::timeout(
+        READY_CHECK_TIMEOUT,
+        sqlx::query_scalar::<_, String>("SELECT current_setting('transaction_read_only')")
+            .fetch_one(&state.pool),
+    );
+    let rabbitmq = state.broker_probe.check(READY_CHECK_TIMEOUT);
+    let (postgres, rabbitmq_ok) = tokio::join!(postgres, rabbitmq);
+    let (postgres, read_only) = match postgres {
+        Ok(Ok(read_only)) => (read_only == "off", read_only == "on"),
+        _ => (false, false),
+    };
     let (head, relayed) = if postgres {
-        (
-            log::head(&state.pool).await.unwrap_or(0),
-            relay::checkpoint(&state.pool).await.unwrap_or(0),
-        )
+        let positions = async {
+            (
+                log::head(&state.pool).await.unwrap_or(0),
+                relay::checkpoint(&state.pool).await.unwrap_or(0),
+            )
+        };
+        tokio::time::timeout(READY_CHECK_TIMEOUT, positions)
+            .await
+            .unwrap_or((0, 0))
     } else {
         (0, 0)
     };
     Readiness {
         postgres,
+        read_only,
         rabbitmq: rabbitmq_ok,
         relay_here: state.relay_leader.load(Ordering::Relaxed),
         relayed,

@@ -9,7 +9,7 @@ use aggregates::user::UserError;
 use super::social::Relation;
 use crate::adapters::oauth::{OAuthError, Provider};
 use crate::adapters::spotify::SpotifyError;
-use crate::store::CommandError;
+use crate::store::{outage, CommandError, LoadError};
 
 /// Input the edge found invalid: field → message (camelCase or snake_case, as the dialect
 /// names it). A use case reports it after its policy checks, so that a caller without rights
@@ -48,7 +48,13 @@ pub enum Error {
     /// 409: other requests changed the same aggregate at the same moment, again and again.
     #[error("concurrent modification")]
     Conflict,
-    /// 500: the event store (or a read) failed; logged, never shown.
+    /// 503 with `Retry-After` ([`RETRY_AFTER_SECS`]): the store is unreachable or cannot
+    /// serve right now (see `store::outage`), or the read side is behind; logged. A command
+    /// that met it either committed or left nothing.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// 500: the event store (or a read) failed in a way no retry mends (a bug); logged,
+    /// never shown.
     #[error("store: {0}")]
     Store(String),
     /// 403: the caller may not do this.
@@ -151,7 +157,25 @@ pub enum Error {
     RebuildRunning(String),
 }
 
+/// Seconds an answer 503 asks the client to wait (`Retry-After`): about what a Postgres
+/// restart or a failover takes.
+pub const RETRY_AFTER_SECS: u64 = 2;
+
 impl Error {
+    /// This error as a store failure: an outage stays [`Error::Unavailable`], anything else
+    /// becomes [`Error::Store`] (for a refusal a use case did not expect at that point).
+    pub fn into_store(self) -> Self {
+        match self {
+            Self::Unavailable(_) | Self::Store(_) => self,
+            other => Self::Store(other.to_string()),
+        }
+    }
+
+    /// Whether this is an outage (answered 503).
+    pub fn is_outage(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+
     /// Maps a command failure: the aggregate's refusal through `rejected`, a persistent
     /// concurrency conflict to [`Error::Conflict`], a store failure to [`Error::Store`].
     pub fn from_command<E: std::error::Error>(
@@ -161,6 +185,7 @@ impl Error {
         match error {
             CommandError::Rejected(e) => rejected(e),
             CommandError::Conflict => Self::Conflict,
+            CommandError::Unavailable(cause) => Self::Unavailable(cause),
             CommandError::Store(cause) => Self::Store(format!("event store: {cause}")),
         }
     }
@@ -171,13 +196,28 @@ impl From<CommandError<UserError>> for Error {
         match e {
             CommandError::Rejected(e) => Self::User(e),
             CommandError::Conflict => Self::Conflict,
+            CommandError::Unavailable(cause) => Self::Unavailable(cause),
             other => Self::Store(other.to_string()),
         }
     }
 }
 
+impl From<LoadError> for Error {
+    fn from(e: LoadError) -> Self {
+        match e {
+            LoadError::Unavailable(cause) => Self::Unavailable(cause),
+            LoadError::Store(cause) => Self::Store(cause),
+        }
+    }
+}
+
 impl From<sqlx::Error> for Error {
+    /// A read (or write) of our own tables: an outage, or a bug.
     fn from(e: sqlx::Error) -> Self {
-        Self::Store(e.to_string())
+        if outage::is_outage(&e) {
+            Self::Unavailable(e.to_string())
+        } else {
+            Self::Store(e.to_string())
+        }
     }
 }

@@ -2,6 +2,9 @@
 //! provider identity, referral code), registering a person, opening and ending sessions,
 //! changing details, deleting. Moved here from `src/identity.rs`; `humit::identity` still
 //! names it.
+//!
+//! (Over 400 lines: the unique claims, the repair of claims an interrupted registration left,
+//! and the registration that takes them are one protocol, read together.)
 
 use aggregates::claim::{Claim, ClaimCommand, ClaimError, ClaimKind};
 use aggregates::session::{Session, SessionCommand, SessionError};
@@ -15,7 +18,16 @@ use crate::store::{CommandContext, CommandError, Commit};
 
 pub use super::Error as IdentityError;
 
+/// A key taken longer ago than twice the longest request (`HUMIT_REQUEST_TIMEOUT_MS`) by
+/// someone who never became a user is an orphan: the registration that took it was cut off
+/// (an outage between its commands, with the store still down when it tried to give the key
+/// back), and no request still running can finish it.
+fn orphan_after(state: &AppState) -> chrono::Duration {
+    chrono::Duration::milliseconds(2 * state.config.request_timeout_ms as i64)
+}
+
 /// Takes the unique key `value` of `kind` for `owner`. `Ok(false)` when someone else has it.
+/// An orphaned key (see [`orphan_after`]) is given back on its owner's behalf and taken.
 ///
 /// # Errors
 /// Store failures.
@@ -26,19 +38,37 @@ pub async fn claim(
     owner: &str,
     ctx: &CommandContext,
 ) -> Result<bool, IdentityError> {
-    let command = ClaimCommand::Take {
+    let id = kind.claim_id(value);
+    let take = || ClaimCommand::Take {
         owner: owner.to_string(),
         now: chrono::Utc::now(),
     };
-    match state
-        .commands
-        .execute::<Claim>(&kind.claim_id(value), command, ctx)
-        .await
-    {
+    match state.commands.execute::<Claim>(&id, take(), ctx).await {
+        Ok(_) => return Ok(true),
+        Err(CommandError::Rejected(ClaimError::Taken)) => {}
+        Err(e) => {
+            return Err(IdentityError::from_command(e, |e| {
+                IdentityError::Store(e.to_string())
+            }))
+        }
+    }
+    let current: Claim = state.commands.load(&id).await?;
+    let (Some(holder), Some(at)) = (current.owner(), current.taken_at()) else {
+        return Ok(false);
+    };
+    let orphan = chrono::Utc::now() - at > orphan_after(state)
+        && load_user(state, holder).await?.id().is_none();
+    if !orphan {
+        return Ok(false);
+    }
+    tracing::warn!(claim = %id, holder, "releasing a key an interrupted registration left");
+    release(state, kind, value, holder, ctx).await;
+    match state.commands.execute::<Claim>(&id, take(), ctx).await {
         Ok(_) => Ok(true),
-        Err(CommandError::Rejected(ClaimError::Taken)) => Ok(false),
-        Err(CommandError::Conflict) => Err(IdentityError::Conflict),
-        Err(e) => Err(IdentityError::Store(e.to_string())),
+        Err(CommandError::Rejected(ClaimError::Taken) | CommandError::Conflict) => Ok(false),
+        Err(e) => Err(IdentityError::from_command(e, |e| {
+            IdentityError::Store(e.to_string())
+        })),
     }
 }
 
@@ -72,11 +102,7 @@ pub async fn owner_of(
     kind: ClaimKind,
     value: &str,
 ) -> Result<Option<String>, IdentityError> {
-    let claim: Claim = state
-        .commands
-        .load(&kind.claim_id(value))
-        .await
-        .map_err(IdentityError::Store)?;
+    let claim: Claim = state.commands.load(&kind.claim_id(value)).await?;
     Ok(claim.owner().map(str::to_string))
 }
 
@@ -114,7 +140,7 @@ pub async fn load_user(state: &AppState, user_id: &str) -> Result<User, Identity
         .commands
         .load::<User>(user_id)
         .await
-        .map_err(IdentityError::Store)
+        .map_err(IdentityError::from)
 }
 
 /// Claims a fresh six-digit referral code for `owner`.
@@ -249,10 +275,7 @@ async fn open_session(
         .commands
         .execute::<Session>(&pair.session_id, command, ctx)
         .await
-        .map_err(|e| match e {
-            CommandError::Conflict => IdentityError::Conflict,
-            other => IdentityError::Store(other.to_string()),
-        })?;
+        .map_err(|e| IdentityError::from_command(e, |e| IdentityError::Store(e.to_string())))?;
     Ok((pair, commit))
 }
 
@@ -270,7 +293,14 @@ pub async fn log_in(
 ) -> Result<(TokenPair, Option<Commit>), IdentityError> {
     let user = load_user(state, user_id).await?;
     let services = state.commands.user_services();
-    user.check_login(password, services).await?;
+    if let Err(refused) = user.check_login(password, services).await {
+        // An account without a password (OAuth only) refuses without hashing: spend the
+        // time of a verification, so the answer does not tell it apart.
+        if !user.has_password() {
+            state.hasher.verify_dummy(password).await;
+        }
+        return Err(refused.into());
+    }
     open_session(state, user_id, "password", audience, ctx).await
 }
 
@@ -296,8 +326,9 @@ pub async fn end_session(
         Ok(commit) => Ok((commit.is_some(), commit)),
         Err(CommandError::Rejected(SessionError::NotOwner)) => Ok((false, None)),
         Err(CommandError::Rejected(SessionError::AlreadyExists)) => Ok((false, None)),
-        Err(CommandError::Conflict) => Err(IdentityError::Conflict),
-        Err(e) => Err(IdentityError::Store(e.to_string())),
+        Err(e) => Err(IdentityError::from_command(e, |e| {
+            IdentityError::Store(e.to_string())
+        })),
     }
 }
 

@@ -22,7 +22,7 @@ pub mod sessions;
 pub mod social;
 
 pub use crate::store::{Actor, CommandContext, Commit};
-pub use error::{Checked, Error, FieldErrors, Frozen};
+pub use error::{Checked, Error, FieldErrors, Frozen, RETRY_AFTER_SECS};
 
 use aggregates::user::{User, UserCommand};
 

@@ -41,11 +41,7 @@ pub async fn ensure_station(state: &AppState, station_id: &str) -> Result<(), Er
     if !plausible_id(station_id) {
         return Err(Error::StationNotFound);
     }
-    let station: Station = state
-        .commands
-        .load(station_id)
-        .await
-        .map_err(Error::Store)?;
+    let station: Station = state.commands.load(station_id).await?;
     if station.exists() {
         Ok(())
     } else {
@@ -315,7 +311,7 @@ pub async fn post_hum(state: &AppState, caller: &Caller, hum: NewHum) -> Result<
     state.wait_for(position, &["social"]).await;
     projections::social::read::hum(&state.read_pool, &hum_id)
         .await?
-        .ok_or_else(|| Error::Store("a stored hum is not in the read model yet".into()))
+        .ok_or_else(|| Error::Unavailable("a stored hum is not in the read model yet".into()))
 }
 
 /// A page of a station's hums, newest first, without those of people the caller muted.

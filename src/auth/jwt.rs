@@ -1,4 +1,5 @@
-//! JSON Web Tokens: HS256 pinned, `exp`/`iss`/`aud`/`typ` required, five seconds of leeway.
+//! JSON Web Tokens: HS256 pinned, `exp`/`iss`/`aud`/`typ` required, `nbf` checked when present,
+//! at most 4 KB, five seconds of leeway.
 //!
 //! A token pair is one session: the refresh token's `jti` is the session id, and every access
 //! token minted from it carries the same `sid`, so revoking the session kills both at once.
@@ -91,6 +92,10 @@ pub const HUMIT: &str = "humit";
 /// The shortest signing key accepted: HS256 keys shorter than its 32-byte output can be
 /// guessed offline from any token.
 pub const MIN_KEY_BYTES: usize = 32;
+
+/// The longest token accepted (ours are about 400 bytes): a longer one is refused before
+/// it is decoded.
+pub const MAX_TOKEN_BYTES: usize = 4096;
 
 /// Loads the signing key: the secret, else the key file, else a key generated once into
 /// `data_dir/jwt.key`.
@@ -244,7 +249,7 @@ impl Tokens {
         )
     }
 
-    /// Checks signature, expiry, issuer, audience and kind.
+    /// Checks length, signature, expiry, not-before, issuer, audience and kind.
     ///
     /// # Errors
     /// [`TokenError::Invalid`] for any failure.
@@ -254,8 +259,12 @@ impl Tokens {
         kind: TokenKind,
         audience: &str,
     ) -> Result<Claims, TokenError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(TokenError::Invalid);
+        }
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 5;
+        validation.validate_nbf = true;
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);

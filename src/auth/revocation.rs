@@ -9,6 +9,10 @@
 //! A handler that just revoked something calls [`Registry::sync_to`] with the command's
 //! position, so the revocation is in force before its response is sent.
 //!
+//! A process starts from the latest snapshot of this state (written periodically by every
+//! process, see [`super::snapshot`]) and the events after it, so neither its start-up time
+//! nor its memory grows with the history of past sessions.
+//!
 //! (Over 400 lines: the state, how each event changes it, and the feed that tails the log are
 //! one mechanism; they are read together.)
 
@@ -21,6 +25,7 @@ use aggregates::user::{Privileges, Role, User, UserEvent};
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use projections::Envelope;
+use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use tokio::sync::watch;
@@ -76,7 +81,7 @@ impl Principal {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct UserAuth {
     role: Role,
     privileges: Privileges,
@@ -88,14 +93,14 @@ struct UserAuth {
     sessions: Vec<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct OpenSession {
     user_id: String,
     started_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 struct State {
     users: HashMap<String, UserAuth>,
     /// Open sessions by id; dropped once their refresh token expired.
@@ -103,8 +108,12 @@ struct State {
     /// Revoked session id → when its tokens stop mattering (its refresh token's expiry).
     revoked: HashMap<String, DateTime<Utc>>,
     /// When expired sessions were last forgotten.
+    #[serde(skip)]
     pruned_at: Option<DateTime<Utc>>,
 }
+
+/// How many positions of the log one catch-up read covers at most.
+const CATCH_UP_SPAN: i64 = 20_000;
 
 /// How often expired sessions are forgotten.
 const PRUNE_EVERY_SECS: i64 = 60;
@@ -406,11 +415,15 @@ impl Registry {
                 ..log::Filter::default()
             };
             let aggregates = [User::TYPE.to_string(), Session::TYPE.to_string()];
-            let events = log::query_types(pool, &filter, &aggregates, &types, head).await?;
+            // A window of positions at a time: each read then scans a bounded slice of the
+            // log, so reading a long history costs time linear in its length.
+            let upto = head.min(from + CATCH_UP_SPAN);
+            let events = log::query_types(pool, &filter, &aggregates, &types, upto).await?;
+            let long = upto < head || events.len() as i64 == filter.limit;
             let reached = if events.len() as i64 == filter.limit {
-                events.last().map_or(head, |e| e.position)
+                events.last().map_or(upto, |e| e.position)
             } else {
-                head
+                upto
             };
             {
                 let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
@@ -418,16 +431,51 @@ impl Registry {
                     Self::apply(&mut state, event);
                 }
                 let now = Utc::now();
-                let due = state
-                    .pruned_at
-                    .is_none_or(|at| (now - at).num_seconds() >= PRUNE_EVERY_SECS);
+                // Also after every full batch of a long catch-up, so that reading a long
+                // history never holds more than its live sessions and one batch.
+                let due = long
+                    || state
+                        .pruned_at
+                        .is_none_or(|at| (now - at).num_seconds() >= PRUNE_EVERY_SECS);
                 if due {
                     state.prune(now);
                     state.pruned_at = Some(now);
                 }
+                // Under the lock, so that a snapshot never pairs a state with another position.
+                self.position.send_replace(reached);
             }
-            self.position.send_replace(reached);
         }
+    }
+
+    /// The state, pruned to what still matters (open sessions, revocations until their
+    /// tokens expire, each person's role and cut-off), and the position it reflects: what a
+    /// snapshot stores (see [`super::snapshot`]).
+    ///
+    /// # Errors
+    /// Serialisation failures.
+    pub(super) fn export(&self) -> Result<(serde_json::Value, i64), serde_json::Error> {
+        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        let now = Utc::now();
+        state.prune(now);
+        state.pruned_at = Some(now);
+        let position = self.position();
+        Ok((serde_json::to_value(&*state)?, position))
+    }
+
+    /// Replaces the state with a snapshot's, at its position (before the feed starts).
+    ///
+    /// # Errors
+    /// A snapshot that does not decode.
+    pub(super) fn import(
+        &self,
+        value: serde_json::Value,
+        position: i64,
+    ) -> Result<(), serde_json::Error> {
+        let restored: State = serde_json::from_value(value)?;
+        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        *state = restored;
+        self.position.send_replace(position);
+        Ok(())
     }
 
     /// Follows the log until shutdown.

@@ -204,7 +204,13 @@ impl Projector {
         loop {
             let first = tokio::select! {
                 d = consumer.next() => d,
-                _ = shutdown.changed() => return Ok(()),
+                _ = shutdown.changed() => {
+                    // Between batches (the last one applied and acknowledged): close cleanly,
+                    // so the broker holds nothing of ours unacknowledged.
+                    let _ = channel.close(200, "shutdown".into()).await;
+                    let _ = connection.close(200, "shutdown".into()).await;
+                    return Ok(());
+                }
             };
             // Whatever else is already delivered joins the batch, without waiting for more.
             let mut deliveries = vec![first];
@@ -367,6 +373,31 @@ pub async fn apply_once(
     projection: &dyn Projection,
     event: &Envelope,
 ) -> Result<Outcome, ProjectionError> {
+    // The events between the checkpoint and this one first, from the log (see
+    // [`apply_batch`]), each in its own transaction.
+    loop {
+        let checkpoint: i64 =
+            sqlx::query_scalar("SELECT position FROM projection_checkpoints WHERE name = $1")
+                .bind(projection.name())
+                .fetch_optional(pool)
+                .await?
+                .unwrap_or(0);
+        if event.position <= checkpoint + 1 {
+            break;
+        }
+        let missing = log::read_after(pool, checkpoint, event.position - checkpoint - 1).await?;
+        for earlier in &missing {
+            apply_exactly(pool, projection, earlier).await?;
+        }
+    }
+    apply_exactly(pool, projection, event).await
+}
+
+async fn apply_exactly(
+    pool: &PgPool,
+    projection: &dyn Projection,
+    event: &Envelope,
+) -> Result<Outcome, ProjectionError> {
     let name = projection.name();
     let mut tx = pool.begin().await?;
     let checkpoint = lock_checkpoint(&mut tx, name).await?;
@@ -409,6 +440,31 @@ pub async fn apply_batch(
     .bind(name)
     .fetch_one(&mut *tx)
     .await?;
+    // Deliveries can leave gaps: several processes' consumers share the queue (each gets
+    // some of the messages), or a message came back late. The checkpoint must never jump
+    // over an event, so a batch that is not the exact run after the checkpoint is read from
+    // the log instead (under the checkpoint lock: the log is the source of truth).
+    let last = events
+        .iter()
+        .map(|e| e.position)
+        .max()
+        .unwrap_or(checkpoint);
+    let fresh: Vec<i64> = events
+        .iter()
+        .map(|e| e.position)
+        .filter(|p| *p > checkpoint)
+        .collect();
+    let contiguous = fresh
+        .iter()
+        .zip(checkpoint + 1..)
+        .all(|(have, want)| *have == want);
+    let from_log;
+    let events = if last > checkpoint && !contiguous {
+        from_log = log::read_after(&mut *tx, checkpoint, last - checkpoint).await?;
+        &from_log[..]
+    } else {
+        events
+    };
     let mut position = checkpoint;
     let mut applied = 0;
     for event in events {

@@ -132,7 +132,14 @@ impl Relay {
             tokio::select! {
                 n = listener.recv() => { n?; }
                 () = tokio::time::sleep(Duration::from_secs(1)) => {}
-                _ = shutdown.changed() => return Ok(()),
+                _ = shutdown.changed() => {
+                    // Every batch is confirmed and checkpointed: give the lock back now, so a
+                    // relay elsewhere takes over at once.
+                    self.leader.store(false, Ordering::Relaxed);
+                    let _ = connection.close(200, "shutdown".into()).await;
+                    crate::background::release_lock(conn, 2).await;
+                    return Ok(());
+                }
             }
         }
     }

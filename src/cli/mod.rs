@@ -38,7 +38,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             email,
             password,
         } => superuser::run(config, &username, &email, &password).await,
-        Command::Replay { projection } => replay::run(&config, &projection).await,
+        Command::Replay { projection, all } => match projection {
+            Some(name) if !all => replay::run(&config, &name).await,
+            _ => replay::run_all(&config).await,
+        },
         Command::Events {
             after,
             limit,

@@ -1,5 +1,7 @@
-//! `/health` (alive), `/ready` (Postgres and RabbitMQ reachable, relay lag, which OAuth
-//! providers are bound to humit's client), `/metrics` (behind `HUMIT_METRICS_TOKEN` when set).
+//! `/health` (alive), `/ready` (Postgres reachable and writable and the revocation feed
+//! fresh: 200, else 503; RabbitMQ, the relay and which OAuth providers are bound to humit's
+//! client reported; a broker outage only degrades: commands keep succeeding), `/metrics`
+//! (behind `HUMIT_METRICS_TOKEN` when set).
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -26,10 +28,19 @@ async fn health() -> Json<serde_json::Value> {
 async fn ready(State(state): State<AppState>) -> Response {
     let r = audit::readiness(&state).await;
     let (postgres, rabbitmq_ok, head, relayed) = (r.postgres, r.rabbitmq, r.head, r.relayed);
-    let ready = postgres && rabbitmq_ok && r.revocations;
+    let ready = postgres && r.revocations;
+    let status = match (ready, rabbitmq_ok) {
+        (false, _) => "unavailable",
+        (true, false) => "degraded",
+        (true, true) => "ready",
+    };
     let body = json!({
-        "status": if ready { "ready" } else { "unavailable" },
-        "postgres": if postgres { "ok" } else { "unreachable" },
+        "status": status,
+        "postgres": match (postgres, r.read_only) {
+            (true, _) => "ok",
+            (false, true) => "read-only",
+            (false, false) => "unreachable",
+        },
         "rabbitmq": if rabbitmq_ok { "ok" } else { "unreachable" },
         // A revocation feed that stopped catching up fails closed.
         "revocations": if r.revocations { "ok" } else { "stale" },
@@ -50,7 +61,13 @@ async fn ready(State(state): State<AppState>) -> Response {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, Json(body)).into_response()
+    let mut response = (status, Json(body)).into_response();
+    if !ready {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, crate::app::RETRY_AFTER_SECS.into());
+    }
+    response
 }
 
 /// Whether `headers` carry `Authorization: Bearer <token>` (compared as SHA-256 digests, so

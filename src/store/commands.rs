@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::outage;
 use super::repository::{self, EventRepository};
 use super::sequencer::{Commit, Sequenced};
 use aggregates::claim::Claim;
@@ -77,7 +78,11 @@ pub enum CommandError<E: std::error::Error> {
     /// Another command changed the aggregate at the same time, again and again.
     #[error("concurrent modification")]
     Conflict,
-    /// The store failed.
+    /// The store is unreachable or cannot serve right now (see [`super::outage`]): the
+    /// command either committed or left nothing; the client may retry.
+    #[error("event store unavailable: {0}")]
+    Unavailable(String),
+    /// The store failed otherwise (a bug).
     #[error("event store: {0}")]
     Store(String),
 }
@@ -87,8 +92,36 @@ impl<E: std::error::Error> From<AggregateError<E>> for CommandError<E> {
         match e {
             AggregateError::UserError(e) => Self::Rejected(e),
             AggregateError::AggregateConflict => Self::Conflict,
+            AggregateError::DatabaseConnectionError(cause)
+            | AggregateError::UnexpectedError(cause)
+                if outage::in_chain(cause.as_ref()) =>
+            {
+                Self::Unavailable(cause.to_string())
+            }
             other => Self::Store(other.to_string()),
         }
+    }
+}
+
+/// Why a load (a read of an aggregate's state) failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The store is unreachable or cannot serve right now.
+    #[error("event store unavailable: {0}")]
+    Unavailable(String),
+    /// The store failed otherwise (a bug).
+    #[error("event store: {0}")]
+    Store(String),
+}
+
+/// Whether a failed run may simply run again: a transaction the database rolled back
+/// because it lost a race (serialization failure, deadlock).
+fn rolled_back<E: std::error::Error>(e: &AggregateError<E>) -> bool {
+    match e {
+        AggregateError::DatabaseConnectionError(cause) | AggregateError::UnexpectedError(cause) => {
+            outage::race_in_chain(cause.as_ref())
+        }
+        _ => false,
     }
 }
 
@@ -151,7 +184,8 @@ routed!(
 /// The `User` aggregate, which grows with every session, is snapshotted this often.
 const USER_SNAPSHOT_EVERY: usize = 5;
 
-/// How many times a command is run when other commands keep changing its aggregate first.
+/// How many times a command is run when other commands keep changing its aggregate first
+/// (or the database rolled it back after a serialization failure or a deadlock).
 /// Between runs it waits a random 1 to `4 × attempt` ms, so a burst on one aggregate (many
 /// logins to one account) spreads out instead of colliding again in lockstep.
 const CONFLICT_RETRIES: usize = 8;
@@ -201,7 +235,11 @@ impl CommandBus {
                     .execute_with_metadata(id, command.clone(), ctx.metadata(&metadata_id))
                     .await;
                 match run {
-                    Err(AggregateError::AggregateConflict) if attempt < CONFLICT_RETRIES => {
+                    Err(ref e)
+                        if attempt < CONFLICT_RETRIES
+                            && (matches!(e, AggregateError::AggregateConflict)
+                                || rolled_back(e)) =>
+                    {
                         let jitter =
                             rand::Rng::gen_range(&mut rand::thread_rng(), 1..=4 * attempt as u64);
                         tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
@@ -233,15 +271,23 @@ impl CommandBus {
     /// Loads an aggregate's current state from the log (and its snapshot).
     ///
     /// # Errors
-    /// A store failure, as text.
-    pub async fn load<A: Aggregate>(&self, id: &str) -> Result<A, String> {
+    /// [`LoadError`]: an outage, or another store failure.
+    pub async fn load<A: Aggregate>(&self, id: &str) -> Result<A, LoadError> {
         use cqrs_es::EventStore;
         // A snapshot store reads the snapshot when there is one, and the events after it.
         let repo = EventRepository::new(self.pool.clone());
         let store: PersistedEventStore<EventRepository, A> =
             PersistedEventStore::new_snapshot_store(repo, USER_SNAPSHOT_EVERY)
                 .with_upcasters(super::upcast::upcasters());
-        let ctx = store.load_aggregate(id).await.map_err(|e| e.to_string())?;
+        let ctx = store.load_aggregate(id).await.map_err(|e| match e {
+            AggregateError::DatabaseConnectionError(cause)
+            | AggregateError::UnexpectedError(cause)
+                if outage::in_chain(cause.as_ref()) =>
+            {
+                LoadError::Unavailable(cause.to_string())
+            }
+            other => LoadError::Store(other.to_string()),
+        })?;
         Ok(ctx.aggregate)
     }
 }

@@ -5,10 +5,11 @@
 pub mod commands;
 pub mod db;
 pub mod log;
+pub mod outage;
 pub mod repository;
 pub mod sequencer;
 pub mod upcast;
 pub mod vault;
 
-pub use commands::{Actor, CommandBus, CommandContext, CommandError};
+pub use commands::{Actor, CommandBus, CommandContext, CommandError, LoadError};
 pub use sequencer::{later, Commit, Sequenced};

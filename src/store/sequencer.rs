@@ -318,7 +318,11 @@ impl Sequenced {
             tokio::select! {
                 () = self.wake.notified() => idle = POLL_MIN,
                 () = tokio::time::sleep(idle) => idle = (idle * 2).min(POLL_MAX),
-                _ = shutdown.changed() => return Ok(()),
+                _ = shutdown.changed() => {
+                    // Between passes: give the lock back, so a sequencer elsewhere leads at once.
+                    crate::background::release_lock(conn, 3).await;
+                    return Ok(());
+                }
             }
         }
     }

@@ -211,9 +211,11 @@ impl Subscriber {
     }
 }
 
-/// A TCP proxy to RabbitMQ that can be cut (closing every connection and refusing new ones).
+/// A TCP proxy (to RabbitMQ, or to Postgres with [`BrokerProxy::to`]) that can be cut:
+/// closing every connection (a reset in the middle of whatever was in flight) and refusing
+/// new ones.
 pub struct BrokerProxy {
-    /// The AMQP URL through the proxy.
+    /// The URL through the proxy (AMQP for [`BrokerProxy::start`]).
     pub url: String,
     up: Arc<AtomicBool>,
     cut: watch::Sender<u64>,
@@ -222,6 +224,15 @@ pub struct BrokerProxy {
 impl BrokerProxy {
     /// Starts a proxy to 127.0.0.1:5672.
     pub async fn start() -> Self {
+        Self::to("127.0.0.1:5672", |addr| {
+            format!("amqp://guest:guest@{addr}/%2f")
+        })
+        .await
+    }
+
+    /// Starts a proxy to `target`; `url` makes the URL through it from its address.
+    pub async fn to(target: &str, url: impl FnOnce(SocketAddr) -> String) -> Self {
+        let target = target.to_string();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         let up = Arc::new(AtomicBool::new(true));
@@ -239,8 +250,9 @@ impl BrokerProxy {
                 let mut cut_rx = cut_rx.clone();
                 // Only cuts after this connection was made concern it.
                 cut_rx.mark_unchanged();
+                let target = target.clone();
                 tokio::spawn(async move {
-                    let Ok(mut outbound) = TcpStream::connect("127.0.0.1:5672").await else {
+                    let Ok(mut outbound) = TcpStream::connect(&target).await else {
                         return;
                     };
                     tokio::select! {
@@ -251,7 +263,7 @@ impl BrokerProxy {
             }
         });
         Self {
-            url: format!("amqp://guest:guest@{addr}/%2f"),
+            url: url(addr),
             up,
             cut,
         }

@@ -5,6 +5,7 @@ mod helpers;
 
 mod admin;
 mod core;
+mod faults;
 mod history;
 mod humit;
 mod security;

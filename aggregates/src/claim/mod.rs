@@ -104,12 +104,21 @@ pub enum ClaimError {
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Claim {
     owner: Option<String>,
+    /// When the current owner took it.
+    #[serde(default)]
+    taken_at: Option<DateTime<Utc>>,
 }
 
 impl Claim {
     /// The current owner, if any.
     pub fn owner(&self) -> Option<&str> {
         self.owner.as_deref()
+    }
+
+    /// When the current owner took the key (to tell a registration in flight from one an
+    /// outage interrupted before it could give its keys back).
+    pub fn taken_at(&self) -> Option<DateTime<Utc>> {
+        self.owner.as_ref().and(self.taken_at)
     }
 }
 
@@ -129,8 +138,14 @@ impl Claim {
 
     fn evolve(&mut self, event: ClaimEvent) {
         match event {
-            ClaimEvent::Taken { owner, .. } => self.owner = Some(owner),
-            ClaimEvent::Released { .. } => self.owner = None,
+            ClaimEvent::Taken { owner, at } => {
+                self.owner = Some(owner);
+                self.taken_at = Some(at);
+            }
+            ClaimEvent::Released { .. } => {
+                self.owner = None;
+                self.taken_at = None;
+            }
         }
     }
 }

@@ -59,7 +59,10 @@ pub async fn log_in(
         .await
         .map_err(Error::Throttled)?;
     let Some(user_id) = identity::owner_of(state, ClaimKind::Username, username).await? else {
-        // Spend the time of a real verification: an unknown name must look like a wrong password.
+        // Spend the time of a real login: an unknown name must look like a wrong password.
+        // The same reads (a person's events and key; none exist under a fresh id) and a
+        // verification.
+        let _ = identity::load_user(state, &uuid::Uuid::new_v4().simple().to_string()).await;
         state.hasher.verify_dummy(password).await;
         tracing::info!("login refused");
         return Err(Error::BadCredentials);
@@ -73,11 +76,6 @@ pub async fn log_in(
             Ok(pair)
         }
         Err(Error::User(UserError::InvalidCredentials | UserError::NotFound)) => {
-            // An account without a password (OAuth only) refuses without hashing: spend the
-            // time of a verification, so the answer does not tell it apart.
-            if !identity::load_user(state, &user_id).await?.has_password() {
-                state.hasher.verify_dummy(password).await;
-            }
             tracing::info!(%user_id, "login refused");
             Err(Error::BadCredentials)
         }

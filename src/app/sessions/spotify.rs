@@ -98,7 +98,7 @@ async fn find_or_register(
             // Signed up at the same moment by another request: find them on the next turn.
             Err(Error::IdentityTaken) => {}
             Err(Error::Conflict) => return Err(Error::Conflict),
-            Err(other) => return Err(Error::Store(other.to_string())),
+            Err(other) => return Err(other.into_store()),
         }
     }
     Err(Error::Conflict)
@@ -119,7 +119,7 @@ pub async fn spotify_sign_in(
     let refused = |e: Error| match e {
         Error::User(UserError::Disabled | UserError::NotFound) => Error::AccountDisabled,
         Error::Conflict => Error::Conflict,
-        other => Error::Store(other.to_string()),
+        other => other.into_store(),
     };
     // The refresh token is exchanged with humit's client credentials (when configured):
     // only tokens issued to humit sign in, and the tokens kept are the exchanged ones.

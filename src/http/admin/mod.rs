@@ -72,6 +72,14 @@ impl AdminError {
     fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", message)
     }
+    fn unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::warn!(%cause, "admin request: store unavailable");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "UNAVAILABLE",
+            "the store is temporarily unavailable; try again",
+        )
+    }
     fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "admin request failed");
         Self::new(
@@ -97,6 +105,7 @@ impl From<crate::app::Error> for AdminError {
                 "REBUILD_RUNNING",
                 format!("a rebuild of {name} is already running"),
             ),
+            Error::Unavailable(cause) => Self::unavailable(cause),
             other => Self::internal(other),
         }
     }
@@ -105,7 +114,13 @@ impl From<crate::app::Error> for AdminError {
 impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
         let body = json!({"error": {"code": self.code, "message": self.message}});
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, crate::app::RETRY_AFTER_SECS.into());
+        }
+        response
     }
 }
 

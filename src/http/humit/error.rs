@@ -60,6 +60,16 @@ impl HumitError {
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)
     }
+    /// 503 `SERVICE_UNAVAILABLE` with `Retry-After` when the store is out (an outage, never
+    /// a 500): logged with its cause; the client sees no internals.
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::warn!(%cause, "store unavailable");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            codes::SERVICE_UNAVAILABLE,
+            "The service is temporarily unavailable. Please try again",
+        )
+    }
     /// 500: logged with its cause; the client sees no internals.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");
@@ -80,7 +90,15 @@ impl IntoResponse for HumitError {
             "extra_data": {},
             "success": false,
         });
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            // Every 503 of this dialect (store or file storage out) says when to come back.
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                crate::app::RETRY_AFTER_SECS.into(),
+            );
+        }
+        response
     }
 }
 
@@ -220,6 +238,8 @@ pub mod codes {
     pub const FILE_NOT_FOUND: &str = "FILE_NOT_FOUND";
     /// 503: the file storage failed.
     pub const STORAGE_UNAVAILABLE: &str = "STORAGE_UNAVAILABLE";
+    /// 503: the database is unreachable or cannot serve right now (with `Retry-After`).
+    pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
     /// 403: the caller may not do this (staff only).
     pub const PERMISSION_DENIED: &str = "PERMISSION_DENIED";
     /// 404: no such station.
@@ -297,6 +317,7 @@ impl From<Error> for HumitError {
                 codes::UPLOAD_URL_EXPIRED,
                 "This upload URL has expired. Please ask for a new one",
             ),
+            Error::Unavailable(cause) => Self::unavailable(cause),
             Error::NoLocalStore => Self::not_found(codes::FILE_NOT_FOUND, "Not found"),
             Error::FileNotFound => Self::not_found(codes::FILE_NOT_FOUND, "File not found"),
             other => Self::internal(other),

@@ -145,6 +145,18 @@ impl TfError {
             "The account was changed by another request at the same moment. Please try again.",
         )
     }
+    /// 503 with `Retry-After` when the store is out (an outage, never a 500): logged with its
+    /// cause; the client sees no internals.
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::warn!(%cause, "store unavailable");
+        Self {
+            retry_after: Some(crate::app::RETRY_AFTER_SECS),
+            ..Self::detail(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service temporarily unavailable, try again later.",
+            )
+        }
+    }
     /// 500: logged with its cause; the client sees no internals.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");
@@ -261,6 +273,7 @@ impl From<Error> for TfError {
             ),
             Error::User(e) => e.into(),
             Error::Conflict => Self::conflict(),
+            Error::Unavailable(cause) => Self::unavailable(cause),
             Error::Store(cause) => Self::internal(cause),
             Error::Forbidden => Self::forbidden(),
             Error::SignInAgain { max_age_secs } => Self::detail(

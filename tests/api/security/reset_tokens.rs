@@ -1,4 +1,5 @@
-//! Finding 5: a mailed reset token dies with any change of the password or the email.
+//! Finding 5: a mailed reset token dies with any change of the password or the email, and
+//! opens only the account it was mailed for (issue 12: another user's token).
 
 use std::time::Duration;
 
@@ -111,5 +112,22 @@ async fn reset_mails_are_limited_per_resolved_account() {
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(outbox_tokens(&tf).len(), 3, "one account, one budget");
+    tf.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_reset_token_opens_only_its_own_account() {
+    let tf = spawn().await;
+    tf.create_user("reset_owner", "Owner Password 1").await;
+    tf.create_user("reset_victim", "Victim Password 1").await;
+    let token = mailed_token(&tf, "reset_owner", 1).await;
+    // Another user's token: refused, and the victim's password is unchanged.
+    assert_refused(&reset(&tf, "reset_victim", &token).await);
+    tf.login("reset_victim", "Victim Password 1").await;
+    // The token still works for its owner, once.
+    let a = reset(&tf, "reset_owner", &token).await;
+    assert!(a.status < 300, "{a:?}");
+    assert_refused(&reset(&tf, "reset_owner", &token).await);
+    tf.login("reset_owner", "taken over").await;
     tf.app.stop().await;
 }
