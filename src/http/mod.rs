@@ -4,7 +4,9 @@
 //! - [`techfesia`]: the Techfesia user API under `/auth/` and `/users` (Bearer JWTs, bare bodies).
 //! - [`admin`]: the admin API and console under `/admin/` (superusers).
 //! - [`health`]: `/health`, `/ready`, `/metrics`.
-//! - [`openapi`]: `/openapi.json` (OpenAPI 3.1, generated with utoipa) and `/docs`.
+//! - [`openapi`]: `/openapi.json` (OpenAPI 3.1, generated with utoipa) and `/docs`;
+//!   [`answers`]: the answers every operation shares, added to that document.
+//! - [`asyncapi`]: `/asyncapi.json` (AsyncAPI 3.0 of the event stream).
 //! - [`extract`]: the JSON body extractor whose rejections come out in the dialect's envelope.
 //!
 //! Trailing slashes are optional on every path: a `NormalizePath` layer trims them before
@@ -12,6 +14,8 @@
 //! known paths with another method 405, each in the envelope of the dialect the path belongs to.
 
 pub mod admin;
+pub mod answers;
+pub mod asyncapi;
 pub mod extract;
 pub mod health;
 pub mod humit;
@@ -47,6 +51,7 @@ pub fn app(state: AppState) -> NormalizePath<Router> {
         .merge(humit::router())
         .merge(admin::router())
         .merge(openapi::router())
+        .merge(asyncapi::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(config.body_limit))

@@ -43,18 +43,26 @@ pub const MAX_NOTIFICATION_ID_LEN: usize = 512;
 #[derive(Deserialize, ToSchema)]
 pub struct SignupBody {
     /// The Spotify access token.
-    #[schema(value_type = String)]
+    #[schema(value_type = String, required = true, pattern = r"^[!-~]{1,4096}$")]
     access_token: Option<String>,
     /// The Spotify refresh token.
-    #[schema(value_type = String)]
+    #[schema(value_type = String, required = true, pattern = r"^[!-~]{1,4096}$")]
     refresh_token: Option<String>,
-    /// `SPOTIFY` (the default).
-    #[schema(example = "SPOTIFY")]
+    /// `SPOTIFY` (the default; case does not matter).
+    #[schema(value_type = Option<SignupMethod>, example = "SPOTIFY")]
     signup_method: Option<String>,
-    /// Push notification id, or null.
+    /// Push notification id (up to 512 characters), or null.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 512)]
     notification_id: Value,
+}
+
+/// The sign-up methods (documentation only): Spotify for now.
+#[derive(ToSchema)]
+pub enum SignupMethod {
+    /// Spotify.
+    #[schema(rename = "SPOTIFY")]
+    Spotify,
 }
 
 /// A validated sign-up.
@@ -65,7 +73,9 @@ fn token_field(value: Option<String>, name: &str) -> Result<String, HumitError> 
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty())
         .ok_or_else(|| HumitError::missing_field(name))?;
-    if value.len() > MAX_TOKEN_LEN || value.chars().any(char::is_whitespace) {
+    // A token travels in an HTTP header to Spotify: visible ASCII only (anything else could
+    // not be sent at all, and would come back as Spotify being unreachable).
+    if value.len() > MAX_TOKEN_LEN || !value.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(HumitError::invalid(
             codes::INVALID_TOKEN_FIELD,
             format!("{name} is not a token"),
@@ -210,12 +220,15 @@ mod tests {
                 .code,
             codes::INVALID_NOTIFICATION_ID
         );
-        assert_eq!(
-            body(json!({"access_token": "a b", "refresh_token": "r"}))
-                .err()
-                .unwrap()
-                .code,
-            codes::INVALID_TOKEN_FIELD
-        );
+        for bad in ["a b", "caf\u{e9}", "tab\there", "nul\u{0}"] {
+            assert_eq!(
+                body(json!({"access_token": bad, "refresh_token": "r"}))
+                    .err()
+                    .unwrap()
+                    .code,
+                codes::INVALID_TOKEN_FIELD,
+                "{bad:?}"
+            );
+        }
     }
 }
