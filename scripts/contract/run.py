@@ -209,8 +209,11 @@ def main():
                 command += ["--seed", str(args.seed)]
             started = time.time()
             try:
+                # In the run's own directory: schemathesis keeps a cache of what it found
+                # (`.schemathesis/`) where it runs, and a run starts from nothing.
                 done = subprocess.run(
                     command, env=hook_env, capture_output=True, text=True, timeout=args.time_limit + 120,
+                    cwd=env["HUMIT_DATA_DIR"],
                 )
                 output, code = done.stdout + done.stderr, done.returncode
             except subprocess.TimeoutExpired as e:
