@@ -27,7 +27,7 @@ use utoipa::Modify;
 
 /// Operations that never answer the common 503: they touch neither the store nor the broker,
 /// or (`/ready`) answer 503 with a body of their own.
-const STATIC: &[&str] = &[
+pub const NO_OUTAGE_ANSWER: &[&str] = &[
     "/health",
     "/ready",
     "/metrics",
@@ -94,7 +94,7 @@ fn operations(item: &mut PathItem) -> Vec<(&'static str, &mut Operation)> {
 
 fn add_common(path: &str, method: &str, operation: &mut Operation) {
     let error = error_schema(path);
-    if !STATIC.contains(&path) {
+    if !NO_OUTAGE_ANSWER.contains(&path) {
         let answer = with_retry_after(answer(
             "Unavailable: the event store or the broker is out; retry after `Retry-After` seconds",
             error,

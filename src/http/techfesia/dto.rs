@@ -105,16 +105,6 @@ pub struct PageErrorDto {
     pub no_of_pages: u64,
 }
 
-/// `400` of `GET /users`: a page past the last one, or bad query parameters.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(untagged)]
-pub enum ListErrorDto {
-    /// A page past the last one.
-    Page(PageErrorDto),
-    /// A bad `limit` or filter.
-    Fields(FieldErrorsDto),
-}
-
 /// A token pair.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TokenPairDto {
@@ -344,7 +334,7 @@ pub struct UpdateUserRequest {
 pub struct PictureRequest {
     /// The linked provider to take the picture from (`google`, `github`, `facebook`,
     /// `spotify`; the first linked one when left out, null or empty).
-    #[schema(value_type = Option<ProviderName>)]
+    #[schema(value_type = Option<super::schema::ProviderName>)]
     pub provider: Option<String>,
 }
 
@@ -352,11 +342,11 @@ pub struct PictureRequest {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct SetPrivilegesRequest {
     /// `normal`, `staff` or `superuser` (`staff` when left out and `privileges` is given).
-    #[schema(value_type = Option<StateName>)]
+    #[schema(value_type = Option<super::schema::StateName>)]
     pub state: Option<String>,
     /// For staff: per model (1 to 64 characters), the allowed actions (`read`, `create`,
     /// `update`, `delete`).
-    #[schema(value_type = Option<BTreeMap<String, Vec<PrivilegeAction>>>)]
+    #[schema(value_type = Option<BTreeMap<String, Vec<super::schema::PrivilegeAction>>>)]
     pub privileges: Option<BTreeMap<String, Vec<String>>>,
 }
 
@@ -390,53 +380,6 @@ pub struct ResetPasswordRequest {
     /// The new password: 8 to 1024 characters.
     #[schema(value_type = String, required = true, min_length = 8, max_length = 1024, pattern = r"\S")]
     pub new_password: Option<String>,
-}
-
-/// An action a staff account may be allowed on a model (documentation only).
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum PrivilegeAction {
-    /// Read.
-    Read,
-    /// Create.
-    Create,
-    /// Update.
-    Update,
-    /// Delete.
-    Delete,
-}
-
-/// A state `PUT /users/<username>/privileges` can set (documentation only).
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum StateName {
-    /// An ordinary user.
-    Normal,
-    /// Staff, with the privileges given.
-    Staff,
-    /// A superuser.
-    Superuser,
-    /// Left out: `staff` when `privileges` is given.
-    #[serde(rename = "")]
-    Unset,
-}
-
-/// An OAuth provider to take the picture from; empty: the first linked one (documentation
-/// only).
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ProviderName {
-    /// Google.
-    Google,
-    /// GitHub.
-    Github,
-    /// Facebook.
-    Facebook,
-    /// Spotify.
-    Spotify,
-    /// The first linked provider.
-    #[serde(rename = "")]
-    First,
 }
 
 /// A required string: `None` when missing, `null` or blank.

@@ -4,7 +4,8 @@
 //! - [`auth`]: token pairs, revocation, OAuth sign-in, password reset requests.
 //! - [`users`]: the user resource, privileges, auth modes.
 //! - [`passwords`]: create, change and reset a password.
-//! - [`dto`]: the wire types; [`extract`]: the Bearer principal and other extractors; [`validate`]: input rules;
+//! - [`dto`]: the wire types; [`schema`]: types that only describe the wire in the OpenAPI
+//!   document; [`extract`]: the Bearer principal and other extractors; [`validate`]: input rules;
 //!   [`error`]: the dialect's error bodies.
 //! - [`TechfesiaApi`]: this dialect's OpenAPI paths, merged into `/openapi.json`.
 
@@ -16,6 +17,7 @@ pub mod oauth_signin;
 pub mod password_reset;
 pub mod passwords;
 pub mod privileges;
+pub mod schema;
 pub mod users;
 pub mod validate;
 
@@ -53,11 +55,11 @@ pub fn router() -> Router<AppState> {
         passwords::create, passwords::change, passwords::reset,
     ),
     components(schemas(
-        dto::UserDto, dto::UpdatedUserDto, dto::UserPageDto, dto::PageErrorDto, dto::ListErrorDto,
+        dto::UserDto, dto::UpdatedUserDto, dto::UserPageDto, dto::PageErrorDto, schema::ListErrorDto,
         dto::TokenPairDto, dto::OAuthTokenPairDto, dto::AccessDto, dto::TokensDeletedDto,
         dto::MessageDto, dto::PrivilegesDto, dto::AuthModesDto, dto::FieldErrorsDto,
-        dto::DetailDto, dto::RequiredDto, dto::ResetTokenErrorDto, dto::StateName,
-        dto::ProviderName, dto::PrivilegeAction,
+        dto::DetailDto, dto::RequiredDto, dto::ResetTokenErrorDto, schema::StateName,
+        schema::ProviderName, schema::PrivilegeAction,
     )),
     tags(
         (name = "auth", description = "Techfesia: token pairs, revocation, OAuth sign-in"),

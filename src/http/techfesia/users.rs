@@ -65,7 +65,7 @@ fn bad_request(errors: FieldErrors) -> Result<(), TfError> {
     security(("bearer" = [])),
     responses(
         (status = 200, body = UserPageDto),
-        (status = 400, description = "A page past the end, a bad `limit` or an unknown filter", body = super::dto::ListErrorDto),
+        (status = 400, description = "A page past the end, a bad `limit` or an unknown filter", body = super::schema::ListErrorDto),
         (status = 401, body = DetailDto), (status = 403, body = DetailDto),
     )
 )]
