@@ -9,14 +9,14 @@ superuser made with the CLI. Then, bounded in examples and time:
   superuser with `Authorization: Bearer <access>`;
 - `humit`: `/api/...` with `Authorization: humit <humit_access_token>`.
 
-Credentials: this script signs in several times before each run and
-`scripts/contract/hooks.py` (a schemathesis auth hook) moves to the next session whenever an
-answer is 401, so a run that revokes its own sessions (`DELETE /auth/token/`) goes on
-testing signed in. Prints one line per dialect and a closing `contract: N passed, M failed`
+Credentials: this script signs in before each run (and, for `DELETE /auth/token/`, which
+signs its caller out everywhere, into accounts of its own) and `scripts/contract/hooks.py`
+(schemathesis auth hooks) moves to the next session whenever an answer is 401, so the run
+goes on testing signed in. Prints one line per dialect and a closing `contract: N passed, M failed`
 line; exits non-zero on any failure. Only the standard library (and schemathesis, run as a
 subprocess) is used.
 
-Usage: run.py --bin target/debug/humit [--max-examples 20] [--time-limit 110] [--keep]
+Usage: run.py --bin target/debug/humit [--max-examples 20] [--time-limit 95] [--keep]
 """
 
 import argparse
@@ -112,7 +112,7 @@ def wait_healthy(base, proc, seconds=90):
     raise SystemExit("contract: humit did not become healthy")
 
 
-def sign_in(base, dialect, username, password, sessions=25):
+def sign_in(base, dialect, username, password, sessions=4):
     """`Authorization` values of `sessions` fresh sessions of the dialect's test account."""
     tokens = []
     for _ in range(sessions):
@@ -136,6 +136,19 @@ def sign_in(base, dialect, username, password, sessions=25):
     return tokens
 
 
+def revoking_accounts(base, run_id, accounts=12):
+    """One session each of `accounts` new Techfesia users, for `DELETE /auth/token/`."""
+    tokens = []
+    for i in range(accounts):
+        name, password = f"contract_out_{run_id}_{i}", secrets.token_hex(12)
+        body = {"username": name, "email": f"{name}@example.com", "password": password}
+        status, answer = request("POST", base + "/users/", body)
+        if status != 201:
+            raise SystemExit(f"contract: creating {name} answered {status}: {answer}")
+        tokens += sign_in(base, "techfesia", name, password, sessions=1)
+    return tokens
+
+
 def count_failures(output):
     """The number of distinct failures schemathesis reported (its `N failures` summary)."""
     found = re.findall(r"(\d+) failures?\b", output)
@@ -146,7 +159,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bin", default="target/debug/humit")
     parser.add_argument("--max-examples", type=int, default=20)
-    parser.add_argument("--time-limit", type=int, default=110, help="seconds per dialect")
+    parser.add_argument("--time-limit", type=int, default=95, help="seconds per dialect")
     parser.add_argument("--dialect", choices=sorted(DIALECTS), action="append")
     parser.add_argument("--database-url", help="default: a fresh humit_test_contract_* database")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
@@ -190,6 +203,9 @@ def main():
                 "PYTHONPATH": str(HERE),
                 "SCHEMATHESIS_HOOKS": "hooks",
                 "CONTRACT_TOKENS": "\n".join(sign_in(base, dialect, root, password)),
+                "CONTRACT_REVOKE_TOKENS": "\n".join(
+                    revoking_accounts(base, run_id) if dialect == "techfesia" else []
+                ),
             }
             command = [
                 str(st), "--config-file", str(HERE / "schemathesis.toml"), "run", base + "/openapi.json",

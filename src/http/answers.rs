@@ -38,7 +38,8 @@ pub const NO_OUTAGE_ANSWER: &[&str] = &[
 ];
 
 /// `(method, path)` of the operations throttled per client and account: sign-up, login,
-/// OAuth sign-in, password reset, handle checks. They answer 429 with `Retry-After`.
+/// OAuth sign-in, password reset, handle and invite-code checks. They answer 429 with
+/// `Retry-After`.
 pub const THROTTLED: &[(&str, &str)] = &[
     ("post", "/auth/token/"),
     ("post", "/auth/token/refresh/"),
@@ -50,6 +51,7 @@ pub const THROTTLED: &[(&str, &str)] = &[
     ("post", "/api/users/auth/signup/"),
     ("post", "/api/users/auth/token-refresh/"),
     ("get", "/api/users/username/"),
+    ("get", "/api/users/referral_code/"),
 ];
 
 /// Operations whose JSON body is read whatever its content type (so no 415).

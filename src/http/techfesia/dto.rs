@@ -334,7 +334,7 @@ pub struct UpdateUserRequest {
 pub struct PictureRequest {
     /// The linked provider to take the picture from (`google`, `github`, `facebook`,
     /// `spotify`; the first linked one when left out, null or empty).
-    #[schema(value_type = Option<super::schema::ProviderName>)]
+    #[schema(value_type = Option<String>, pattern = r"^(google|github|facebook|spotify)?$")]
     pub provider: Option<String>,
 }
 
@@ -342,7 +342,7 @@ pub struct PictureRequest {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct SetPrivilegesRequest {
     /// `normal`, `staff` or `superuser` (`staff` when left out and `privileges` is given).
-    #[schema(value_type = Option<super::schema::StateName>)]
+    #[schema(value_type = Option<String>, pattern = r"^(normal|staff|superuser)?$")]
     pub state: Option<String>,
     /// For staff: per model (1 to 64 characters), the allowed actions (`read`, `create`,
     /// `update`, `delete`).

@@ -1,6 +1,6 @@
 //! Types that exist only to describe the Techfesia wire in `/openapi.json`: the values a
-//! string field accepts (the handlers read them as strings and answer 400 for others), and
-//! the shapes an answer can take. Nothing serialises them at run time.
+//! field accepts (the handlers read strings and answer 400 for others), and the shapes an
+//! answer can take. Nothing serialises them at run time.
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -29,37 +29,4 @@ pub enum PrivilegeAction {
     Update,
     /// Delete.
     Delete,
-}
-
-/// A state `PUT /users/<username>/privileges` can set (documentation only).
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum StateName {
-    /// An ordinary user.
-    Normal,
-    /// Staff, with the privileges given.
-    Staff,
-    /// A superuser.
-    Superuser,
-    /// Left out: `staff` when `privileges` is given.
-    #[serde(rename = "")]
-    Unset,
-}
-
-/// An OAuth provider to take the picture from; empty: the first linked one (documentation
-/// only).
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ProviderName {
-    /// Google.
-    Google,
-    /// GitHub.
-    Github,
-    /// Facebook.
-    Facebook,
-    /// Spotify.
-    Spotify,
-    /// The first linked provider.
-    #[serde(rename = "")]
-    First,
 }

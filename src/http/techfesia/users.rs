@@ -359,7 +359,7 @@ pub async fn disable(
 #[utoipa::path(
     put, path = "/users/{username}/picture", tag = "users",
     params(("username" = String, Path)),
-    request_body = PictureRequest,
+    request_body(content = Option<PictureRequest>, description = "Optional: without a body, the first linked provider"),
     security(("bearer" = [])),
     responses(
         (status = 200, body = MessageDto),
