@@ -6,23 +6,41 @@
 `humit <humit_access_token>`), and `CONTRACT_REVOKE_TOKENS` for `DELETE /auth/token/`, which
 signs its caller out everywhere: one account of its own per session, so that it never signs
 out the account the rest of the run uses. A provider keeps its value until an answer is 401,
-then moves to the next one. Nothing here signs in during the run, so the login throttles
+then checks its sessions (a request to the account's own resource) and moves to the first
+one that still signs in. Nothing here signs in during the run, so the login throttles
 never refuse the run itself.
 """
 
 import os
+import urllib.error
+import urllib.request
 
 import schemathesis
+
+BASE = os.environ["CONTRACT_BASE"]
 
 REVOKE = {"method": "DELETE", "path": "/auth/token/"}
 
 
 def tokens(name):
-    return [t for t in os.environ.get(name, "").split("\n") if t]
+    """`(probe path, Authorization value)` pairs, one a line, tab-separated."""
+    return [tuple(t.split("\t", 1)) for t in os.environ.get(name, "").split("\n") if t]
+
+
+def alive(probe, token):
+    """Whether the session still signs in: the probe (the account's own resource) is not 401."""
+    req = urllib.request.Request(BASE + probe, headers={"Authorization": token})
+    try:
+        with urllib.request.urlopen(req, timeout=20):
+            return True
+    except urllib.error.HTTPError as e:
+        return e.code != 401
+    except OSError:
+        return True
 
 
 class Rotating:
-    """The next value of `TOKENS` each time schemathesis asks (after a 401)."""
+    """The first session of `TOKENS`, from the current one on, that still signs in."""
 
     TOKENS = []
 
@@ -30,11 +48,9 @@ class Rotating:
         self.next = 0
 
     def get(self, case, ctx):
-        if not self.TOKENS:
-            return None
-        token = self.TOKENS[min(self.next, len(self.TOKENS) - 1)]
-        self.next += 1
-        return token
+        while self.next < len(self.TOKENS) - 1 and not alive(*self.TOKENS[self.next]):
+            self.next += 1
+        return self.TOKENS[self.next][1] if self.TOKENS else None
 
     def set(self, case, data, ctx):
         if data is None:

@@ -113,7 +113,8 @@ def wait_healthy(base, proc, seconds=90):
 
 
 def sign_in(base, dialect, username, password, sessions=4):
-    """`Authorization` values of `sessions` fresh sessions of the dialect's test account."""
+    """`<probe path>\t<Authorization value>` of `sessions` fresh sessions of the dialect's test
+    account; the probe is the account's own resource, 401 once the session is over."""
     tokens = []
     for _ in range(sessions):
         if dialect == "humit":
@@ -125,14 +126,34 @@ def sign_in(base, dialect, username, password, sessions=4):
             }
             status, answer = request("POST", base + "/api/users/auth/signup/", body)
             if status == 200:
-                tokens.append("humit " + answer["data"]["humit_access_token"])
+                tokens.append("/api/users/profile/\thumit " + answer["data"]["humit_access_token"])
         else:
             body = {"username": username, "password": password}
             status, answer = request("POST", base + "/auth/token/", body)
             if status == 200:
-                tokens.append("Bearer " + answer["access"])
+                tokens.append(f"/users/{username}/auth_modes\tBearer " + answer["access"])
         if status != 200:
             raise SystemExit(f"contract: {dialect} sign-in answered {status}: {answer}")
+    return tokens
+
+
+def superusers(base, run_id, root_token, accounts=4):
+    """One session each of `accounts` more superusers (made so by the run's superuser): the run
+    finds usernames through `GET /users` and may disable or delete the account it uses, so it
+    can move on to the next."""
+    tokens = []
+    for i in range(accounts):
+        name, password = f"contract_su_{run_id}_{i}", secrets.token_hex(12)
+        body = {"username": name, "email": f"{name}@example.com", "password": password}
+        status, answer = request("POST", base + "/users/", body)
+        if status != 201:
+            raise SystemExit(f"contract: creating {name} answered {status}: {answer}")
+        status, answer = request(
+            "PUT", f"{base}/users/{name}/privileges", {"state": "superuser"}, {"Authorization": root_token}
+        )
+        if status != 200:
+            raise SystemExit(f"contract: promoting {name} answered {status}: {answer}")
+        tokens += sign_in(base, "techfesia", name, password, sessions=1)
     return tokens
 
 
@@ -198,11 +219,15 @@ def main():
     try:
         wait_healthy(base, server)
         for dialect in args.dialect or ["techfesia", "humit"]:
+            tokens = sign_in(base, dialect, root, password, sessions=1 if dialect == "techfesia" else 4)
+            if dialect == "techfesia":
+                tokens += superusers(base, run_id, tokens[0].split("\t")[1])
             hook_env = {
                 **os.environ,
                 "PYTHONPATH": str(HERE),
                 "SCHEMATHESIS_HOOKS": "hooks",
-                "CONTRACT_TOKENS": "\n".join(sign_in(base, dialect, root, password)),
+                "CONTRACT_BASE": base,
+                "CONTRACT_TOKENS": "\n".join(tokens),
                 "CONTRACT_REVOKE_TOKENS": "\n".join(
                     revoking_accounts(base, run_id) if dialect == "techfesia" else []
                 ),

@@ -179,6 +179,7 @@ pub async fn register(
     responses(
         (status = 200, description = "The caller's profile", body = ProfileEnvelope),
         (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        (status = 404, description = "USER_DOES_NOT_EXIST: the account cannot be read (not yet in the read model right after sign-up, or deleted)", body = HumitErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
