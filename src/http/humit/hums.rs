@@ -148,8 +148,8 @@ pub async fn post_hum(
     security(("humit" = [])),
     params(
         ("station_id" = String, Path),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "1 to 100, default 20"),
-        ("offset" = Option<i64>, Query, minimum = 0, maximum = 1_000_000_000, description = "From 0, default 0"),
+        ("limit" = Option<String>, Query, pattern = r"^\s*(0*([1-9]|[1-9][0-9]|100))?/?\s*$", description = "An integer from 1 to 100; default (also when empty) 20"),
+        ("offset" = Option<String>, Query, pattern = r"^\s*(0*([0-9]{1,9}|1000000000))?/?\s*$", description = "An integer from 0 to 1,000,000,000; default (also when empty) 0"),
     ),
     responses(
         (status = 200, description = "A page", body = HumPageEnvelope),
