@@ -143,17 +143,23 @@ def sign_in(base, dialect, username, password, sessions=4):
     return tokens
 
 
+def new_account(base, name):
+    """Creates the Techfesia user `name`; answers its name and password."""
+    password = secrets.token_hex(12)
+    body = {"username": name, "email": f"{name}@example.com", "password": password}
+    status, answer = request("POST", base + "/users/", body)
+    if status != 201:
+        raise SystemExit(f"contract: creating {name} answered {status}: {answer}")
+    return name, password
+
+
 def superusers(base, run_id, root_token, accounts=4):
     """One session each of `accounts` more superusers (made so by the run's superuser): the run
     finds usernames through `GET /users` and may disable or delete the account it uses, so it
     can move on to the next."""
     tokens = []
     for i in range(accounts):
-        name, password = f"contract_su_{run_id}_{i}", secrets.token_hex(12)
-        body = {"username": name, "email": f"{name}@example.com", "password": password}
-        status, answer = request("POST", base + "/users/", body)
-        if status != 201:
-            raise SystemExit(f"contract: creating {name} answered {status}: {answer}")
+        name, password = new_account(base, f"contract_su_{run_id}_{i}")
         status, answer = request(
             "PUT", f"{base}/users/{name}/privileges", {"state": "superuser"}, {"Authorization": root_token}
         )
@@ -167,11 +173,7 @@ def revoking_accounts(base, run_id, accounts=12):
     """One session each of `accounts` new Techfesia users, for `DELETE /auth/token/`."""
     tokens = []
     for i in range(accounts):
-        name, password = f"contract_out_{run_id}_{i}", secrets.token_hex(12)
-        body = {"username": name, "email": f"{name}@example.com", "password": password}
-        status, answer = request("POST", base + "/users/", body)
-        if status != 201:
-            raise SystemExit(f"contract: creating {name} answered {status}: {answer}")
+        name, password = new_account(base, f"contract_out_{run_id}_{i}")
         tokens += sign_in(base, "techfesia", name, password, sessions=1)
     return tokens
 
