@@ -36,7 +36,7 @@ pub fn router() -> Router<AppState> {
 
 /// The longest token or id accepted from a client.
 const MAX_TOKEN_LEN: usize = 4096;
-/// The longest notification id.
+/// The longest notification id, in characters.
 pub const MAX_NOTIFICATION_ID_LEN: usize = 512;
 
 /// `POST /api/users/auth/signup/` as sent.
@@ -98,10 +98,11 @@ pub fn notification_id(value: &Value) -> Result<Option<String>, HumitError> {
     match value {
         Value::Null => Ok(None),
         Value::String(s) => {
-            let s = s.trim();
-            if s.len() > MAX_NOTIFICATION_ID_LEN {
+            // The limit is on what was sent, in characters, as documented (`maxLength`).
+            if s.chars().count() > MAX_NOTIFICATION_ID_LEN {
                 return Err(invalid());
             }
+            let s = s.trim();
             Ok((!s.is_empty()).then(|| s.to_string()))
         }
         _ => Err(invalid()),
@@ -219,6 +220,20 @@ mod tests {
                 .unwrap()
                 .code,
             codes::INVALID_NOTIFICATION_ID
+        );
+        let padded = format!("id{}", "\u{a0}".repeat(MAX_NOTIFICATION_ID_LEN));
+        assert_eq!(
+            body(json!({"access_token": "a", "refresh_token": "r", "notification_id": padded}))
+                .err()
+                .unwrap()
+                .code,
+            codes::INVALID_NOTIFICATION_ID
+        );
+        let wide = "\u{e9}".repeat(MAX_NOTIFICATION_ID_LEN);
+        let s = body(json!({"access_token": "a", "refresh_token": "r", "notification_id": wide}));
+        assert_eq!(
+            s.ok().unwrap().notification_id.unwrap().chars().count(),
+            512
         );
         for bad in ["a b", "caf\u{e9}", "tab\there", "nul\u{0}"] {
             assert_eq!(
