@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Quickstart, 2 of 2: sets up everything the tests need and runs every check:
-# formatting, clippy with warnings denied, and every test of the workspace (unit, aggregate,
-# projection and integration tests against the real PostgreSQL and RabbitMQ).
+# formatting, clippy with warnings denied, the admin console in a browser, the published
+# contracts (AsyncAPI validation, schemathesis on both dialects), and every test of the
+# workspace (unit, aggregate, projection and integration tests against the real PostgreSQL
+# and RabbitMQ).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/services.sh
@@ -37,6 +39,23 @@ trap 'rm -f "$log"' EXIT
 cargo build --bin humit
 timeout 600 node --test tests/browser/ 2>&1 | tee -a "$log"
 
+# The published contracts. The event stream's AsyncAPI document (docs/asyncapi.json, which
+# a Rust test keeps equal to /asyncapi.json) through the AsyncAPI parser, pinned from npm.
+if [ ! -d tests/asyncapi/node_modules/@asyncapi/parser ]; then
+  (cd tests/asyncapi && npm ci --no-audit --no-fund)
+fi
+timeout 120 node tests/asyncapi/validate.mjs 2>&1 | tee -a "$log"
+# schemathesis (pinned, from PyPI, in a venv under target/) with --checks all against a real
+# humit, once per dialect with its own credentials, bounded in examples and time; any
+# failure fails the run (scripts/contract/run.py).
+schemathesis_venv=target/tools/schemathesis-4.32.5
+if [ ! -x "$schemathesis_venv/bin/schemathesis" ]; then
+  echo "test: installing schemathesis 4.32.5 from PyPI"
+  python3 -m venv "$schemathesis_venv"
+  "$schemathesis_venv/bin/pip" install -q 'schemathesis==4.32.5'
+fi
+timeout 480 "$schemathesis_venv/bin/python" scripts/contract/run.py --bin target/debug/humit 2>&1 | tee -a "$log"
+
 # A streaming replica that applies commits 100 ms late, for the read-your-writes test
 # through DATABASE_READ_URL (stopped again when this script exits).
 REPLICA_APPLY_DELAY=100ms scripts/replica.sh start 5433 >/dev/null
@@ -52,4 +71,7 @@ passed=$(grep -hoE '^test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{s +=
 failed=$(grep -hoE '[0-9]+ failed;' "$log" | awk '{s += $1} END {print s + 0}')
 node_passed=$(grep -hoE '^# pass [0-9]+' "$log" | awk '{s += $3} END {print s + 0}')
 node_failed=$(grep -hoE '^# fail [0-9]+' "$log" | awk '{s += $3} END {print s + 0}')
-echo "tests: $((passed + node_passed)) passed, $((failed + node_failed)) failed"
+# The contract checks' own closing lines (`contract: N passed, M failed`, `asyncapi: ...`).
+contract_passed=$(grep -hoE '^(contract|asyncapi): [0-9]+ passed' "$log" | awk '{s += $2} END {print s + 0}')
+contract_failed=$(grep -hoE '^(contract|asyncapi): [0-9]+ passed, [0-9]+ failed' "$log" | awk '{s += $4} END {print s + 0}')
+echo "tests: $((passed + node_passed + contract_passed)) passed, $((failed + node_failed + contract_failed)) failed"

@@ -60,8 +60,47 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Secret<T> {
     }
 }
 
+/// On the public stream a secret is always `{"$secret": null}`: that is its schema.
+impl<T> schemars::JsonSchema for Secret<T> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Secret".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A secret (a password hash, a token hash, an OAuth token): always null on the public stream.",
+            "type": "object",
+            "properties": { SECRET_KEY: { "type": "null" } },
+            "required": [SECRET_KEY],
+            "additionalProperties": false,
+        })
+    }
+}
+
 /// The JSON key that marks personal data in a stored event.
 pub const PERSONAL_KEY: &str = "$pii";
+
+/// The schema of a personal field holding a `T` (`#[serde(with = "personal")]`):
+/// `{"$pii": value}`, or `{"$pii": null}` once the person was erased. Only used to describe
+/// events (`#[schemars(with = "Personal<T>")]`); never built.
+pub struct Personal<T>(std::marker::PhantomData<T>);
+
+impl<T: schemars::JsonSchema> schemars::JsonSchema for Personal<T> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("Personal_{}", T::schema_name()).into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let value = generator.subschema_for::<T>();
+        schemars::json_schema!({
+            "description": "Personal data: {\"$pii\": value}, or {\"$pii\": null} once the person was erased.",
+            "type": "object",
+            "properties": { PERSONAL_KEY: { "anyOf": [value, { "type": "null" }] } },
+            "required": [PERSONAL_KEY],
+            "additionalProperties": false,
+        })
+    }
+}
 
 /// `#[serde(with = "personal")]` on a field marks it as personal data: it is stored as
 /// `{"$pii": value}`. The event store encrypts every such value with a key of the person's
@@ -142,6 +181,8 @@ macro_rules! domain_event {
         impl $ty {
             /// Every event type of this enum (the variant names).
             pub const EVENT_TYPES: &'static [&'static str] = &[$(stringify!($variant)),*];
+            /// The version of every event of this enum (`event_version`).
+            pub const EVENT_VERSION: &'static str = $version;
         }
     };
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::ProjectionError;
 
 /// One event with everything needed to route, order and de-duplicate it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Envelope {
     /// Unique id of the event: de-duplicate by it.
     pub event_id: Uuid,

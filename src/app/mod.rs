@@ -10,6 +10,7 @@
 //! - [`social`]: stations, follows, mutes, hums, discovery, invite codes.
 //! - [`audit`]: the event log, time travel, projections, readiness and metrics (admin).
 //! - [`identity`]: the building blocks they share (claims, registering, sessions).
+//! - [`stream_contract`]: the AsyncAPI document of the public event stream.
 //! - [`error`]: the one error enum, and the edge's field errors.
 
 pub mod accounts;
@@ -20,6 +21,7 @@ pub mod passwords;
 pub mod profiles;
 pub mod sessions;
 pub mod social;
+pub mod stream_contract;
 
 pub use crate::store::{Actor, CommandContext, Commit};
 pub use error::{Checked, Error, FieldErrors, Frozen, RETRY_AFTER_SECS};

@@ -8,7 +8,9 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
 use crate::app::audit;
 use crate::state::AppState;
@@ -21,11 +23,63 @@ pub fn router() -> Router<AppState> {
         .route("/metrics", get(metrics))
 }
 
-async fn health() -> Json<serde_json::Value> {
+/// `GET /health`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthDto {
+    /// `ok`.
+    pub status: String,
+}
+
+/// `GET /ready`: ready when Postgres and RabbitMQ answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadyDto {
+    /// `ready`, `degraded` (RabbitMQ unreachable: commands still succeed) or `unavailable`.
+    pub status: String,
+    /// `ok`, `read-only` or `unreachable`.
+    pub postgres: String,
+    /// `ok` or `unreachable`.
+    pub rabbitmq: String,
+    /// `ok`, or `stale` when the revocation feed stopped catching up (not ready).
+    pub revocations: String,
+    /// The relay's progress.
+    pub relay: RelayDto,
+    /// Each OAuth provider: `verified` (its tokens are bound to humit's own client) or
+    /// `unverified`.
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
+    pub providers: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Where the relay is.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RelayDto {
+    /// Whether this process holds the relay lock.
+    pub active_here: bool,
+    /// The last global position published.
+    pub position: i64,
+    /// Events committed and not yet published.
+    pub lag: i64,
+}
+
+/// Alive: answers as long as the process serves HTTP.
+#[utoipa::path(
+    get, path = "/health", tag = "ops",
+    responses((status = 200, description = "Alive", body = HealthDto))
+)]
+pub async fn health() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
-async fn ready(State(state): State<AppState>) -> Response {
+/// Ready: Postgres reachable and writable and the revocation feed fresh (a broker outage
+/// only degrades: `"status": "degraded"`); RabbitMQ, the relay's lag and the OAuth providers
+/// reported.
+#[utoipa::path(
+    get, path = "/ready", tag = "ops",
+    responses(
+        (status = 200, description = "Ready", body = ReadyDto),
+        (status = 503, description = "Postgres unreachable or read-only, or the revocation feed stale", body = ReadyDto),
+    )
+)]
+pub async fn ready(State(state): State<AppState>) -> Response {
     let r = audit::readiness(&state).await;
     let (postgres, rabbitmq_ok, head, relayed) = (r.postgres, r.rabbitmq, r.head, r.relayed);
     let ready = postgres && r.revocations;
@@ -84,7 +138,14 @@ fn bearer_is(headers: &HeaderMap, token: &str) -> bool {
 
 /// Refreshes the gauges that are read from the database, then renders every metric. With
 /// `HUMIT_METRICS_TOKEN` set, only for a scraper that sends it.
-async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+#[utoipa::path(
+    get, path = "/metrics", tag = "ops",
+    responses(
+        (status = 200, description = "Prometheus text format", content_type = "text/plain", body = String),
+        (status = 401, description = "`HUMIT_METRICS_TOKEN` is set and the request does not carry it as `Authorization: Bearer`"),
+    )
+)]
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(token) = state.config.metrics_token.as_deref() {
         if !bearer_is(&headers, token) {
             return (

@@ -4,7 +4,9 @@
 //! - [`techfesia`]: the Techfesia user API under `/auth/` and `/users` (Bearer JWTs, bare bodies).
 //! - [`admin`]: the admin API and console under `/admin/` (superusers).
 //! - [`health`]: `/health`, `/ready`, `/metrics`.
-//! - [`openapi`]: `/openapi.json` (OpenAPI 3.1, generated with utoipa) and `/docs`.
+//! - [`openapi`]: `/openapi.json` (OpenAPI 3.1, generated with utoipa) and `/docs`;
+//!   [`answers`]: the answers every operation shares, added to that document.
+//! - [`asyncapi`]: `/asyncapi.json` (AsyncAPI 3.0 of the event stream).
 //! - [`extract`]: the JSON body extractor whose rejections come out in the dialect's envelope.
 //! - [`client`]: who the client is (the peer, or what a trusted proxy says).
 //! - [`throttle`]: the general per-client limit on the unauthenticated routes (429).
@@ -14,6 +16,8 @@
 //! known paths with another method 405, each in the envelope of the dialect the path belongs to.
 
 pub mod admin;
+pub mod answers;
+pub mod asyncapi;
 pub mod client;
 pub mod extract;
 pub mod health;
@@ -51,6 +55,7 @@ pub fn app(state: AppState) -> NormalizePath<Router> {
         .merge(humit::router())
         .merge(admin::router())
         .merge(openapi::router())
+        .merge(asyncapi::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(

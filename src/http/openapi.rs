@@ -12,6 +12,7 @@ use axum::Router;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::answers::CommonAnswers;
 use super::techfesia::TechfesiaApi;
 use crate::state::AppState;
 
@@ -37,22 +38,41 @@ impl Modify for SecuritySchemes {
     info(
         title = "humit",
         description = "One event log, two API dialects: the Techfesia user API (`/auth/...`, \
-                       `/users...`) and the humit app API (`/api/...`). Trailing slashes are \
-                       optional on every path.",
+                       `/users...`) and the humit app API (`/api/...`), plus the admin API \
+                       (`/admin/...`, superusers). Trailing slashes are optional on every \
+                       path. The event stream is described by `/asyncapi.json`.",
     ),
     modifiers(&SecuritySchemes)
 )]
 pub struct ApiDoc;
 
-/// The whole OpenAPI document.
+/// The whole OpenAPI document: the dialects' paths, the admin API, the operational
+/// endpoints, then the answers every operation shares ([`CommonAnswers`]).
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     // Techfesia dialect (`src/http/techfesia/`).
     doc.merge(TechfesiaApi::openapi());
     // humit dialect (`src/http/humit/`).
     doc.merge(super::humit::HumitApi::openapi());
+    // Admin API (`src/http/admin/`).
+    doc.merge(super::admin::AdminApi::openapi());
+    // `/health`, `/ready`, `/metrics`, this document and `/docs`.
+    doc.merge(OpsApi::openapi());
+    CommonAnswers.modify(&mut doc);
     doc
 }
+
+/// The operational endpoints and the documents themselves.
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        super::health::health, super::health::ready, super::health::metrics, openapi_json,
+        docs, super::asyncapi::asyncapi_json,
+    ),
+    components(schemas(super::health::HealthDto, super::health::ReadyDto, super::health::RelayDto)),
+    tags((name = "ops", description = "Liveness, readiness, metrics and the API documents"))
+)]
+struct OpsApi;
 
 /// `/openapi.json` and `/docs`.
 pub fn router() -> Router<AppState> {
@@ -61,6 +81,11 @@ pub fn router() -> Router<AppState> {
         .route("/docs", get(docs))
 }
 
+/// This document (OpenAPI 3.1).
+#[utoipa::path(
+    get, path = "/openapi.json", tag = "ops",
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json", body = Object))
+)]
 async fn openapi_json() -> Response {
     static JSON: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
     match JSON.get_or_init(|| document().to_json().map_err(|e| e.to_string())) {
@@ -72,6 +97,11 @@ async fn openapi_json() -> Response {
     }
 }
 
+/// A page listing the operations of this document.
+#[utoipa::path(
+    get, path = "/docs", tag = "ops",
+    responses((status = 200, description = "The API documentation page", content_type = "text/html", body = String))
+)]
 async fn docs() -> Html<&'static str> {
     Html(DOCS_PAGE)
 }

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod admin;
+mod contract;
 mod core;
 mod faults;
 mod history;

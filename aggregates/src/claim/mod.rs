@@ -69,7 +69,7 @@ pub enum ClaimCommand {
 }
 
 /// Events of a claim.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum ClaimEvent {
     /// The key now belongs to `owner`.
     Taken {

@@ -34,7 +34,7 @@ pub enum SessionCommand {
 }
 
 /// Events of a session.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum SessionEvent {
     /// The session was opened: a login.
     SessionStarted {

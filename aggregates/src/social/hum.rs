@@ -25,7 +25,7 @@ pub enum HumCommand {
 }
 
 /// Events of a hum.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum HumEvent {
     /// The hum was posted.
     HumPosted {

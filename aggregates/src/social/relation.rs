@@ -72,7 +72,7 @@ macro_rules! relation {
         }
 
         #[doc = concat!("Events of [`", stringify!($agg), "`].")]
-        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
         pub enum $event {
             /// Turned on.
             $on {

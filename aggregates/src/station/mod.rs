@@ -24,7 +24,7 @@ pub enum StationCommand {
 }
 
 /// Events of a station.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum StationEvent {
     /// The station was created.
     StationCreated {

@@ -11,7 +11,9 @@ use crate::common::Secret;
 pub const RESET_TOKEN_TTL_MINUTES: i64 = 30;
 
 /// The account's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// An ordinary user.
@@ -24,7 +26,9 @@ pub enum Role {
 }
 
 /// An action on a model that a staff account may be allowed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     /// Read.
@@ -41,7 +45,7 @@ pub enum Action {
 pub type Privileges = BTreeMap<String, BTreeSet<Action>>;
 
 /// The details a person keeps about themselves (the Techfesia fields).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema)]
 pub struct UserDetails {
     /// Email address, unique when present.
     pub email: Option<String>,
@@ -58,7 +62,7 @@ pub struct UserDetails {
 }
 
 /// The humit registration form, as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, schemars::JsonSchema)]
 pub struct HumitProfile {
     /// Date of birth.
     pub date_of_birth: NaiveDate,
@@ -75,7 +79,7 @@ pub struct HumitProfile {
 }
 
 /// Why a password was set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PasswordChange {
     /// Set at registration.
@@ -91,7 +95,7 @@ pub enum PasswordChange {
 /// What happened to a user. Secrets are wrapped in [`Secret`] and never leave the event store;
 /// personal data is marked with `#[serde(with = "personal")]` and is encrypted at rest under
 /// the person's own key (see `crate::common::personal`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum UserEvent {
     /// The account was created.
     UserRegistered {
@@ -99,9 +103,11 @@ pub enum UserEvent {
         user_id: String,
         /// The unique handle.
         #[serde(with = "crate::common::personal")]
+        #[schemars(with = "crate::common::Personal<String>")]
         username: String,
         /// Personal details.
         #[serde(with = "crate::common::personal")]
+        #[schemars(with = "crate::common::Personal<UserDetails>")]
         details: UserDetails,
         /// The six-digit referral code.
         referral_code: String,
@@ -127,9 +133,11 @@ pub enum UserEvent {
         provider: String,
         /// The provider's id for the person.
         #[serde(with = "crate::common::personal")]
+        #[schemars(with = "crate::common::Personal<String>")]
         subject: String,
         /// The provider's picture, if it has one.
         #[serde(with = "crate::common::personal")]
+        #[schemars(with = "crate::common::Personal<Option<String>>")]
         picture_url: Option<String>,
         /// When.
         at: DateTime<Utc>,
@@ -138,12 +146,15 @@ pub enum UserEvent {
     SpotifyTokensUpdated {
         /// The Spotify access token (a secret, and encrypted at rest with the person's key).
         #[serde(with = "crate::common::personal")]
+        #[schemars(with = "crate::common::Personal<Secret<String>>")]
         access_token: Secret<String>,
         /// The Spotify refresh token (a secret, and encrypted at rest with the person's key).
         #[serde(with = "crate::common::personal")]
+        #[schemars(with = "crate::common::Personal<Secret<String>>")]
         refresh_token: Secret<String>,
         /// The country Spotify reports.
         #[serde(with = "crate::common::personal")]
+        #[schemars(with = "crate::common::Personal<Option<String>>")]
         country: Option<String>,
         /// When.
         at: DateTime<Utc>,
@@ -152,6 +163,7 @@ pub enum UserEvent {
     DetailsUpdated {
         /// The new details.
         #[serde(with = "crate::common::personal")]
+        #[schemars(with = "crate::common::Personal<UserDetails>")]
         details: UserDetails,
         /// When.
         at: DateTime<Utc>,
@@ -160,6 +172,7 @@ pub enum UserEvent {
     UsernameChanged {
         /// The new handle.
         #[serde(with = "crate::common::personal")]
+        #[schemars(with = "crate::common::Personal<String>")]
         username: String,
         /// When.
         at: DateTime<Utc>,
@@ -168,12 +181,15 @@ pub enum UserEvent {
     ProfileRegistered {
         /// The form as stored.
         #[serde(with = "crate::common::personal")]
+        #[schemars(with = "crate::common::Personal<HumitProfile>")]
         profile: HumitProfile,
         /// First name from `full_name`.
         #[serde(with = "crate::common::personal")]
+        #[schemars(with = "crate::common::Personal<String>")]
         first_name: String,
         /// Last name from `full_name`.
         #[serde(with = "crate::common::personal")]
+        #[schemars(with = "crate::common::Personal<String>")]
         last_name: String,
         /// When.
         at: DateTime<Utc>,
@@ -182,6 +198,7 @@ pub enum UserEvent {
     ProfilePictureChanged {
         /// Its URL.
         #[serde(with = "crate::common::personal")]
+        #[schemars(with = "crate::common::Personal<String>")]
         url: String,
         /// When.
         at: DateTime<Utc>,
@@ -250,6 +267,7 @@ pub enum UserEvent {
     NotificationIdChanged {
         /// The new id (`None` clears it).
         #[serde(with = "crate::common::personal")]
+        #[schemars(with = "crate::common::Personal<Option<String>>")]
         notification_id: Option<String>,
         /// When.
         at: DateTime<Utc>,
@@ -271,6 +289,7 @@ pub enum UserEvent {
         upload_id: String,
         /// The picture's public URL.
         #[serde(with = "crate::common::personal")]
+        #[schemars(with = "crate::common::Personal<String>")]
         url: String,
         /// When.
         at: DateTime<Utc>,

@@ -17,6 +17,10 @@ use sha2::{Digest, Sha256};
 const PAGE: &str = include_str!("console.html");
 
 /// `GET /admin/`.
+#[utoipa::path(
+    get, path = "/admin", tag = "admin",
+    responses((status = 200, description = "The admin console: one self-contained HTML page (it signs in with a superuser's credentials)", content_type = "text/html", body = String))
+)]
 pub(super) async fn page() -> Html<&'static str> {
     Html(PAGE)
 }

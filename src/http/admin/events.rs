@@ -1,12 +1,12 @@
 //! The audit trail: the global log, an aggregate's history, and its state at any point.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{AdminError, Superuser};
+use super::{AdminError, Query, Superuser};
 use crate::app::audit::{self, At, EventFilter as Filter};
 use crate::state::AppState;
 
@@ -30,6 +30,26 @@ fn blank_none(s: Option<String>) -> Option<String> {
 }
 
 /// `GET /admin/events`: the log in global order, paged by position, filtered.
+#[utoipa::path(
+    get, path = "/admin/events", tag = "admin",
+    params(
+        ("after" = Option<i64>, Query, description = "Only events after this global position (default 0)"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "Page size, 1 to 1000 (default 100)"),
+        ("aggregate_type" = Option<String>, Query, description = "Exact aggregate type, e.g. `User`"),
+        ("aggregate_id" = Option<String>, Query, description = "Exact aggregate id"),
+        ("event_type" = Option<String>, Query, description = "Exact event type, e.g. `UserRegistered`"),
+        ("actor" = Option<String>, Query, description = "The acting user's id"),
+        ("since" = Option<String>, Query, format = DateTime, description = "Recorded at or after (RFC 3339)"),
+        ("until" = Option<String>, Query, format = DateTime, description = "Recorded before (RFC 3339)"),
+    ),
+    security(("admin" = [])),
+    responses(
+        (status = 200, description = "A page of the global log", body = super::openapi::EventPage),
+        (status = 400, description = "BAD_REQUEST: a bad query parameter", body = super::openapi::AdminErrorBody),
+        (status = 401, description = "UNAUTHORIZED", body = super::openapi::AdminErrorBody),
+        (status = 403, description = "FORBIDDEN: not a superuser", body = super::openapi::AdminErrorBody),
+    )
+)]
 pub(super) async fn list(
     _: Superuser,
     State(state): State<AppState>,
@@ -61,6 +81,20 @@ pub(super) async fn list(
 }
 
 /// `GET /admin/aggregates/{type}/{id}/events`: one aggregate's history.
+#[utoipa::path(
+    get, path = "/admin/aggregates/{aggregate_type}/{aggregate_id}/events", tag = "admin",
+    params(
+        ("aggregate_type" = String, Path, description = "`User`, `Session`, `Claim`, `Station`, ..."),
+        ("aggregate_id" = String, Path),
+    ),
+    security(("admin" = [])),
+    responses(
+        (status = 200, description = "Every event of the aggregate, in order", body = super::openapi::AggregateHistory),
+        (status = 401, description = "UNAUTHORIZED", body = super::openapi::AdminErrorBody),
+        (status = 403, description = "FORBIDDEN: not a superuser", body = super::openapi::AdminErrorBody),
+        (status = 404, description = "NOT_FOUND: unknown aggregate type, or no events", body = super::openapi::AdminErrorBody),
+    )
+)]
 pub(super) async fn history(
     _: Superuser,
     State(state): State<AppState>,
@@ -95,6 +129,23 @@ fn parse_at(raw: Option<&str>) -> Result<At, AdminError> {
 
 /// `GET /admin/aggregates/{type}/{id}/state?at=`: the state as it was at a global position or
 /// a time (default: now), replayed from the log.
+#[utoipa::path(
+    get, path = "/admin/aggregates/{aggregate_type}/{aggregate_id}/state", tag = "admin",
+    params(
+        ("aggregate_type" = String, Path, description = "`User`, `Session`, `Claim`, `Station`, ..."),
+        ("aggregate_id" = String, Path),
+        ("at" = Option<String>, Query, description = "A global position or an RFC 3339 time (default: now)",
+            pattern = r"^\s*(-?[0-9]{1,18}|[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?\s*$"),
+    ),
+    security(("admin" = [])),
+    responses(
+        (status = 200, description = "The aggregate's state at that point", body = super::openapi::AggregateState),
+        (status = 400, description = "BAD_REQUEST: `at` is neither a position nor a time", body = super::openapi::AdminErrorBody),
+        (status = 401, description = "UNAUTHORIZED", body = super::openapi::AdminErrorBody),
+        (status = 403, description = "FORBIDDEN: not a superuser", body = super::openapi::AdminErrorBody),
+        (status = 404, description = "NOT_FOUND: unknown aggregate type, or no events", body = super::openapi::AdminErrorBody),
+    )
+)]
 pub(super) async fn state_at(
     _: Superuser,
     State(state): State<AppState>,

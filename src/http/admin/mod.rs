@@ -6,7 +6,10 @@
 
 mod console;
 mod events;
+mod openapi;
 mod projections;
+
+pub use openapi::AdminApi;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -160,5 +163,20 @@ impl FromRequestParts<AppState> for Superuser {
             ));
         }
         Ok(Self(principal))
+    }
+}
+
+/// A query string whose rejection (a parameter of the wrong type) is answered in the admin
+/// API's body: 400 `BAD_REQUEST`.
+pub(super) struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = AdminError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AdminError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| Self(value))
+            .map_err(|rejection| AdminError::bad_request(rejection.body_text()))
     }
 }

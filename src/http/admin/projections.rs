@@ -1,18 +1,27 @@
 //! Projection status, rebuilds with progress, dead letters.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{AdminError, Superuser};
+use super::{AdminError, Query, Superuser};
 use crate::app::audit;
 use crate::state::AppState;
 
 /// `GET /admin/projections`: checkpoint, lag (events and seconds), queue depth, dead letters
 /// and the last rebuild of every projection.
+#[utoipa::path(
+    get, path = "/admin/projections", tag = "admin",
+    security(("admin" = [])),
+    responses(
+        (status = 200, description = "Every projection: checkpoint, lag, queue, dead letters, rebuild", body = super::openapi::ProjectionList),
+        (status = 401, description = "UNAUTHORIZED", body = super::openapi::AdminErrorBody),
+        (status = 403, description = "FORBIDDEN: not a superuser", body = super::openapi::AdminErrorBody),
+    )
+)]
 pub(super) async fn list(
     _: Superuser,
     State(state): State<AppState>,
@@ -39,6 +48,20 @@ pub(super) async fn list(
 
 /// `POST /admin/projections/{name}/rebuild`: starts a rebuild in the background (202); its
 /// progress shows on `GET /admin/projections`. 409 when one is running.
+#[utoipa::path(
+    post, path = "/admin/projections/{name}/rebuild", tag = "admin",
+    params(
+        ("name" = String, Path, description = "A projection: `users`, `social`, ..."),
+    ),
+    security(("admin" = [])),
+    responses(
+        (status = 202, description = "Rebuild started; poll `GET /admin/projections` for progress", body = super::openapi::RebuildAccepted),
+        (status = 401, description = "UNAUTHORIZED", body = super::openapi::AdminErrorBody),
+        (status = 403, description = "FORBIDDEN: not a superuser", body = super::openapi::AdminErrorBody),
+        (status = 404, description = "NOT_FOUND: unknown projection", body = super::openapi::AdminErrorBody),
+        (status = 409, description = "REBUILD_RUNNING", body = super::openapi::AdminErrorBody),
+    )
+)]
 pub(super) async fn rebuild(
     Superuser(who): Superuser,
     State(state): State<AppState>,
@@ -54,6 +77,21 @@ pub(super) struct LimitQuery {
 }
 
 /// `GET /admin/projections/{name}/dead-letters`.
+#[utoipa::path(
+    get, path = "/admin/projections/{name}/dead-letters", tag = "admin",
+    params(
+        ("name" = String, Path, description = "A projection: `users`, `social`, ..."),
+        ("limit" = Option<i64>, Query, description = "At most this many, 1 to 1000 (default 100; out-of-range values are clamped)"),
+    ),
+    security(("admin" = [])),
+    responses(
+        (status = 200, description = "The events the projection parked after its bounded attempts", body = super::openapi::DeadLetterList),
+        (status = 400, description = "BAD_REQUEST: a bad query parameter", body = super::openapi::AdminErrorBody),
+        (status = 401, description = "UNAUTHORIZED", body = super::openapi::AdminErrorBody),
+        (status = 403, description = "FORBIDDEN: not a superuser", body = super::openapi::AdminErrorBody),
+        (status = 404, description = "NOT_FOUND: unknown projection", body = super::openapi::AdminErrorBody),
+    )
+)]
 pub(super) async fn dead_letters(
     _: Superuser,
     State(state): State<AppState>,
@@ -66,6 +104,19 @@ pub(super) async fn dead_letters(
 }
 
 /// `POST /admin/projections/{name}/dead-letters/redrive`.
+#[utoipa::path(
+    post, path = "/admin/projections/{name}/dead-letters/redrive", tag = "admin",
+    params(
+        ("name" = String, Path, description = "A projection: `users`, `social`, ..."),
+    ),
+    security(("admin" = [])),
+    responses(
+        (status = 200, description = "How many parked events applied now, and how many still fail", body = super::openapi::Redriven),
+        (status = 401, description = "UNAUTHORIZED", body = super::openapi::AdminErrorBody),
+        (status = 403, description = "FORBIDDEN: not a superuser", body = super::openapi::AdminErrorBody),
+        (status = 404, description = "NOT_FOUND: unknown projection", body = super::openapi::AdminErrorBody),
+    )
+)]
 pub(super) async fn redrive(
     _: Superuser,
     State(state): State<AppState>,

@@ -36,25 +36,33 @@ pub fn router() -> Router<AppState> {
 
 /// The longest token or id accepted from a client.
 const MAX_TOKEN_LEN: usize = 4096;
-/// The longest notification id.
+/// The longest notification id, in characters.
 pub const MAX_NOTIFICATION_ID_LEN: usize = 512;
 
 /// `POST /api/users/auth/signup/` as sent.
 #[derive(Deserialize, ToSchema)]
 pub struct SignupBody {
     /// The Spotify access token.
-    #[schema(value_type = String)]
+    #[schema(value_type = String, required = true, pattern = r"^[!-~]{1,4096}$")]
     access_token: Option<String>,
     /// The Spotify refresh token.
-    #[schema(value_type = String)]
+    #[schema(value_type = String, required = true, pattern = r"^[!-~]{1,4096}$")]
     refresh_token: Option<String>,
-    /// `SPOTIFY` (the default).
-    #[schema(example = "SPOTIFY")]
+    /// `SPOTIFY` (the default; case does not matter).
+    #[schema(value_type = Option<SignupMethod>, example = "SPOTIFY")]
     signup_method: Option<String>,
-    /// Push notification id, or null.
+    /// Push notification id (up to 512 characters), or null.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 512)]
     notification_id: Value,
+}
+
+/// The sign-up methods (documentation only): Spotify for now.
+#[derive(ToSchema)]
+pub enum SignupMethod {
+    /// Spotify.
+    #[schema(rename = "SPOTIFY")]
+    Spotify,
 }
 
 /// A validated sign-up.
@@ -65,7 +73,9 @@ fn token_field(value: Option<String>, name: &str) -> Result<String, HumitError> 
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty())
         .ok_or_else(|| HumitError::missing_field(name))?;
-    if value.len() > MAX_TOKEN_LEN || value.chars().any(char::is_whitespace) {
+    // A token travels in an HTTP header to Spotify: visible ASCII only (anything else could
+    // not be sent at all, and would come back as Spotify being unreachable).
+    if value.len() > MAX_TOKEN_LEN || !value.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(HumitError::invalid(
             codes::INVALID_TOKEN_FIELD,
             format!("{name} is not a token"),
@@ -88,10 +98,11 @@ pub fn notification_id(value: &Value) -> Result<Option<String>, HumitError> {
     match value {
         Value::Null => Ok(None),
         Value::String(s) => {
-            let s = s.trim();
-            if s.len() > MAX_NOTIFICATION_ID_LEN {
+            // The limit is on what was sent, in characters, as documented (`maxLength`).
+            if s.chars().count() > MAX_NOTIFICATION_ID_LEN {
                 return Err(invalid());
             }
+            let s = s.trim();
             Ok((!s.is_empty()).then(|| s.to_string()))
         }
         _ => Err(invalid()),
@@ -210,12 +221,29 @@ mod tests {
                 .code,
             codes::INVALID_NOTIFICATION_ID
         );
+        let padded = format!("id{}", "\u{a0}".repeat(MAX_NOTIFICATION_ID_LEN));
         assert_eq!(
-            body(json!({"access_token": "a b", "refresh_token": "r"}))
+            body(json!({"access_token": "a", "refresh_token": "r", "notification_id": padded}))
                 .err()
                 .unwrap()
                 .code,
-            codes::INVALID_TOKEN_FIELD
+            codes::INVALID_NOTIFICATION_ID
         );
+        let wide = "\u{e9}".repeat(MAX_NOTIFICATION_ID_LEN);
+        let s = body(json!({"access_token": "a", "refresh_token": "r", "notification_id": wide}));
+        assert_eq!(
+            s.ok().unwrap().notification_id.unwrap().chars().count(),
+            512
+        );
+        for bad in ["a b", "caf\u{e9}", "tab\there", "nul\u{0}"] {
+            assert_eq!(
+                body(json!({"access_token": bad, "refresh_token": "r"}))
+                    .err()
+                    .unwrap()
+                    .code,
+                codes::INVALID_TOKEN_FIELD,
+                "{bad:?}"
+            );
+        }
     }
 }

@@ -38,15 +38,15 @@ pub const MAX_CAPTION: usize = 280;
 pub struct HumBody {
     /// The station.
     #[serde(default)]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, required = true, pattern = r"\S")]
     station_id: Value,
     /// A Spotify track id, `spotify:track:<id>` or an `open.spotify.com/track/` link.
     #[serde(default)]
-    #[schema(value_type = String, example = "4uLU6hMCjMI75M1A2tKUQC")]
+    #[schema(value_type = String, required = true, pattern = r"^(spotify:track:|https://open\.spotify\.com/track/)?[A-Za-z0-9_-]{1,64}$", example = "4uLU6hMCjMI75M1A2tKUQC")]
     track_id: Value,
     /// Up to 280 characters.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 280)]
     caption: Value,
 }
 
@@ -148,8 +148,8 @@ pub async fn post_hum(
     security(("humit" = [])),
     params(
         ("station_id" = String, Path),
-        ("limit" = Option<i64>, Query, description = "1 to 100, default 20"),
-        ("offset" = Option<i64>, Query, description = "From 0, default 0"),
+        ("limit" = Option<String>, Query, pattern = r"^\s*(0*([1-9]|[1-9][0-9]|100))?/?\s*$", description = "An integer from 1 to 100; default (also when empty) 20"),
+        ("offset" = Option<String>, Query, pattern = r"^\s*(0*([0-9]{1,9}|1000000000))?/?\s*$", description = "An integer from 0 to 1,000,000,000; default (also when empty) 0"),
     ),
     responses(
         (status = 200, description = "A page", body = HumPageEnvelope),

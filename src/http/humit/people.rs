@@ -34,8 +34,8 @@ pub fn router() -> Router<AppState> {
     get, path = "/api/users/discover/", tag = "humit: people",
     security(("humit" = [])),
     params(
-        ("limit" = Option<i64>, Query, description = "1 to 100, default 20"),
-        ("offset" = Option<i64>, Query, description = "From 0, default 0"),
+        ("limit" = Option<String>, Query, pattern = r"^\s*(0*([1-9]|[1-9][0-9]|100))?/?\s*$", description = "An integer from 1 to 100; default (also when empty) 20"),
+        ("offset" = Option<String>, Query, pattern = r"^\s*(0*([0-9]{1,9}|1000000000))?/?\s*$", description = "An integer from 0 to 1,000,000,000; default (also when empty) 0"),
     ),
     responses(
         (status = 200, description = "A page", body = PeoplePageEnvelope),
@@ -65,7 +65,7 @@ pub async fn discover(
 #[utoipa::path(
     get, path = "/api/users/onboard/", tag = "humit: people",
     security(("humit" = [])),
-    params(("code" = String, Query, description = "The six-digit invite code", example = "598631")),
+    params(("code" = String, Query, description = "The six-digit invite code", pattern = r"[^\s/]", example = "598631")),
     responses(
         (status = 200, description = "The list", body = OnboardEnvelope),
         (status = 400, description = "MISSING_PARAMETER", body = HumitErrorBody),

@@ -31,30 +31,66 @@ pub fn router() -> Router<AppState> {
 /// [`RegistrationBody::parse`], so each bad field gets its own code.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegistrationBody {
-    /// `YYYY-M-D` (zero padding optional); age 13 to 120.
+    /// `YYYY-M-D` (zero padding optional) giving an age from 13 to 120. The pattern lists
+    /// dates that do so until 2050 (1930 to 2012, days 1 to 28); any date in the age range is
+    /// accepted.
     #[serde(default)]
-    #[schema(value_type = String, example = "1994-4-26")]
+    #[schema(value_type = String, required = true, pattern = r"^(19[3-9][0-9]|200[0-9]|201[0-2])-(0?[1-9]|1[0-2])-(0?[1-9]|1[0-9]|2[0-8])$", example = "1994-4-26")]
     date_of_birth: Value,
-    /// The handle: 3 to 30 letters, digits, `_` and `.`; unique.
+    /// The handle: 3 to 30 letters, digits, `_`, `.` and `-`; unique.
     #[serde(default)]
-    #[schema(value_type = String, example = "Ftujklloo")]
+    #[schema(value_type = String, required = true, pattern = r"^[A-Za-z0-9_.-]{3,30}$", example = "Ftujklloo")]
     display_username: Value,
-    /// A JSON string holding an object (`{"data": [...]}`), as Spotify gave it.
+    /// A JSON string holding an object (`{"data": [...]}`), as Spotify gave it; the object
+    /// itself, empty or null are accepted too.
     #[serde(default)]
-    #[schema(value_type = String, example = "{\"data\":[]}")]
+    #[schema(schema_with = favourite_artists_schema)]
     favourite_artists: Value,
-    /// Split into `first_name` (first word) and `last_name` (the rest).
+    /// 1 to 100 characters; split into `first_name` (first word) and `last_name` (the rest).
     #[serde(default)]
-    #[schema(value_type = String, example = "Breakfree")]
+    #[schema(value_type = String, required = true, max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$", example = "Breakfree")]
     full_name: Value,
-    /// Push notification id, or null.
+    /// Push notification id (up to 512 characters), or null.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 512)]
     notification_id: Value,
-    /// An invite code (number or string), or null.
+    /// A six-digit invite code (number or string), or null.
     #[serde(default)]
-    #[schema(value_type = Option<u64>, example = 598631)]
+    #[schema(schema_with = referral_code_schema, example = 598631)]
     referral_code: Value,
+}
+
+/// `favourite_artists`: a JSON string holding `{"data": [...]}`, the object, empty or null.
+fn favourite_artists_schema() -> utoipa::openapi::Schema {
+    use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Type};
+    let as_text = ObjectBuilder::new().schema_type(Type::String).pattern(Some(
+        r#"^(\{"data": ?\[("[A-Za-z0-9 ]{1,40}"(, ?"[A-Za-z0-9 ]{1,40}")*)?\]\})?$"#,
+    ));
+    AnyOfBuilder::new()
+        .item(as_text)
+        .item(ObjectBuilder::new().schema_type(Type::Object))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .examples([serde_json::json!("{\"data\":[]}")])
+        .into()
+}
+
+/// `referral_code`: six digits as a number or a string, empty or null for none.
+fn referral_code_schema() -> utoipa::openapi::Schema {
+    use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Type};
+    AnyOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(100_000))
+                .maximum(Some(999_999)),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(r"^([0-9]{6})?$")),
+        )
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .into()
 }
 
 fn string_field<'a>(
@@ -143,6 +179,7 @@ pub async fn register(
     responses(
         (status = 200, description = "The caller's profile", body = ProfileEnvelope),
         (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        (status = 404, description = "USER_DOES_NOT_EXIST: the account cannot be read (not yet in the read model right after sign-up, or deleted)", body = HumitErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]

@@ -42,17 +42,17 @@ pub const MAX_DESCRIPTION: usize = 500;
 /// `POST /api/stations/` as sent.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct StationBody {
-    /// 1 to 80 characters.
+    /// 1 to 80 characters, no control characters.
     #[serde(default)]
-    #[schema(value_type = String, example = "Lo-fi Beats")]
+    #[schema(value_type = String, required = true, max_length = 80, pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$", example = "Lo-fi Beats")]
     name: Value,
     /// Up to 500 characters.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 500)]
     description: Value,
-    /// An http(s) URL.
+    /// An http(s) URL (up to 2048 characters), or empty.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2048, pattern = r"^(https?://[A-Za-z0-9.-]+(/[A-Za-z0-9._~/-]*)?)?$")]
     image_url: Value,
 }
 
@@ -133,8 +133,8 @@ pub async fn create(
     get, path = "/api/stations/discover/", tag = "humit: stations",
     security(("humit" = [])),
     params(
-        ("limit" = Option<i64>, Query, description = "1 to 100, default 20"),
-        ("offset" = Option<i64>, Query, description = "From 0, default 0"),
+        ("limit" = Option<String>, Query, pattern = r"^\s*(0*([1-9]|[1-9][0-9]|100))?/?\s*$", description = "An integer from 1 to 100; default (also when empty) 20"),
+        ("offset" = Option<String>, Query, pattern = r"^\s*(0*([0-9]{1,9}|1000000000))?/?\s*$", description = "An integer from 0 to 1,000,000,000; default (also when empty) 0"),
     ),
     responses(
         (status = 200, description = "A page", body = StationPageEnvelope),

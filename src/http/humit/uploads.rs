@@ -39,8 +39,16 @@ pub fn router() -> Router<AppState> {
 pub struct UploadBody {
     /// `profile`.
     #[serde(default)]
-    #[schema(value_type = String, example = "profile")]
+    #[schema(value_type = FileType, required = true, example = "profile")]
     file_type: Option<String>,
+}
+
+/// The kinds of file a client may upload (documentation only).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum FileType {
+    /// A profile picture (JPEG).
+    Profile,
 }
 
 /// A presigned upload URL for a profile picture: `PUT` the JPEG there with

@@ -28,7 +28,7 @@ pub fn router() -> Router<AppState> {
 #[utoipa::path(
     get, path = "/api/users/username/", tag = "humit: registration",
     security(("humit" = [])),
-    params(("username" = String, Query, description = "The handle to check", example = "Rohit")),
+    params(("username" = String, Query, description = "The handle to check: 3 to 30 letters, digits, `_`, `.` and `-`", pattern = r"^[A-Za-z0-9_.-]{3,30}$", example = "Rohit")),
     responses(
         (status = 200, description = "Free", body = EmptyEnvelope),
         (status = 400, description = "MISSING_PARAMETER, INVALID_USERNAME", body = HumitErrorBody),
@@ -55,7 +55,7 @@ pub async fn check_username(
 #[utoipa::path(
     get, path = "/api/users/referral_code/", tag = "humit: registration",
     security(("humit" = [])),
-    params(("code" = String, Query, description = "The six-digit invite code", example = "598631")),
+    params(("code" = String, Query, description = "The six-digit invite code", pattern = r"[^\s/]", example = "598631")),
     responses(
         (status = 200, description = "The owner", body = PublicProfileEnvelope),
         (status = 400, description = "MISSING_PARAMETER", body = HumitErrorBody),

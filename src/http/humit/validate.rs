@@ -118,6 +118,13 @@ pub fn referral_code(value: &Value) -> Result<Option<String>, HumitError> {
         Value::String(s) if s.trim().is_empty() => return Ok(None),
         Value::String(s) => s.trim().to_string(),
         Value::Number(n) if n.is_u64() => n.to_string(),
+        // JSON does not tell 598631 from 598631.0: an integral number is that integer.
+        Value::Number(n)
+            if n.as_f64()
+                .is_some_and(|f| f.fract() == 0.0 && (0.0..1e6).contains(&f)) =>
+        {
+            format!("{}", n.as_f64().unwrap_or_default() as u64)
+        }
         _ => return Err(invalid()),
     };
     if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
@@ -219,6 +226,10 @@ mod tests {
             referral_code(&json!("598631")).unwrap().as_deref(),
             Some("598631")
         );
+        assert_eq!(
+            referral_code(&json!(598631.0)).unwrap().as_deref(),
+            Some("598631")
+        );
         assert_eq!(referral_code(&Value::Null).unwrap(), None);
         assert_eq!(referral_code(&json!("")).unwrap(), None);
         for bad in [
@@ -226,6 +237,8 @@ mod tests {
             json!("abcdef"),
             json!(-598631),
             json!(1.5),
+            json!(12345.0),
+            json!(1e6),
             json!(true),
         ] {
             assert_eq!(

@@ -214,8 +214,10 @@ pub struct ResetTokenErrorDto {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct LoginRequest {
     /// Username.
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub username: Option<String>,
     /// Password.
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub password: Option<String>,
 }
 
@@ -223,6 +225,7 @@ pub struct LoginRequest {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct RefreshRequest {
     /// A refresh token.
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub refresh: Option<String>,
 }
 
@@ -230,6 +233,7 @@ pub struct RefreshRequest {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct RevokeOneRequest {
     /// A refresh token (or an access token) of the session to end.
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub token: Option<String>,
 }
 
@@ -250,6 +254,7 @@ pub struct RevokeManyRequest {
 #[serde(rename_all = "camelCase")]
 pub struct OAuthRequest {
     /// The provider's access token.
+    #[schema(value_type = String, required = true, pattern = r"\S")]
     pub access_token: Option<String>,
     /// Spotify only: the refresh token issued with it. When humit's Spotify client is
     /// configured, it is exchanged with humit's credentials to prove the token is humit's.
@@ -257,7 +262,7 @@ pub struct OAuthRequest {
     pub refresh_token: Option<String>,
 }
 
-/// `POST /auth/password/reset/`: one of the two.
+/// `POST /auth/password/reset/`: one of the two (at least one not blank).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct ResetRequest {
     /// The account's email address.
@@ -270,21 +275,29 @@ pub struct ResetRequest {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateUserRequest {
-    /// Required.
+    /// Required: 1 to 150 letters, digits and `@.+-_`.
+    #[schema(value_type = String, required = true, max_length = 150, pattern = r"^[A-Za-z0-9@.+_-]+$")]
     pub username: Option<String>,
-    /// Required.
+    /// Required: an email address.
+    #[schema(value_type = String, required = true, format = Email, max_length = 254, pattern = r"^[^\s@]+@[^\s@]+$")]
     pub email: Option<String>,
-    /// Required, at least 8 characters.
+    /// Required, 8 to 1024 characters.
+    #[schema(value_type = String, required = true, min_length = 8, max_length = 1024, pattern = r"\S")]
     pub password: Option<String>,
     /// First name.
+    #[schema(max_length = 150)]
     pub first_name: Option<String>,
     /// Last name.
+    #[schema(max_length = 150)]
     pub last_name: Option<String>,
     /// Phone number.
+    #[schema(max_length = 32)]
     pub phone_number: Option<String>,
     /// College name.
+    #[schema(max_length = 255)]
     pub college_name: Option<String>,
     /// URL of the profile picture.
+    #[schema(max_length = 2048)]
     pub profile_picture: Option<String>,
 }
 
@@ -301,39 +314,51 @@ pub struct UpdateUserRequest {
     #[schema(value_type = Option<String>)]
     pub password: Option<serde_json::Value>,
     /// Email address.
+    #[schema(value_type = String, format = Email, max_length = 254, pattern = r"^\s*[^\s@]+@[^\s@]+\s*$")]
     pub email: Option<String>,
     /// First name.
+    #[schema(max_length = 150)]
     pub first_name: Option<String>,
     /// Last name.
+    #[schema(max_length = 150)]
     pub last_name: Option<String>,
     /// Phone number.
+    #[schema(max_length = 32)]
     pub phone_number: Option<String>,
     /// College name.
+    #[schema(max_length = 255)]
     pub college_name: Option<String>,
     /// URL of the profile picture.
+    #[schema(max_length = 2048)]
     pub profile_picture: Option<String>,
 }
 
 /// `PUT /users/<username>/picture`.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct PictureRequest {
-    /// The linked provider to take the picture from (the first linked one when left out).
+    /// The linked provider to take the picture from (`google`, `github`, `facebook`,
+    /// `spotify`; the first linked one when left out, null or empty).
+    #[schema(value_type = Option<String>, pattern = r"^(google|github|facebook|spotify)?$")]
     pub provider: Option<String>,
 }
 
 /// `PUT /users/<username>/privileges` (superuser only).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct SetPrivilegesRequest {
-    /// `normal`, `staff` or `superuser`.
+    /// `normal`, `staff` or `superuser` (`staff` when left out and `privileges` is given).
+    #[schema(value_type = Option<String>, pattern = r"^(normal|staff|superuser)?$")]
     pub state: Option<String>,
-    /// For staff: per model, the allowed actions (`read`, `create`, `update`, `delete`).
+    /// For staff: per model (1 to 64 characters), the allowed actions (`read`, `create`,
+    /// `update`, `delete`).
+    #[schema(value_type = Option<BTreeMap<String, Vec<super::schema::PrivilegeAction>>>)]
     pub privileges: Option<BTreeMap<String, Vec<String>>>,
 }
 
 /// `POST /users/<username>/password/`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct CreatePasswordRequest {
-    /// The new password.
+    /// The new password: 8 to 1024 characters.
+    #[schema(value_type = String, required = true, min_length = 8, max_length = 1024, pattern = r"\S")]
     pub password: Option<String>,
 }
 
@@ -342,8 +367,10 @@ pub struct CreatePasswordRequest {
 #[serde(rename_all = "camelCase")]
 pub struct ChangePasswordRequest {
     /// The current password.
+    #[schema(value_type = String, required = true, pattern = r"\S")]
     pub old_password: Option<String>,
-    /// The new password.
+    /// The new password: 8 to 1024 characters.
+    #[schema(value_type = String, required = true, min_length = 8, max_length = 1024, pattern = r"\S")]
     pub new_password: Option<String>,
 }
 
@@ -352,8 +379,10 @@ pub struct ChangePasswordRequest {
 #[serde(rename_all = "camelCase")]
 pub struct ResetPasswordRequest {
     /// The token from the reset mail.
+    #[schema(value_type = String, required = true, pattern = r"\S")]
     pub reset_token: Option<String>,
-    /// The new password.
+    /// The new password: 8 to 1024 characters.
+    #[schema(value_type = String, required = true, min_length = 8, max_length = 1024, pattern = r"\S")]
     pub new_password: Option<String>,
 }
 

@@ -4,7 +4,8 @@
 //! - [`auth`]: token pairs, revocation, OAuth sign-in, password reset requests.
 //! - [`users`]: the user resource, privileges, auth modes.
 //! - [`passwords`]: create, change and reset a password.
-//! - [`dto`]: the wire types; [`extract`]: the Bearer principal and other extractors; [`validate`]: input rules;
+//! - [`dto`]: the wire types; [`schema`]: types that only describe the wire in the OpenAPI
+//!   document; [`extract`]: the Bearer principal and other extractors; [`validate`]: input rules;
 //!   [`error`]: the dialect's error bodies.
 //! - [`TechfesiaApi`]: this dialect's OpenAPI paths, merged into `/openapi.json`.
 
@@ -16,6 +17,7 @@ pub mod oauth_signin;
 pub mod password_reset;
 pub mod passwords;
 pub mod privileges;
+pub mod schema;
 pub mod users;
 mod users_input;
 pub mod validate;
@@ -54,15 +56,65 @@ pub fn router() -> Router<AppState> {
         passwords::create, passwords::change, passwords::reset,
     ),
     components(schemas(
-        dto::UserDto, dto::UpdatedUserDto, dto::UserPageDto, dto::PageErrorDto,
+        dto::UserDto, dto::UpdatedUserDto, dto::UserPageDto, dto::PageErrorDto, schema::ListErrorDto,
         dto::TokenPairDto, dto::OAuthTokenPairDto, dto::AccessDto, dto::TokensDeletedDto,
         dto::MessageDto, dto::PrivilegesDto, dto::AuthModesDto, dto::FieldErrorsDto,
-        dto::DetailDto, dto::RequiredDto, dto::ResetTokenErrorDto,
+        dto::DetailDto, dto::RequiredDto, dto::ResetTokenErrorDto, schema::PrivilegeAction,
     )),
     tags(
         (name = "auth", description = "Techfesia: token pairs, revocation, OAuth sign-in"),
         (name = "users", description = "Techfesia: users, privileges, auth modes"),
         (name = "passwords", description = "Techfesia: create, change and reset passwords"),
-    )
+    ),
+    modifiers(&EitherField)
 )]
 pub struct TechfesiaApi;
+
+/// Request bodies that need one of their fields: `POST /auth/password/reset/` (`email` or
+/// `username`, not blank) and `PUT /users/<username>/privileges` (`state` or `privileges`):
+/// the body's schema and `anyOf` the alternatives.
+struct EitherField;
+
+impl utoipa::Modify for EitherField {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use serde_json::json;
+        use utoipa::openapi::schema::{AllOf, Schema};
+        use utoipa::openapi::RefOr;
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        let not_blank = |field: &str| {
+            json!({"type": "object", "required": [field],
+                   "properties": {field: {"type": "string", "pattern": "\\S"}}})
+        };
+        let alternatives = [
+            (
+                "ResetRequest",
+                json!([not_blank("email"), not_blank("username")]),
+            ),
+            (
+                "SetPrivilegesRequest",
+                json!([
+                    {"type": "object", "required": ["state"],
+                     "properties": {"state": {"enum": ["normal", "staff", "superuser"]}}},
+                    {"type": "object", "required": ["privileges"],
+                     "properties": {"privileges": {"type": "object"}}},
+                ]),
+            ),
+        ];
+        for (name, any_of) in alternatives {
+            let Some(body) = components.schemas.remove(name) else {
+                continue;
+            };
+            let Ok(either) = serde_json::from_value::<RefOr<Schema>>(json!({"anyOf": any_of}))
+            else {
+                continue;
+            };
+            let mut both = AllOf::new();
+            both.items = vec![body, either];
+            components
+                .schemas
+                .insert(name.into(), RefOr::T(Schema::AllOf(both)));
+        }
+    }
+}

@@ -48,14 +48,14 @@ pub fn router() -> Router<AppState> {
 #[utoipa::path(
     get, path = "/users", tag = "users",
     params(
-        ("limit" = Option<u64>, Query, description = "Page size (default 10, at most 100)"),
-        ("page" = Option<u64>, Query, description = "1-based page (default 1)"),
+        ("limit" = Option<String>, Query, pattern = r"^[0-9]*[1-9][0-9]*$", description = "Page size: a positive integer (default 10; sizes over 100 give 100)"),
+        ("page" = Option<String>, Query, pattern = r"^[0-9]*[1-9][0-9]*$", description = "1-based page: a positive integer (default 1); a page past the last answers 400"),
         ("username" = Option<String>, Query, description = "Any user field (camelCase) filters by exact match"),
     ),
     security(("bearer" = [])),
     responses(
         (status = 200, body = UserPageDto),
-        (status = 400, description = "Page past the end", body = PageErrorDto),
+        (status = 400, description = "A page past the end, a bad `limit` or an unknown filter", body = super::schema::ListErrorDto),
         (status = 401, body = DetailDto), (status = 403, body = DetailDto),
     )
 )]
@@ -92,7 +92,7 @@ pub async fn list(
 
 /// Creates a password account. `username`, `email` and `password` are required.
 #[utoipa::path(
-    post, path = "/users/", tag = "users",
+    post, path = "/users", tag = "users",
     request_body = CreateUserRequest,
     responses(
         (status = 201, body = UserDto),
@@ -194,7 +194,7 @@ pub async fn update(
 /// Deletes a user for good (staff who may delete users). Their sessions end at once, their
 /// row leaves every read model, and their username, email and identities become free.
 #[utoipa::path(
-    delete, path = "/users/{username}/", tag = "users",
+    delete, path = "/users/{username}", tag = "users",
     params(("username" = String, Path)),
     security(("bearer" = [])),
     responses(
@@ -240,7 +240,7 @@ pub async fn disable(
 #[utoipa::path(
     put, path = "/users/{username}/picture", tag = "users",
     params(("username" = String, Path)),
-    request_body = PictureRequest,
+    request_body(content = Option<PictureRequest>, description = "Optional: without a body, the first linked provider"),
     security(("bearer" = [])),
     responses(
         (status = 200, body = MessageDto),
