@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 
 use super::{proxy_postgres, PgFaults};
 use crate::humit::{assert_error, spawn_configured, Humit};
+use crate::probe::scalar_by;
 use crate::techfesia::seed_user;
 
 /// One answer seen under load.
@@ -365,13 +366,12 @@ pub(super) async fn every_name_once(app: &Arc<Humit>, names: &BTreeMap<String, u
                     match status {
                         201 => return,
                         422 if body["errors"]["username"].is_string() => {
-                            let rows: i64 = sqlx::query_scalar(
+                            let rows: i64 = scalar_by(
+                                &app.app.pool,
                                 "SELECT count(*) FROM rm_users WHERE username = $1",
+                                &name,
                             )
-                            .bind(&name)
-                            .fetch_one(&app.app.pool)
-                            .await
-                            .unwrap();
+                            .await;
                             if rows == 1 {
                                 return;
                             }
@@ -389,11 +389,12 @@ pub(super) async fn every_name_once(app: &Arc<Humit>, names: &BTreeMap<String, u
         .await;
     app.app.settle().await;
     for name in names.keys() {
-        let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_users WHERE username = $1")
-            .bind(name)
-            .fetch_one(&app.app.pool)
-            .await
-            .unwrap();
+        let rows: i64 = scalar_by(
+            &app.app.pool,
+            "SELECT count(*) FROM rm_users WHERE username = $1",
+            name,
+        )
+        .await;
         assert_eq!(rows, 1, "{name}");
     }
     retried

@@ -4,6 +4,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use super::{assert_error, keys, spawn};
+use crate::probe::scalar_by;
 
 #[tokio::test]
 async fn only_staff_create_stations_and_fields_are_checked() {
@@ -202,12 +203,12 @@ async fn station_followers_stay_exact_under_concurrent_follows_and_unfollows() {
     h.app.settle().await;
     let (_, body) = h.get(&staff.access, "/api/stations/discover/").await;
     assert_eq!(body["data"]["results"][0]["number_of_followers"], 6);
-    let rows: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM rm_station_follows WHERE station_id = $1")
-            .bind(&station)
-            .fetch_one(&h.app.pool)
-            .await
-            .unwrap();
+    let rows: i64 = scalar_by(
+        &h.app.pool,
+        "SELECT count(*) FROM rm_station_follows WHERE station_id = $1",
+        &station,
+    )
+    .await;
     assert_eq!(rows, 6);
     h.app.stop().await;
 }

@@ -16,6 +16,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_with, test_config, TestApp};
+use crate::probe;
 use humit::startup::Mode;
 
 const GOOGLE_CLIENT: &str = "humit-web.apps.googleusercontent.com";
@@ -304,15 +305,7 @@ async fn signup(app: &TestApp, access: &str, refresh: &str) -> (StatusCode, Valu
 }
 
 async fn ready_providers(app: &TestApp) -> Value {
-    let body: Value = app
-        .client
-        .get(app.url("/ready"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = probe::json(app.client.get(app.url("/ready"))).await;
     body["providers"].clone()
 }
 
