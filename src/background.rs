@@ -39,6 +39,29 @@ pub async fn sleep_or_stop(delay: Duration, shutdown: &mut Shutdown) -> bool {
     }
 }
 
+/// Runs `attempt` until it ends cleanly or shutdown comes; after each failure, logs it as
+/// `task` interrupted and waits out the backoff before the next attempt (a listener that
+/// reconnects, a feed that starts again).
+pub async fn retry_until_stopped<E, F, Fut>(task: &str, shutdown: &mut Shutdown, mut attempt: F)
+where
+    E: std::fmt::Display,
+    F: FnMut(Shutdown) -> Fut,
+    Fut: std::future::Future<Output = Result<(), E>>,
+{
+    let mut backoff = Backoff::default();
+    loop {
+        match attempt(shutdown.clone()).await {
+            Ok(()) => return,
+            Err(error) => {
+                tracing::warn!(%error, task, "interrupted; retrying");
+                if sleep_or_stop(backoff.next_delay(), shutdown).await {
+                    return;
+                }
+            }
+        }
+    }
+}
+
 /// How often a standby process tries to take over a task that runs in one process at a time.
 const STANDBY_POLL: Duration = Duration::from_millis(200);
 

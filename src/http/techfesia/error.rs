@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use aggregates::user::UserError;
 
+use super::dto::present;
 use crate::app::sessions::{OAuthError, Provider};
 use crate::app::{Error, Frozen};
 use crate::http::extract::Dialect;
@@ -76,15 +77,18 @@ impl TfError {
             .collect();
         Self::raw(StatusCode::BAD_REQUEST, Value::Object(body))
     }
-    /// 400 `{"errors": {field: "missing required field"}}` for each missing field (`/users`).
-    pub fn missing(fields: &[&str]) -> Self {
-        Self::fields(
-            StatusCode::BAD_REQUEST,
-            fields
-                .iter()
-                .map(|f| (f.to_string(), "missing required field".to_string()))
-                .collect(),
-        )
+    /// 400 `{"errors": {field: "missing required field"}}` for each of `fields` left out or
+    /// blank (`/users`).
+    ///
+    /// # Errors
+    /// That 400 when any is missing.
+    pub fn require(fields: &[(&str, &Option<String>)]) -> Result<(), Self> {
+        let missing = missing_fields(fields);
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(Self::fields(StatusCode::BAD_REQUEST, missing))
+        }
     }
     /// 401 for a wrong username or password, an unknown or a disabled account: one body for
     /// all, so that it reveals nothing.
@@ -177,6 +181,15 @@ impl IntoResponse for TfError {
         }
         response
     }
+}
+
+/// Each of `fields` left out or blank, as "missing required field".
+pub fn missing_fields(fields: &[(&str, &Option<String>)]) -> BTreeMap<String, String> {
+    fields
+        .iter()
+        .filter(|(_, v)| present(v).is_none())
+        .map(|(name, _)| (name.to_string(), "missing required field".to_string()))
+        .collect()
 }
 
 /// The Techfesia dialect, for the JSON extractor.

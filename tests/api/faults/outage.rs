@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use super::{proxy_postgres, PgFaults};
 use crate::humit::{assert_error, spawn_configured, Humit};
 use crate::probe::scalar_by;
-use crate::techfesia::seed_user;
+use crate::techfesia::{create_root, seed_user, ROOT, ROOT_PASSWORD};
 
 /// One answer seen under load.
 #[derive(Debug, Clone)]
@@ -27,6 +27,21 @@ pub(super) struct Seen {
     pub(super) status: u16,
     pub(super) retry_after: Option<String>,
     pub(super) body: Value,
+}
+
+impl Seen {
+    /// What [`send`] answered, in `dialect`.
+    fn of(
+        dialect: &'static str,
+        (status, retry_after, body): (u16, Option<String>, Value),
+    ) -> Self {
+        Self {
+            dialect,
+            status,
+            retry_after,
+            body,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -142,7 +157,7 @@ fn spawn_workers(
                 while !stop.load(Ordering::SeqCst) {
                     i += 1;
                     let name = format!("fault_w{worker}_n{i}");
-                    let (status, retry_after, body) = send(
+                    let created = send(
                         &client,
                         Method::POST,
                         app.app.url("/users/"),
@@ -150,18 +165,13 @@ fn spawn_workers(
                         Some(seed_user(&name, "Outage Password 1")),
                     )
                     .await;
-                    let mut seen = vec![Seen {
-                        dialect: "techfesia",
-                        status,
-                        retry_after,
-                        body,
-                    }];
+                    let mut seen = vec![Seen::of("techfesia", created)];
                     let method = if i % 2 == 0 {
                         Method::POST
                     } else {
                         Method::DELETE
                     };
-                    let (status, retry_after, body) = send(
+                    let followed = send(
                         &client,
                         method,
                         app.app.url(&format!("/api/users/{other}/follow/")),
@@ -169,13 +179,8 @@ fn spawn_workers(
                         Some(json!({})),
                     )
                     .await;
-                    seen.push(Seen {
-                        dialect: "humit",
-                        status,
-                        retry_after,
-                        body,
-                    });
-                    let (status, retry_after, body) = send(
+                    seen.push(Seen::of("humit", followed));
+                    let profile = send(
                         &client,
                         Method::GET,
                         app.app.url("/api/users/profile/"),
@@ -183,12 +188,7 @@ fn spawn_workers(
                         None,
                     )
                     .await;
-                    seen.push(Seen {
-                        dialect: "humit",
-                        status,
-                        retry_after,
-                        body,
-                    });
+                    seen.push(Seen::of("humit", profile));
                     let backoff = seen.iter().any(|s| s.status == 503);
                     {
                         let mut log = log.lock().unwrap();
@@ -256,20 +256,13 @@ async fn a_store_outage_answers_503_never_500_and_loses_nothing() {
     );
     let mut faults = PgFaults::on(&app.app.config).await;
     // A superuser, for the admin API's answer during the outage.
-    humit::cli::superuser::create(
-        &app.app.state,
-        "outage_root",
-        "root@outage.example",
-        "Outage Root 1",
-    )
-    .await
-    .unwrap();
+    create_root(&app.app).await;
     let (status, _, login) = send(
         &app.app.client,
         Method::POST,
         app.app.url("/auth/token/"),
         None,
-        Some(json!({"username": "outage_root", "password": "Outage Root 1"})),
+        Some(json!({"username": ROOT, "password": ROOT_PASSWORD})),
     )
     .await;
     assert_eq!(status, 200, "{login}");

@@ -81,22 +81,8 @@ async fn replay_all_rebuilds_every_read_model_from_the_log_alone() {
         people.push(person);
     }
     for pair in people.windows(2) {
-        let (status, body) = humit
-            .post(
-                &pair[0].access,
-                &format!("/api/users/{}/follow/", pair[1].user_id),
-                json!({}),
-            )
-            .await;
-        assert!(status.is_success(), "{body}");
-        let (status, body) = humit
-            .post(
-                &pair[1].access,
-                &format!("/api/users/{}/mute/", pair[0].user_id),
-                json!({}),
-            )
-            .await;
-        assert!(status.is_success(), "{body}");
+        humit.follow_user(&pair[0], &pair[1]).await;
+        humit.mute_user(&pair[1], &pair[0]).await;
     }
     let (status, body) = humit
         .delete(
