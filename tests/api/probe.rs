@@ -1,15 +1,34 @@
-//! Small probes the tests share: the JSON body of one request, one value of one SQL query,
-//! the `Retry-After` of a refusal.
+//! Small probes the tests share: the JSON body of one request, a raw (not JSON-encoded) POST,
+//! one value of one SQL query, the `Retry-After` of a refusal.
 
 #![allow(dead_code)]
 
 use serde_json::Value;
 use sqlx::PgPool;
 
+use crate::helpers::TestApp;
+
 /// Sends `request` and reads its body as JSON (panics on a transport error or a body that
 /// is not JSON).
 pub async fn json(request: reqwest::RequestBuilder) -> Value {
     request.send().await.unwrap().json().await.unwrap()
+}
+
+/// POSTs `body` as it is (no JSON encoding) to `path` with `headers`; answers the status and
+/// the JSON body (`Null` when the answer is not JSON).
+pub async fn post_raw(
+    app: &TestApp,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &'static str,
+) -> (reqwest::StatusCode, Value) {
+    let mut request = app.client.post(app.url(path)).body(body);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 /// The one value `sql` (without parameters) selects.

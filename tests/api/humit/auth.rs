@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::{assert_error, form, keys, spawn};
 use crate::helpers::Subscriber;
-use crate::probe::{self, scalar};
+use crate::probe::{self, post_raw, scalar};
 
 fn jwt_claims(token: &str) -> Value {
     let payload = token.split('.').nth(1).unwrap();
@@ -189,17 +189,8 @@ async fn signup_input_is_checked_before_spotify_is_asked() {
             .await;
         assert_error(status, &answer, expected, code);
     }
-    let response = h
-        .app
-        .client
-        .post(h.app.url("/api/users/auth/signup/"))
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
+    let json = [("content-type", "application/json")];
+    let (status, body) = post_raw(&h.app, "/api/users/auth/signup/", &json, "{not json").await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "INVALID_JSON");
     assert_eq!(h.spotify.me_calls(), 0);
     h.app.stop().await;
