@@ -1,7 +1,8 @@
 //! Plumbing shared by every background task (sequencer, relay, projectors, auth feed,
-//! checkpoint listener): the stop signal, the backoff between retries after a failure, and
-//! the standby of a task that runs in one process at a time, and giving its advisory lock
-//! back on a graceful stop.
+//! checkpoint listener): the stop signal, the backoff between retries after a failure (and
+//! `retry_until_stopped`, the whole loop for a listener that only reconnects), the standby
+//! of a task that runs in one process at a time, and giving its advisory lock back on a
+//! graceful stop.
 
 use std::time::Duration;
 

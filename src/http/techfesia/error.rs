@@ -220,42 +220,32 @@ impl From<UserError> for TfError {
     /// The default answer to a refused `User` command; handlers match the cases whose body
     /// the seed fixes before falling back to this.
     fn from(e: UserError) -> Self {
-        let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+        // 422 naming the field at fault.
+        let at = |field: &str, message: &str| {
+            Self::field(StatusCode::UNPROCESSABLE_ENTITY, field, message)
+        };
         match e {
             UserError::NotFound => Self::not_found(),
             UserError::Disabled => Self::detail(StatusCode::FORBIDDEN, "This account is disabled."),
             UserError::InvalidCredentials => Self::bad_credentials(),
-            UserError::PasswordAlreadySet => Self::field(
-                unprocessable,
-                "password",
-                "A password already exists for this account",
-            ),
-            UserError::NoPassword => Self::field(
-                unprocessable,
-                "password",
-                "This account has no password; create one first",
-            ),
-            UserError::WrongPassword => {
-                Self::field(unprocessable, "oldPassword", "Old password is incorrect")
+            UserError::PasswordAlreadySet => {
+                at("password", "A password already exists for this account")
             }
+            UserError::NoPassword => {
+                at("password", "This account has no password; create one first")
+            }
+            UserError::WrongPassword => at("oldPassword", "Old password is incorrect"),
             UserError::ResetTokenInvalid => Self::reset_token_invalid(),
-            UserError::NoOAuthLink => Self::field(
-                unprocessable,
-                "provider",
-                "No linked o-auth account for this provider",
-            ),
-            UserError::NoProviderPicture => Self::field(
-                unprocessable,
-                "provider",
-                "The linked o-auth account has no picture",
-            ),
-            UserError::ProviderConflict => Self::field(
-                unprocessable,
+            UserError::NoOAuthLink => at("provider", "No linked o-auth account for this provider"),
+            UserError::NoProviderPicture => {
+                at("provider", "The linked o-auth account has no picture")
+            }
+            UserError::ProviderConflict => at(
                 "accessToken",
                 "Another account of this provider is already linked to this user",
             ),
             UserError::Hashing(cause) => Self::internal(cause),
-            other => Self::field(unprocessable, "user", &other.to_string()),
+            other => at("user", &other.to_string()),
         }
     }
 }
