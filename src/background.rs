@@ -1,7 +1,8 @@
 //! Plumbing shared by every background task (sequencer, relay, projectors, auth feed,
-//! checkpoint listener): the stop signal, the backoff between retries after a failure, and
-//! the standby of a task that runs in one process at a time, and giving its advisory lock
-//! back on a graceful stop.
+//! checkpoint listener): the stop signal, the backoff between retries after a failure (and
+//! `retry_until_stopped`, the whole loop for a listener that only reconnects), the standby
+//! of a task that runs in one process at a time, and giving its advisory lock back on a
+//! graceful stop.
 
 use std::time::Duration;
 
@@ -36,6 +37,29 @@ pub async fn sleep_or_stop(delay: Duration, shutdown: &mut Shutdown) -> bool {
     tokio::select! {
         () = tokio::time::sleep(delay) => false,
         _ = shutdown.changed() => true,
+    }
+}
+
+/// Runs `attempt` until it ends cleanly or shutdown comes; after each failure, logs it as
+/// `task` interrupted and waits out the backoff before the next attempt (a listener that
+/// reconnects, a feed that starts again).
+pub async fn retry_until_stopped<E, F, Fut>(task: &str, shutdown: &mut Shutdown, mut attempt: F)
+where
+    E: std::fmt::Display,
+    F: FnMut(Shutdown) -> Fut,
+    Fut: std::future::Future<Output = Result<(), E>>,
+{
+    let mut backoff = Backoff::default();
+    loop {
+        match attempt(shutdown.clone()).await {
+            Ok(()) => return,
+            Err(error) => {
+                tracing::warn!(%error, task, "interrupted; retrying");
+                if sleep_or_stop(backoff.next_delay(), shutdown).await {
+                    return;
+                }
+            }
+        }
     }
 }
 

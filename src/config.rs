@@ -60,32 +60,36 @@ pub enum Command {
         all: bool,
     },
     /// Print the event log (for an operator with database access).
-    Events {
-        /// Only events after this global position.
-        #[arg(long, default_value_t = 0)]
-        after: i64,
-        /// At most this many events.
-        #[arg(long, default_value_t = 100)]
-        limit: i64,
-        /// Only this aggregate type.
-        #[arg(long)]
-        aggregate_type: Option<String>,
-        /// Only this aggregate id.
-        #[arg(long)]
-        aggregate_id: Option<String>,
-        /// Only this event type.
-        #[arg(long)]
-        event_type: Option<String>,
-        /// Only events caused by this actor (a user id, `system` or `anonymous`).
-        #[arg(long)]
-        actor: Option<String>,
-        /// Only events recorded at or after this RFC 3339 time.
-        #[arg(long)]
-        since: Option<chrono::DateTime<chrono::Utc>>,
-        /// Only events recorded before this RFC 3339 time.
-        #[arg(long)]
-        until: Option<chrono::DateTime<chrono::Utc>>,
-    },
+    Events(EventsArgs),
+}
+
+/// The filter of `humit events`.
+#[derive(Debug, Clone, Args)]
+pub struct EventsArgs {
+    /// Only events after this global position.
+    #[arg(long, default_value_t = 0)]
+    pub after: i64,
+    /// At most this many events.
+    #[arg(long, default_value_t = 100)]
+    pub limit: i64,
+    /// Only this aggregate type.
+    #[arg(long)]
+    pub aggregate_type: Option<String>,
+    /// Only this aggregate id.
+    #[arg(long)]
+    pub aggregate_id: Option<String>,
+    /// Only this event type.
+    #[arg(long)]
+    pub event_type: Option<String>,
+    /// Only events caused by this actor (a user id, `system` or `anonymous`).
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Only events recorded at or after this RFC 3339 time.
+    #[arg(long)]
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only events recorded before this RFC 3339 time.
+    #[arg(long)]
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Every setting of a humit process.

@@ -31,7 +31,9 @@ pub fn client(conns: usize) -> reqwest::Client {
         .expect("HTTP client")
 }
 
-async fn json_ok(response: reqwest::Response, what: &str) -> anyhow::Result<Value> {
+/// Sends `request` and reads its JSON body; an error unless it was 2xx.
+async fn json_ok(request: reqwest::RequestBuilder, what: &str) -> anyhow::Result<Value> {
+    let response = request.send().await?;
     let status = response.status();
     let body: Value = response.json().await.unwrap_or(Value::Null);
     anyhow::ensure!(status.is_success(), "{what}: {status} {body}");
@@ -44,12 +46,12 @@ pub async fn login(
     base: &str,
     username: &str,
 ) -> anyhow::Result<(String, String)> {
-    let response = http
-        .post(format!("{base}/auth/token/"))
-        .json(&json!({"username": username, "password": PASSWORD}))
-        .send()
-        .await?;
-    let body = json_ok(response, "login").await?;
+    let body = json_ok(
+        http.post(format!("{base}/auth/token/"))
+            .json(&json!({"username": username, "password": PASSWORD})),
+        "login",
+    )
+    .await?;
     let field = |k: &str| body[k].as_str().map(str::to_string).context("token");
     Ok((field("access")?, field("refresh")?))
 }
@@ -60,18 +62,17 @@ pub async fn create_account(
     base: &str,
     username: &str,
 ) -> anyhow::Result<Account> {
-    let response = http
-        .post(format!("{base}/users/"))
-        .json(&json!({
+    let body = json_ok(
+        http.post(format!("{base}/users/")).json(&json!({
             "username": username,
             "email": format!("{username}@bench.example"),
             "password": PASSWORD,
             "firstName": "Bench",
             "lastName": "Account",
-        }))
-        .send()
-        .await?;
-    let body = json_ok(response, "create user").await?;
+        })),
+        "create user",
+    )
+    .await?;
     let user_id = body["publicId"].as_str().context("publicId")?.to_string();
     let (access, refresh) = login(http, base, username).await?;
     Ok(Account {
@@ -118,27 +119,27 @@ pub async fn humit_signup(
     base: &str,
     spotify_id: &str,
 ) -> anyhow::Result<(String, String)> {
-    let response = http
-        .post(format!("{base}/api/users/auth/signup/"))
-        .json(&json!({
-            "access_token": format!("sp-{spotify_id}"),
-            "refresh_token": format!("sp-refresh-{spotify_id}"),
-            "signup_method": "SPOTIFY",
-            "notification_id": null,
-        }))
-        .send()
-        .await?;
-    let body = json_ok(response, "humit sign-up").await?;
+    let body = json_ok(
+        http.post(format!("{base}/api/users/auth/signup/"))
+            .json(&json!({
+                "access_token": format!("sp-{spotify_id}"),
+                "refresh_token": format!("sp-refresh-{spotify_id}"),
+                "signup_method": "SPOTIFY",
+                "notification_id": null,
+            })),
+        "humit sign-up",
+    )
+    .await?;
     let access = body["data"]["humit_access_token"]
         .as_str()
         .context("humit_access_token")?
         .to_string();
-    let response = http
-        .get(format!("{base}/api/users/profile/"))
-        .header("Authorization", format!("humit {access}"))
-        .send()
-        .await?;
-    let body = json_ok(response, "humit profile").await?;
+    let body = json_ok(
+        http.get(format!("{base}/api/users/profile/"))
+            .header("Authorization", format!("humit {access}")),
+        "humit profile",
+    )
+    .await?;
     let user_id = body["data"]["user_id"]
         .as_str()
         .context("user_id")?

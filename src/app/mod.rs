@@ -50,6 +50,22 @@ impl Caller {
         }
     }
 
+    /// A signed-in person: their commands carry them (with their role now) as the actor and
+    /// the request's id.
+    pub fn signed_in(principal: &Principal, request_id: &str) -> Self {
+        let actor = Actor::User {
+            id: principal.user_id.clone(),
+            role: principal.role_name().to_string(),
+        };
+        Self::new(
+            principal,
+            CommandContext {
+                actor,
+                request_id: request_id.to_string(),
+            },
+        )
+    }
+
     /// The caller's user id.
     pub fn id(&self) -> &str {
         &self.principal.user_id

@@ -31,7 +31,7 @@ use sqlx::PgPool;
 use tokio::sync::watch;
 
 use super::jwt::Claims;
-use crate::background::{sleep_or_stop, Backoff, Shutdown};
+use crate::background::{retry_until_stopped, Shutdown};
 use crate::store::log;
 
 /// A signed-in caller, as checked against the current state.
@@ -480,14 +480,16 @@ impl Registry {
 
     /// Follows the log until shutdown.
     pub async fn follow(self: std::sync::Arc<Self>, pool: PgPool, mut shutdown: Shutdown) {
-        let mut backoff = Backoff::default();
-        loop {
-            let result: Result<(), sqlx::Error> = async {
-                let mut listener = PgListener::connect_with(&pool).await?;
+        let (this, pool) = (&self, &pool);
+        retry_until_stopped(
+            "revocation feed",
+            &mut shutdown,
+            |mut shutdown| async move {
+                let mut listener = PgListener::connect_with(pool).await?;
                 listener.listen("humit_events").await?;
                 let mut announced = None;
                 loop {
-                    self.catch_up_to(&pool, announced.take()).await?;
+                    this.catch_up_to(pool, announced.take()).await?;
                     tokio::select! {
                         n = listener.recv() => {
                             announced = n?
@@ -498,20 +500,11 @@ impl Registry {
                                 .and_then(|h| h.parse::<i64>().ok());
                         }
                         () = tokio::time::sleep(Duration::from_secs(1)) => {}
-                        _ = shutdown.changed() => return Ok(()),
+                        _ = shutdown.changed() => return Ok::<(), sqlx::Error>(()),
                     }
                 }
-            }
-            .await;
-            match result {
-                Ok(()) => return,
-                Err(error) => {
-                    tracing::warn!(%error, "revocation feed interrupted");
-                    if sleep_or_stop(backoff.next_delay(), &mut shutdown).await {
-                        return;
-                    }
-                }
-            }
-        }
+            },
+        )
+        .await;
     }
 }

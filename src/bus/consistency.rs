@@ -13,7 +13,7 @@ use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use tokio::sync::watch;
 
-use super::{sleep_or_stop, Backoff, Shutdown};
+use super::{retry_until_stopped, Shutdown};
 
 /// The latest known checkpoint of every projection.
 #[derive(Debug, Clone, Default)]
@@ -98,18 +98,13 @@ impl Checkpoints {
 
     /// Follows checkpoint notifications until shutdown, reconnecting after failures.
     pub async fn follow(self, pool: PgPool, mut shutdown: Shutdown) {
-        let mut backoff = Backoff::default();
-        loop {
-            match self.listen(&pool, &mut shutdown).await {
-                Ok(()) => return,
-                Err(error) => {
-                    tracing::warn!(%error, "checkpoint listener interrupted");
-                    if sleep_or_stop(backoff.next_delay(), &mut shutdown).await {
-                        return;
-                    }
-                }
-            }
-        }
+        let (this, pool) = (&self, &pool);
+        retry_until_stopped(
+            "checkpoint listener",
+            &mut shutdown,
+            |mut shutdown| async move { this.listen(pool, &mut shutdown).await },
+        )
+        .await;
     }
 
     async fn listen(&self, pool: &PgPool, shutdown: &mut Shutdown) -> Result<(), sqlx::Error> {

@@ -61,4 +61,4 @@ pub struct BusSettings {
     pub queue_expires_ms: Option<u32>,
 }
 
-pub use crate::background::{sleep_or_stop, Backoff, Shutdown};
+pub use crate::background::{retry_until_stopped, sleep_or_stop, Backoff, Shutdown};

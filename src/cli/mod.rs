@@ -42,28 +42,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Some(name) if !all => replay::run(&config, &name).await,
             _ => replay::run_all(&config).await,
         },
-        Command::Events {
-            after,
-            limit,
-            aggregate_type,
-            aggregate_id,
-            event_type,
-            actor,
-            since,
-            until,
-        } => {
-            let filter = crate::store::log::Filter {
-                after,
-                limit: limit.clamp(1, 10_000),
-                aggregate_type,
-                aggregate_id,
-                event_type,
-                actor,
-                since,
-                until,
-            };
-            events::run(&config, filter).await
-        }
+        Command::Events(args) => events::run(&config, args).await,
         Command::Seed { demo } => seed::run(config, demo).await,
     }
 }

@@ -31,7 +31,7 @@ use sqlx::{PgConnection, PgPool, Row};
 use tokio::sync::{watch, Notify};
 use uuid::Uuid;
 
-use crate::background::{sleep_or_stop, take_the_lead, Backoff, Shutdown};
+use crate::background::{retry_until_stopped, sleep_or_stop, take_the_lead, Backoff, Shutdown};
 
 /// The Postgres channel the sequencer notifies on.
 pub const CHANNEL: &str = "humit_events";
@@ -242,32 +242,24 @@ impl Sequenced {
 
     /// Follows the sequencer's notifications until shutdown, reconnecting after failures.
     pub async fn follow(self, pool: PgPool, first: PgListener, mut shutdown: Shutdown) {
-        let mut backoff = Backoff::default();
         let mut first = Some(first);
-        loop {
-            let result: Result<(), sqlx::Error> = async {
-                let mut listener = match first.take() {
+        let (this, pool) = (&self, &pool);
+        retry_until_stopped("sequencer listener", &mut shutdown, |mut shutdown| {
+            let first = first.take();
+            async move {
+                let mut listener = match first {
                     Some(listener) => listener,
-                    None => Self::listen(&pool).await?,
+                    None => Self::listen(pool).await?,
                 };
                 loop {
                     tokio::select! {
-                        n = listener.recv() => self.resolve(n?.payload()),
-                        _ = shutdown.changed() => return Ok(()),
+                        n = listener.recv() => this.resolve(n?.payload()),
+                        _ = shutdown.changed() => return Ok::<(), sqlx::Error>(()),
                     }
                 }
             }
-            .await;
-            match result {
-                Ok(()) => return,
-                Err(error) => {
-                    tracing::warn!(%error, "sequencer listener interrupted");
-                    if sleep_or_stop(backoff.next_delay(), &mut shutdown).await {
-                        return;
-                    }
-                }
-            }
-        }
+        })
+        .await;
     }
 
     /// Runs the sequencer candidate of this process until shutdown: waits to become the one

@@ -16,6 +16,7 @@ use serde_json::Value;
 use crate::helpers::{
     assert_success, create_station_as, eventually, set_station_follow, snapshot, spawn_app, TestApp,
 };
+use crate::probe::scalar;
 
 async fn account(app: &TestApp, username: &str, role: Role) -> (String, String) {
     let new = NewUser {
@@ -289,10 +290,7 @@ async fn a_rebuild_under_concurrent_writes_ends_identical_to_a_fresh_replay() {
         fresh.push(snapshot(&app.pool, table).await);
     }
     assert_eq!(live, fresh);
-    let stations: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_stations")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let stations: i64 = scalar(&app.pool, "SELECT count(*) FROM rm_stations").await;
     assert_eq!(stations, 100, "nothing missed");
     app.stop().await;
 }
@@ -344,10 +342,11 @@ async fn dead_letters_are_listed_and_can_be_redriven() {
     assert_eq!(body["redriven"], 1, "{body}");
     let (_, body) = get(&app, &root, "/admin/projections/social/dead-letters").await;
     assert!(body["dead_letters"].as_array().unwrap().is_empty());
-    let name: String = sqlx::query_scalar("SELECT name FROM rm_stations WHERE station_id = 'dup'")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let name: String = scalar(
+        &app.pool,
+        "SELECT name FROM rm_stations WHERE station_id = 'dup'",
+    )
+    .await;
     assert_eq!(name, "dup-b");
     app.stop().await;
 }
@@ -391,10 +390,7 @@ async fn the_cli_prints_the_log_and_replays_a_projection() {
     let out = run(&["replay", "--projection", "nope"]).await.unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown projection"));
-    let stations: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_stations")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let stations: i64 = scalar(&app.pool, "SELECT count(*) FROM rm_stations").await;
     assert_eq!(stations, 3);
     app.stop().await;
 }

@@ -16,6 +16,7 @@ use crate::helpers::{
     create_station, eventually, republish, set_station_follow, spawn_app, spawn_with, test_config,
     BrokerProxy, Subscriber,
 };
+use crate::probe::scalar;
 
 pub(crate) const WAIT: Duration = Duration::from_secs(30);
 
@@ -167,11 +168,11 @@ async fn a_broker_outage_loses_nothing_and_applies_nothing_twice() {
     assert_once_in_order(&received, &expected);
 
     app.settle().await;
-    let total: i64 =
-        sqlx::query_scalar("SELECT COALESCE(SUM(followers), 0)::bigint FROM rm_stations")
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
+    let total: i64 = scalar(
+        &app.pool,
+        "SELECT COALESCE(SUM(followers), 0)::bigint FROM rm_stations",
+    )
+    .await;
     assert_eq!(total, 5, "fan follows exactly s20..s24");
     for i in 20..25 {
         assert_eq!(followers(&app.pool, &format!("s{i}")).await, 1);
@@ -247,10 +248,11 @@ async fn concurrent_writers_and_a_tailing_reader_skip_and_double_nothing() {
     }
     // Every committed event gets its position, then the reader drains.
     eventually(WAIT, || async {
-        let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE position IS NULL")
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
+        let pending: i64 = scalar(
+            &app.pool,
+            "SELECT count(*) FROM events WHERE position IS NULL",
+        )
+        .await;
         pending == 0
     })
     .await;

@@ -10,6 +10,7 @@ use humit::store::{log, CommandContext};
 
 use crate::core::{followers, WAIT};
 use crate::helpers::{create_station, eventually, set_station_follow, snapshot, spawn_app};
+use crate::probe::scalar;
 
 #[tokio::test]
 async fn a_rebuilt_projection_equals_the_live_one() {
@@ -46,11 +47,11 @@ async fn a_rebuilt_projection_equals_the_live_one() {
     // The live consumer continues after the rebuild with no gap and no double application.
     let position = set_station_follow(&app, "u9", "s1", true).await;
     app.state.wait_for_position(position, &["social"]).await;
-    let expected: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM rm_station_follows WHERE station_id = 's1'")
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
+    let expected: i64 = scalar(
+        &app.pool,
+        "SELECT count(*) FROM rm_station_follows WHERE station_id = 's1'",
+    )
+    .await;
     assert_eq!(followers(&app.pool, "s1").await, expected);
     app.stop().await;
 }
@@ -134,10 +135,7 @@ async fn personal_data_is_sealed_at_rest_and_unreadable_once_the_person_is_erase
         events[0].payload["UserRegistered"]["username"]["$pii"],
         serde_json::Value::Null
     );
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_users")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let rows: i64 = scalar(&app.pool, "SELECT count(*) FROM rm_users").await;
     assert_eq!(rows, 0);
     // Replay still works and shows an erased user.
     let user: User = app.state.commands.load(&user_id).await.unwrap();
@@ -149,10 +147,7 @@ async fn personal_data_is_sealed_at_rest_and_unreadable_once_the_person_is_erase
             .await
             .unwrap();
     }
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_users")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let rows: i64 = scalar(&app.pool, "SELECT count(*) FROM rm_users").await;
     assert_eq!(rows, 0);
     app.stop().await;
 }
@@ -212,10 +207,7 @@ async fn a_rebuild_keeps_the_live_model_readable_and_the_log_moving() {
         checks += 1;
         tokio::task::block_in_place(|| {
             handle.block_on(async {
-                let live: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_stations")
-                    .fetch_one(&app.pool)
-                    .await
-                    .unwrap();
+                let live: i64 = scalar(&app.pool, "SELECT count(*) FROM rm_stations").await;
                 assert_eq!(
                     live, 600,
                     "the live model answers in full during the rebuild"
@@ -253,10 +245,7 @@ async fn a_rebuild_keeps_the_live_model_readable_and_the_log_moving() {
     .unwrap();
     assert_eq!(checks, 1);
     app.settle().await;
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_stations")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let rows: i64 = scalar(&app.pool, "SELECT count(*) FROM rm_stations").await;
     assert_eq!(rows, 601);
     app.stop().await;
 }

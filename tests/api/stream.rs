@@ -124,21 +124,18 @@ async fn no_secret_ever_travels_on_the_exchange() {
         token_hash: "reset-token-hash-0123456789".into(),
         now: chrono::Utc::now(),
     };
-    app.state
-        .commands
-        .execute::<User>(&user_id, reset, &ctx)
-        .await
-        .unwrap();
     let change = UserCommand::ChangePassword {
         old_password: password.into(),
         new_password: "another-secret-pass".into(),
         now: chrono::Utc::now(),
     };
-    app.state
-        .commands
-        .execute::<User>(&user_id, change, &ctx)
-        .await
-        .unwrap();
+    for command in [reset, change] {
+        app.state
+            .commands
+            .execute::<User>(&user_id, command, &ctx)
+            .await
+            .unwrap();
+    }
     let head = log::head(&app.pool).await.unwrap();
 
     let mut received = Vec::new();

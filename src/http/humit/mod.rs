@@ -39,13 +39,6 @@ use axum::Router;
 
 use crate::state::AppState;
 
-impl extract::Caller {
-    /// The caller as the use cases know them.
-    pub fn app(&self) -> crate::app::Caller {
-        crate::app::Caller::new(&self.principal, self.ctx())
-    }
-}
-
 /// Every humit route.
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use aggregates::user::UserError;
 
+use super::dto::present;
 use crate::app::sessions::{OAuthError, Provider};
 use crate::app::{Error, Frozen};
 use crate::http::extract::Dialect;
@@ -76,15 +77,18 @@ impl TfError {
             .collect();
         Self::raw(StatusCode::BAD_REQUEST, Value::Object(body))
     }
-    /// 400 `{"errors": {field: "missing required field"}}` for each missing field (`/users`).
-    pub fn missing(fields: &[&str]) -> Self {
-        Self::fields(
-            StatusCode::BAD_REQUEST,
-            fields
-                .iter()
-                .map(|f| (f.to_string(), "missing required field".to_string()))
-                .collect(),
-        )
+    /// 400 `{"errors": {field: "missing required field"}}` for each of `fields` left out or
+    /// blank (`/users`).
+    ///
+    /// # Errors
+    /// That 400 when any is missing.
+    pub fn require(fields: &[(&str, &Option<String>)]) -> Result<(), Self> {
+        let missing = missing_fields(fields);
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(Self::fields(StatusCode::BAD_REQUEST, missing))
+        }
     }
     /// 401 for a wrong username or password, an unknown or a disabled account: one body for
     /// all, so that it reveals nothing.
@@ -179,6 +183,15 @@ impl IntoResponse for TfError {
     }
 }
 
+/// Each of `fields` left out or blank, as "missing required field".
+pub fn missing_fields(fields: &[(&str, &Option<String>)]) -> BTreeMap<String, String> {
+    fields
+        .iter()
+        .filter(|(_, v)| present(v).is_none())
+        .map(|(name, _)| (name.to_string(), "missing required field".to_string()))
+        .collect()
+}
+
 /// The Techfesia dialect, for the JSON extractor.
 pub struct Techfesia;
 
@@ -207,42 +220,32 @@ impl From<UserError> for TfError {
     /// The default answer to a refused `User` command; handlers match the cases whose body
     /// the seed fixes before falling back to this.
     fn from(e: UserError) -> Self {
-        let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+        // 422 naming the field at fault.
+        let at = |field: &str, message: &str| {
+            Self::field(StatusCode::UNPROCESSABLE_ENTITY, field, message)
+        };
         match e {
             UserError::NotFound => Self::not_found(),
             UserError::Disabled => Self::detail(StatusCode::FORBIDDEN, "This account is disabled."),
             UserError::InvalidCredentials => Self::bad_credentials(),
-            UserError::PasswordAlreadySet => Self::field(
-                unprocessable,
-                "password",
-                "A password already exists for this account",
-            ),
-            UserError::NoPassword => Self::field(
-                unprocessable,
-                "password",
-                "This account has no password; create one first",
-            ),
-            UserError::WrongPassword => {
-                Self::field(unprocessable, "oldPassword", "Old password is incorrect")
+            UserError::PasswordAlreadySet => {
+                at("password", "A password already exists for this account")
             }
+            UserError::NoPassword => {
+                at("password", "This account has no password; create one first")
+            }
+            UserError::WrongPassword => at("oldPassword", "Old password is incorrect"),
             UserError::ResetTokenInvalid => Self::reset_token_invalid(),
-            UserError::NoOAuthLink => Self::field(
-                unprocessable,
-                "provider",
-                "No linked o-auth account for this provider",
-            ),
-            UserError::NoProviderPicture => Self::field(
-                unprocessable,
-                "provider",
-                "The linked o-auth account has no picture",
-            ),
-            UserError::ProviderConflict => Self::field(
-                unprocessable,
+            UserError::NoOAuthLink => at("provider", "No linked o-auth account for this provider"),
+            UserError::NoProviderPicture => {
+                at("provider", "The linked o-auth account has no picture")
+            }
+            UserError::ProviderConflict => at(
                 "accessToken",
                 "Another account of this provider is already linked to this user",
             ),
             UserError::Hashing(cause) => Self::internal(cause),
-            other => Self::field(unprocessable, "user", &other.to_string()),
+            other => at("user", &other.to_string()),
         }
     }
 }

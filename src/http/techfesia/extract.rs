@@ -30,15 +30,9 @@ impl Caller {
         &self.principal.user_id
     }
 
-    /// The context of a command the caller issues.
-    pub fn ctx(&self) -> CommandContext {
-        CommandContext {
-            actor: Actor::User {
-                id: self.principal.user_id.clone(),
-                role: self.principal.role_name().to_string(),
-            },
-            request_id: self.request_id.clone(),
-        }
+    /// The caller as the use cases know them.
+    pub fn app(&self) -> crate::app::Caller {
+        crate::app::Caller::signed_in(&self.principal, &self.request_id)
     }
 }
 

@@ -22,19 +22,12 @@ pub mod users;
 mod users_input;
 pub mod validate;
 
-pub use error::{Json, Techfesia, TfError};
+pub use error::{missing_fields, Json, Techfesia, TfError};
 
 use axum::Router;
 use utoipa::OpenApi;
 
 use crate::state::AppState;
-
-impl extract::Caller {
-    /// The caller as the use cases know them.
-    pub fn app(&self) -> crate::app::Caller {
-        crate::app::Caller::new(&self.principal, self.ctx())
-    }
-}
 
 /// Every Techfesia route.
 pub fn router() -> Router<AppState> {

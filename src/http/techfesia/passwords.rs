@@ -10,11 +10,11 @@ use axum::routing::post;
 use axum::Router;
 
 use super::dto::{
-    present, ChangePasswordRequest, CreatePasswordRequest, DetailDto, FieldErrorsDto, MessageDto,
+    ChangePasswordRequest, CreatePasswordRequest, DetailDto, FieldErrorsDto, MessageDto,
     ResetPasswordRequest, ResetTokenErrorDto,
 };
 use super::extract::{anonymous, Caller, ClientIp};
-use super::{validate, Json, TfError};
+use super::{missing_fields, validate, Json, TfError};
 use crate::app::{passwords, Checked, FieldErrors};
 use crate::state::AppState;
 
@@ -35,11 +35,7 @@ fn check_password(field: &str, value: &str) -> Result<(), TfError> {
 /// The first thing wrong with the password fields: a missing one (all of them), else the
 /// new password breaking the rules.
 fn check_fields(fields: &[(&str, &Option<String>)], new: &str) -> Result<(), FieldErrors> {
-    let missing: FieldErrors = fields
-        .iter()
-        .filter(|(_, v)| present(v).is_none())
-        .map(|(name, _)| (name.to_string(), "missing required field".to_string()))
-        .collect();
+    let missing = missing_fields(fields);
     if !missing.is_empty() {
         return Err(missing);
     }
@@ -141,17 +137,10 @@ pub async fn reset(
     Path(username): Path<String>,
     Json(body): Json<ResetPasswordRequest>,
 ) -> Result<axum::Json<MessageDto>, TfError> {
-    let missing: Vec<&str> = [
+    TfError::require(&[
         ("resetToken", &body.reset_token),
         ("newPassword", &body.new_password),
-    ]
-    .into_iter()
-    .filter(|(_, v)| present(v).is_none())
-    .map(|(name, _)| name)
-    .collect();
-    if !missing.is_empty() {
-        return Err(TfError::missing(&missing));
-    }
+    ])?;
     let token = body.reset_token.unwrap_or_default();
     let new = body.new_password.unwrap_or_default();
     check_password("newPassword", &new)?;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use aggregates::user::UserDetails;
 use axum::http::StatusCode;
 
-use super::dto::{present, CreateUserRequest, UpdateUserRequest};
+use super::dto::{CreateUserRequest, UpdateUserRequest};
 use super::{validate, TfError};
 use crate::app::accounts::{DetailsChange, Filter, FilterError};
 use crate::app::{unless_invalid, Checked, FieldErrors};
@@ -92,18 +92,11 @@ impl CreateUserRequest {
     /// # Errors
     /// 400 with every missing required field, else with every invalid one.
     pub fn parse(self) -> Result<(String, UserDetails, String), TfError> {
-        let missing: Vec<&str> = [
+        TfError::require(&[
             ("username", &self.username),
             ("email", &self.email),
             ("password", &self.password),
-        ]
-        .into_iter()
-        .filter(|(_, v)| present(v).is_none())
-        .map(|(name, _)| name)
-        .collect();
-        if !missing.is_empty() {
-            return Err(TfError::missing(&missing));
-        }
+        ])?;
         let username = self.username.clone().unwrap_or_default().trim().to_string();
         let email = self.email.clone().unwrap_or_default().trim().to_string();
         let password = self.password.clone().unwrap_or_default();

@@ -7,22 +7,10 @@ use futures::StreamExt;
 use reqwest::Method;
 use serde_json::Value;
 
-use super::shutdown::{one_connection_per_request, start_child, wait_until_relaying};
+use crate::child::{one_connection_per_request, rss_kib, start_child, wait_until_relaying};
 use crate::helpers::test_config;
 use crate::humit::spotify::FakeSpotify;
-
-/// Resident memory of process `pid`, in KiB.
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
+use crate::probe;
 
 /// The hostile bodies: (name, content type, bytes).
 fn bodies() -> Vec<(&'static str, Option<&'static str>, Vec<u8>)> {
@@ -62,22 +50,19 @@ async fn ten_thousand_hostile_requests_get_4xx_in_the_envelope_and_memory_stays_
     humit::store::db::migrate(&config.database_url)
         .await
         .unwrap();
-    let (mut child, base, _) = start_child(&config, "hostile").await;
+    let (mut child, base, _) = start_child(&config, "hostile", &[]).await;
     let pid = child.id().unwrap();
     // A connection per request: the server closes a connection whose body it refused
     // unread (413), and a pooled client would race that close.
     let client = one_connection_per_request();
     wait_until_relaying(&client, &base).await;
     spotify.grant("sp-hostile", "hostile-sp", Some("IN"));
-    let signup: Value = client
-        .post(format!("{base}/api/users/auth/signup/"))
-        .json(&serde_json::json!({"access_token": "sp-hostile", "refresh_token": "r", "signup_method": "SPOTIFY", "notification_id": null}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let signup = probe::json(
+        client
+            .post(format!("{base}/api/users/auth/signup/"))
+            .json(&serde_json::json!({"access_token": "sp-hostile", "refresh_token": "r", "signup_method": "SPOTIFY", "notification_id": null})),
+    )
+    .await;
     let access = signup["data"]["humit_access_token"]
         .as_str()
         .unwrap()

@@ -10,9 +10,8 @@ use std::time::Duration;
 
 use humit::startup::Mode;
 
-use super::shutdown::{
-    assert_users_exact, one_connection_per_request, start_child, wait_until_relaying,
-};
+use super::shutdown::assert_users_exact;
+use crate::child::{one_connection_per_request, start_child, wait_until_relaying};
 use crate::helpers::{spawn_with, test_config};
 use crate::techfesia::seed_user;
 
@@ -29,7 +28,7 @@ async fn sigkill_five_times_under_load_loses_and_doubles_nothing() {
     let created: Arc<Mutex<Vec<String>>> = Arc::default();
     let (mut sent, mut failed, mut server_errors) = (0usize, 0usize, 0usize);
     for round in 0..KILLS {
-        let (mut child, base, _) = start_child(&config, &format!("kill{round}")).await;
+        let (mut child, base, _) = start_child(&config, &format!("kill{round}"), &[]).await;
         wait_until_relaying(&client, &base).await;
         let stop = Arc::new(AtomicBool::new(false));
         let workers: Vec<_> = (0..6)

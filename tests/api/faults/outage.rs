@@ -17,7 +17,8 @@ use serde_json::{json, Value};
 
 use super::{proxy_postgres, PgFaults};
 use crate::humit::{assert_error, spawn_configured, Humit};
-use crate::techfesia::seed_user;
+use crate::probe::scalar_by;
+use crate::techfesia::{create_root, seed_user, ROOT, ROOT_PASSWORD};
 
 /// One answer seen under load.
 #[derive(Debug, Clone)]
@@ -26,6 +27,21 @@ pub(super) struct Seen {
     pub(super) status: u16,
     pub(super) retry_after: Option<String>,
     pub(super) body: Value,
+}
+
+impl Seen {
+    /// What [`send`] answered, in `dialect`.
+    fn of(
+        dialect: &'static str,
+        (status, retry_after, body): (u16, Option<String>, Value),
+    ) -> Self {
+        Self {
+            dialect,
+            status,
+            retry_after,
+            body,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -141,7 +157,7 @@ fn spawn_workers(
                 while !stop.load(Ordering::SeqCst) {
                     i += 1;
                     let name = format!("fault_w{worker}_n{i}");
-                    let (status, retry_after, body) = send(
+                    let created = send(
                         &client,
                         Method::POST,
                         app.app.url("/users/"),
@@ -149,18 +165,13 @@ fn spawn_workers(
                         Some(seed_user(&name, "Outage Password 1")),
                     )
                     .await;
-                    let mut seen = vec![Seen {
-                        dialect: "techfesia",
-                        status,
-                        retry_after,
-                        body,
-                    }];
+                    let mut seen = vec![Seen::of("techfesia", created)];
                     let method = if i % 2 == 0 {
                         Method::POST
                     } else {
                         Method::DELETE
                     };
-                    let (status, retry_after, body) = send(
+                    let followed = send(
                         &client,
                         method,
                         app.app.url(&format!("/api/users/{other}/follow/")),
@@ -168,13 +179,8 @@ fn spawn_workers(
                         Some(json!({})),
                     )
                     .await;
-                    seen.push(Seen {
-                        dialect: "humit",
-                        status,
-                        retry_after,
-                        body,
-                    });
-                    let (status, retry_after, body) = send(
+                    seen.push(Seen::of("humit", followed));
+                    let profile = send(
                         &client,
                         Method::GET,
                         app.app.url("/api/users/profile/"),
@@ -182,12 +188,7 @@ fn spawn_workers(
                         None,
                     )
                     .await;
-                    seen.push(Seen {
-                        dialect: "humit",
-                        status,
-                        retry_after,
-                        body,
-                    });
+                    seen.push(Seen::of("humit", profile));
                     let backoff = seen.iter().any(|s| s.status == 503);
                     {
                         let mut log = log.lock().unwrap();
@@ -255,20 +256,13 @@ async fn a_store_outage_answers_503_never_500_and_loses_nothing() {
     );
     let mut faults = PgFaults::on(&app.app.config).await;
     // A superuser, for the admin API's answer during the outage.
-    humit::cli::superuser::create(
-        &app.app.state,
-        "outage_root",
-        "root@outage.example",
-        "Outage Root 1",
-    )
-    .await
-    .unwrap();
+    create_root(&app.app).await;
     let (status, _, login) = send(
         &app.app.client,
         Method::POST,
         app.app.url("/auth/token/"),
         None,
-        Some(json!({"username": "outage_root", "password": "Outage Root 1"})),
+        Some(json!({"username": ROOT, "password": ROOT_PASSWORD})),
     )
     .await;
     assert_eq!(status, 200, "{login}");
@@ -365,13 +359,12 @@ pub(super) async fn every_name_once(app: &Arc<Humit>, names: &BTreeMap<String, u
                     match status {
                         201 => return,
                         422 if body["errors"]["username"].is_string() => {
-                            let rows: i64 = sqlx::query_scalar(
+                            let rows: i64 = scalar_by(
+                                &app.app.pool,
                                 "SELECT count(*) FROM rm_users WHERE username = $1",
+                                &name,
                             )
-                            .bind(&name)
-                            .fetch_one(&app.app.pool)
-                            .await
-                            .unwrap();
+                            .await;
                             if rows == 1 {
                                 return;
                             }
@@ -389,11 +382,12 @@ pub(super) async fn every_name_once(app: &Arc<Humit>, names: &BTreeMap<String, u
         .await;
     app.app.settle().await;
     for name in names.keys() {
-        let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_users WHERE username = $1")
-            .bind(name)
-            .fetch_one(&app.app.pool)
-            .await
-            .unwrap();
+        let rows: i64 = scalar_by(
+            &app.app.pool,
+            "SELECT count(*) FROM rm_users WHERE username = $1",
+            name,
+        )
+        .await;
         assert_eq!(rows, 1, "{name}");
     }
     retried

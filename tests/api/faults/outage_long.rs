@@ -85,6 +85,16 @@ async fn a_broker_outage_of_thirty_seconds_keeps_writes_and_loses_nothing() {
     );
 }
 
+/// Runs `scripts/cluster.sh` with `args`; it must succeed.
+fn cluster(args: &[&str]) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/cluster.sh");
+    let status = std::process::Command::new(script)
+        .args(args)
+        .status()
+        .unwrap();
+    assert!(status.success(), "cluster.sh {args:?}");
+}
+
 /// One node of a three-node RabbitMQ cluster (`scripts/cluster.sh`) stopped for 10 s under
 /// load, with quorum queues (long battery: `scripts/battery.sh cluster` sets `AMQP_URL` to
 /// the cluster's first node and `HUMIT_QUORUM_QUEUES=true`). Node 2 is stopped: humit is
@@ -93,22 +103,13 @@ async fn a_broker_outage_of_thirty_seconds_keeps_writes_and_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "long battery: scripts/battery.sh cluster (a three-node RabbitMQ cluster)"]
 async fn a_cluster_node_stopped_under_load_loses_and_doubles_nothing() {
-    let cluster = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/cluster.sh");
     let app = Arc::new(spawn_configured(|c| assert!(c.quorum_queues, "HUMIT_QUORUM_QUEUES")).await);
     let mut subscriber = crate::helpers::Subscriber::bind(&app.app.config.exchange, "#").await;
     let load = Load::start(&app, "cluster-sp").await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let stopped = std::process::Command::new(cluster)
-        .args(["node-stop", "2"])
-        .status()
-        .unwrap();
-    assert!(stopped.success());
+    cluster(&["node-stop", "2"]);
     tokio::time::sleep(Duration::from_secs(10)).await;
-    let started = std::process::Command::new(cluster)
-        .args(["node-start", "2"])
-        .status()
-        .unwrap();
-    assert!(started.success());
+    cluster(&["node-start", "2"]);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (seen, names, unavailable) = load.finish().await;
     assert_eq!(unavailable, 0, "a write failed while a node was away");

@@ -5,6 +5,7 @@
 use futures::StreamExt;
 
 use crate::helpers::{create_station, spawn_app};
+use crate::probe::scalar;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "long battery: scripts/battery.sh poison"]
@@ -37,16 +38,17 @@ async fn a_poison_message_among_a_thousand_events_is_parked_and_the_rest_flow() 
         .await;
     app.settle().await;
 
-    let stations: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM rm_stations WHERE station_id LIKE 'flow-%'")
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
+    let stations: i64 = scalar(
+        &app.pool,
+        "SELECT count(*) FROM rm_stations WHERE station_id LIKE 'flow-%'",
+    )
+    .await;
     assert_eq!(stations, 1_000, "every good event applied");
-    let distinct: i64 = sqlx::query_scalar("SELECT count(DISTINCT station_id) FROM rm_stations")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let distinct: i64 = scalar(
+        &app.pool,
+        "SELECT count(DISTINCT station_id) FROM rm_stations",
+    )
+    .await;
     assert_eq!(distinct, 1_000);
     let dead: Vec<(String, i32)> = sqlx::query_as(
         "SELECT aggregate_id, attempts FROM projection_dead_letters ORDER BY position",

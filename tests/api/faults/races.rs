@@ -9,6 +9,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::humit::{form, Session};
+use crate::probe::{scalar, scalar_by};
 use crate::techfesia::seed_user;
 
 const CONTENDERS: usize = 50;
@@ -54,12 +55,12 @@ async fn fifty_techfesia_sign_ups_of_one_name_have_one_winner_twenty_times() {
         tf.app.settle().await;
         assert_eq!(rows_named(&tf.app.pool, &name).await, 1, "round {round}");
         let owner = claim_owner(&tf.app, &name).await.expect("claimed");
-        let row_owner: String =
-            sqlx::query_scalar("SELECT user_id FROM rm_users WHERE username = $1")
-                .bind(&name)
-                .fetch_one(&tf.app.pool)
-                .await
-                .unwrap();
+        let row_owner: String = scalar_by(
+            &tf.app.pool,
+            "SELECT user_id FROM rm_users WHERE username = $1",
+            &name,
+        )
+        .await;
         assert_eq!(owner, row_owner, "round {round}");
     }
     tf.app.stop().await;
@@ -136,11 +137,11 @@ async fn a_hundred_concurrent_changes_of_one_account_lose_nothing() {
     );
     let succeeded = answers.iter().filter(|s| **s == 200).count() as i64;
     assert!(succeeded > 0);
-    let user_id: String =
-        sqlx::query_scalar("SELECT user_id FROM rm_users WHERE username = 'lost_update_target'")
-            .fetch_one(&tf.app.pool)
-            .await
-            .unwrap();
+    let user_id: String = scalar(
+        &tf.app.pool,
+        "SELECT user_id FROM rm_users WHERE username = 'lost_update_target'",
+    )
+    .await;
     let sequences: Vec<i64> = sqlx::query_scalar(
         "SELECT sequence FROM events WHERE aggregate_type = 'User' AND aggregate_id = $1
          ORDER BY sequence",

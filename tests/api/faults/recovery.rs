@@ -11,6 +11,7 @@ use sqlx::PgPool;
 
 use crate::helpers::test_config;
 use crate::humit::{spawn, TRACK};
+use crate::probe::scalar;
 
 /// Every row of every read model and the checkpoints, as sorted JSON lines per table.
 async fn read_models(pool: &PgPool) -> Vec<(String, Vec<String>)> {
@@ -80,22 +81,8 @@ async fn replay_all_rebuilds_every_read_model_from_the_log_alone() {
         people.push(person);
     }
     for pair in people.windows(2) {
-        let (status, body) = humit
-            .post(
-                &pair[0].access,
-                &format!("/api/users/{}/follow/", pair[1].user_id),
-                json!({}),
-            )
-            .await;
-        assert!(status.is_success(), "{body}");
-        let (status, body) = humit
-            .post(
-                &pair[1].access,
-                &format!("/api/users/{}/mute/", pair[0].user_id),
-                json!({}),
-            )
-            .await;
-        assert!(status.is_success(), "{body}");
+        humit.follow_user(&pair[0], &pair[1]).await;
+        humit.mute_user(&pair[1], &pair[0]).await;
     }
     let (status, body) = humit
         .delete(
@@ -143,12 +130,11 @@ async fn replay_all_rebuilds_every_read_model_from_the_log_alone() {
         .arg(&dump)
         .arg(&restored));
     let pool = PgPool::connect(&restored).await.unwrap();
-    let empty: i64 = sqlx::query_scalar(
+    let empty: i64 = scalar(
+        &pool,
         "SELECT (SELECT count(*) FROM rm_users) + (SELECT count(*) FROM projection_checkpoints)",
     )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    .await;
     assert_eq!(empty, 0);
 
     // Rebuild everything from the log, with the real binary.

@@ -3,24 +3,16 @@
 //! the relay and sequencer locks pass at once to a standby process, and nothing is doubled:
 //! the read model holds exactly the users the log registered, once each.
 
-use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use humit::startup::Mode;
-use serde_json::Value;
 
+use crate::child::{one_connection_per_request, start_child, wait_until_relaying};
 use crate::helpers::{spawn_with, test_config};
+use crate::probe::{scalar, scalar_by};
 use crate::techfesia::seed_user;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// What one request of the load ended as.
 #[derive(Debug, Clone)]
@@ -33,83 +25,19 @@ enum Outcome {
     Cut(String),
 }
 
-/// `humit serve` as a child process on `config`'s database and exchange, on a free port;
-/// its output goes to `<data dir>/<label>.log`. Answers it, its base URL and the log path.
-pub async fn start_child(
-    config: &humit::config::Config,
-    label: &str,
-) -> (tokio::process::Child, String, std::path::PathBuf) {
-    let port = free_port();
-    std::fs::create_dir_all(&config.data_dir).unwrap();
-    let log_path = config.data_dir.join(format!("{label}.log"));
-    let log_file = std::fs::File::create(&log_path).unwrap();
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_humit"))
-        .env("DATABASE_URL", &config.database_url)
-        .env("AMQP_URL", &config.amqp_url)
-        .env("HUMIT_EXCHANGE", &config.exchange)
-        .env("HUMIT_SPOTIFY_API_URL", &config.spotify_api_url)
-        .env("HUMIT_DATA_DIR", &config.data_dir)
-        .env("HUMIT_JWT_SECRET", config.jwt_secret.as_deref().unwrap())
-        .env("HUMIT_ADDR", format!("127.0.0.1:{port}"))
-        .env("HUMIT_QUEUE_EXPIRES_MS", "600000")
-        .env("HUMIT_SHUTDOWN_GRACE_MS", "15000")
-        .env("RUST_LOG", "info,sqlx=warn,lapin=warn")
-        .env_remove("DATABASE_READ_URL")
-        .arg("serve")
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(log_file.try_clone().unwrap()))
-        .stderr(Stdio::from(log_file))
-        .kill_on_drop(true)
-        .spawn()
-        .expect("humit starts");
-    (child, format!("http://127.0.0.1:{port}"), log_path)
-}
-
-/// A client that opens a connection per request: a refusal is then always at connect.
-pub fn one_connection_per_request() -> reqwest::Client {
-    reqwest::Client::builder()
-        .pool_max_idle_per_host(0)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
-
-/// Waits until the process at `base` is ready and its relay the active one.
-pub async fn wait_until_relaying(client: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let ready = client.get(format!("{base}/ready")).send().await;
-        if let Ok(r) = ready {
-            let body: Value = r.json().await.unwrap_or_default();
-            if body["relay"]["active_here"] == true {
-                return;
-            }
-        }
-        assert!(Instant::now() < deadline, "the child never became ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// Nothing lost, nothing doubled: every registered user is one read-model row, and every
 /// name in `created` (answered 201) is there once. Answers the number registered.
 pub async fn assert_users_exact(pool: &sqlx::PgPool, created: &[&String]) -> i64 {
-    let registered: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM events WHERE aggregate_type = 'User' AND event_type = 'UserRegistered'",
-    )
-    .fetch_one(pool)
-    .await
-    .unwrap();
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_users")
-        .fetch_one(pool)
-        .await
-        .unwrap();
+    let registered: i64 = scalar(pool, "SELECT count(*) FROM events WHERE aggregate_type = 'User' AND event_type = 'UserRegistered'").await;
+    let rows: i64 = scalar(pool, "SELECT count(*) FROM rm_users").await;
     assert_eq!(rows, registered, "read model rows vs registrations");
     for name in created {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_users WHERE username = $1")
-            .bind(name)
-            .fetch_one(pool)
-            .await
-            .unwrap();
+        let n: i64 = scalar_by(
+            pool,
+            "SELECT count(*) FROM rm_users WHERE username = $1",
+            name,
+        )
+        .await;
         assert_eq!(n, 1, "{name}");
     }
     registered
@@ -121,7 +49,7 @@ async fn sigterm_finishes_requests_in_flight_and_hands_over_at_once() {
     humit::store::db::migrate(&config.database_url)
         .await
         .expect("database ready");
-    let (mut child, base, log_path) = start_child(&config, "child").await;
+    let (mut child, base, log_path) = start_child(&config, "child", &[]).await;
     let client = one_connection_per_request();
     wait_until_relaying(&client, &base).await;
 

@@ -15,6 +15,7 @@ use humit::startup::{Application, Mode};
 use sqlx::PgPool;
 
 use crate::helpers::{spawn_with, test_config};
+use crate::probe::scalar;
 
 /// Users the bulk sessions belong to.
 const USERS: i64 = 1_000;
@@ -23,10 +24,7 @@ const LIVE_EVERY: i64 = 1_000;
 
 /// Inserts `n` `SessionStarted` events after the head, in one statement; answers the new head.
 async fn bulk_sessions(pool: &PgPool, n: i64) -> i64 {
-    let head: i64 = sqlx::query_scalar("SELECT coalesce(max(position), 0) FROM events")
-        .fetch_one(pool)
-        .await
-        .unwrap();
+    let head: i64 = scalar(pool, "SELECT coalesce(max(position), 0) FROM events").await;
     sqlx::query(
         "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
                              payload, metadata, position)

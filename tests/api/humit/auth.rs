@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use super::{assert_error, form, keys, spawn};
 use crate::helpers::Subscriber;
+use crate::probe::{self, post_raw, scalar};
 
 fn jwt_claims(token: &str) -> Value {
     let payload = token.split('.').nth(1).unwrap();
@@ -111,10 +112,7 @@ async fn spotify_tokens_stay_secret_on_the_bus_in_read_models_and_at_rest() {
     assert!(!published.contains(&token), "{published}");
     assert!(!published.contains("sp-refresh-secretive"), "{published}");
     // In the read models: nowhere.
-    let rows: String = sqlx::query_scalar("SELECT row_to_json(u)::text FROM rm_users u")
-        .fetch_one(&h.app.pool)
-        .await
-        .unwrap();
+    let rows: String = scalar(&h.app.pool, "SELECT row_to_json(u)::text FROM rm_users u").await;
     assert!(!rows.contains(&token));
     // At rest: encrypted with the person's key.
     let stored: Vec<String> = sqlx::query_scalar("SELECT payload::text FROM events")
@@ -146,11 +144,11 @@ async fn a_token_spotify_rejects_is_a_clear_401_and_an_outage_a_502() {
         "SPOTIFY_UNAVAILABLE",
     );
     // Nobody was created.
-    let users: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_type = 'User'")
-            .fetch_one(&h.app.pool)
-            .await
-            .unwrap();
+    let users: i64 = scalar(
+        &h.app.pool,
+        "SELECT count(*) FROM events WHERE aggregate_type = 'User'",
+    )
+    .await;
     assert_eq!(users, 0);
     h.app.stop().await;
 }
@@ -191,17 +189,8 @@ async fn signup_input_is_checked_before_spotify_is_asked() {
             .await;
         assert_error(status, &answer, expected, code);
     }
-    let response = h
-        .app
-        .client
-        .post(h.app.url("/api/users/auth/signup/"))
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
+    let json = [("content-type", "application/json")];
+    let (status, body) = post_raw(&h.app, "/api/users/auth/signup/", &json, "{not json").await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "INVALID_JSON");
     assert_eq!(h.spotify.me_calls(), 0);
     h.app.stop().await;
@@ -331,16 +320,7 @@ async fn every_humit_endpoint_wants_a_token() {
 #[tokio::test]
 async fn the_openapi_document_covers_the_humit_dialect() {
     let h = spawn().await;
-    let doc: Value = h
-        .app
-        .client
-        .get(h.app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = probe::json(h.app.client.get(h.app.url("/openapi.json"))).await;
     for path in [
         "/api/users/auth/signup/",
         "/api/users/auth/token-refresh/",

@@ -133,14 +133,7 @@ async fn bad_hums_are_refused_and_muted_people_are_not_listed() {
     let path = format!("/api/stations/{}/hums/", stations[1]);
     let (_, body) = h.get(&listener.access, &path).await;
     assert_eq!(body["data"]["count"], 1);
-    let (status, _) = h
-        .post(
-            &listener.access,
-            &format!("/api/users/{}/mute/", loud.user_id),
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    h.mute_user(&listener, &loud).await;
     let (_, body) = h.get(&listener.access, &path).await;
     assert_eq!(body["data"]["count"], 0);
     assert_eq!(body["data"]["results"], json!([]));

@@ -250,7 +250,17 @@ impl Humit {
 
     /// `who` follows the person `whom`; answers the body.
     pub async fn follow_user(&self, who: &Session, whom: &Session) -> Value {
-        let path = format!("/api/users/{}/follow/", whom.user_id);
+        self.toward(who, "follow", whom).await
+    }
+
+    /// `who` mutes the person `whom`; answers the body.
+    pub async fn mute_user(&self, who: &Session, whom: &Session) -> Value {
+        self.toward(who, "mute", whom).await
+    }
+
+    /// `who` POSTs `/api/users/<whom>/<action>/`, which must answer 200; answers the body.
+    async fn toward(&self, who: &Session, action: &str, whom: &Session) -> Value {
+        let path = format!("/api/users/{}/{action}/", whom.user_id);
         let (status, body) = self.post(&who.access, &path, json!({})).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body
@@ -276,6 +286,19 @@ impl Humit {
                 .await;
             assert_eq!(status, StatusCode::OK, "{body}");
         }
+    }
+
+    /// The first page of two of the list at `path` (`?limit=2&offset=0`), checked to count
+    /// `count` in all and to link the next page absolutely and no previous one.
+    pub async fn first_page_of_two(&self, token: &str, path: &str, count: u64) -> Value {
+        let (status, body) = self.get(token, &format!("{path}?limit=2&offset=0")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let page = body["data"].clone();
+        assert_eq!(page["count"], count);
+        let next = format!("{}{path}?limit=2&offset=2", self.app.address);
+        assert_eq!(page["next"], next.as_str());
+        assert!(page["previous"].is_null());
+        page
     }
 
     /// The caller's profile (`data`).

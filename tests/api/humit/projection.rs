@@ -6,6 +6,7 @@ use humit::startup::Mode;
 use projections::{Envelope, Projection};
 
 use crate::helpers::{spawn_with, test_config};
+use crate::probe::scalar;
 
 fn envelope(position: i64, sequence: i64, event: &UserEvent) -> Envelope {
     use cqrs_es::DomainEvent;
@@ -89,11 +90,11 @@ async fn the_users_projection_applies_notification_ids_and_uploaded_pictures() {
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    let notification: Option<String> =
-        sqlx::query_scalar("SELECT notification_id FROM rm_users WHERE user_id = 'u1'")
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
+    let notification: Option<String> = scalar(
+        &app.pool,
+        "SELECT notification_id FROM rm_users WHERE user_id = 'u1'",
+    )
+    .await;
     assert_eq!(notification, None);
     app.stop().await;
 }

@@ -6,6 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use super::{assert_error, form, keys, spawn};
+use crate::probe::post_raw;
 
 fn assert_profile_shape(p: &Value) {
     assert_eq!(
@@ -210,17 +211,10 @@ async fn each_bad_field_of_the_form_is_refused_with_its_code() {
         .await;
     assert_eq!(status, StatusCode::OK);
     // A body that is not JSON.
-    let response = h
-        .app
-        .client
-        .post(h.app.url("/api/users/profile/"))
-        .header("Authorization", format!("humit {}", s.access))
-        .body("date_of_birth=1994-4-26")
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let answer: Value = response.json().await.unwrap();
+    let auth = format!("humit {}", s.access);
+    let headers = [("Authorization", auth.as_str())];
+    let form = "date_of_birth=1994-4-26";
+    let (status, answer) = post_raw(&h.app, "/api/users/profile/", &headers, form).await;
     assert_error(
         status,
         &answer,

@@ -4,6 +4,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use super::{assert_error, keys, spawn};
+use crate::probe::scalar_by;
 
 #[tokio::test]
 async fn only_staff_create_stations_and_fields_are_checked() {
@@ -68,18 +69,10 @@ async fn discover_pages_stations_by_popularity_with_absolute_links() {
     h.follow_stations(&a, &[stations[3].clone(), stations[1].clone()])
         .await;
     h.follow_stations(&b, &[stations[3].clone()]).await;
-    let (status, body) = h
-        .get(&a.access, "/api/stations/discover/?limit=2&offset=0")
+    let page = h
+        .first_page_of_two(&a.access, "/api/stations/discover/", 5)
         .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let page = &body["data"];
-    assert_eq!(keys(page), ["count", "next", "previous", "results"]);
-    assert_eq!(page["count"], 5);
-    assert_eq!(
-        page["next"],
-        format!("{}/api/stations/discover/?limit=2&offset=2", h.app.address).as_str()
-    );
-    assert!(page["previous"].is_null());
+    assert_eq!(keys(&page), ["count", "next", "previous", "results"]);
     let results = page["results"].as_array().unwrap();
     assert_eq!(results.len(), 2);
     assert_eq!(results[0]["station_id"], stations[3].as_str());
@@ -202,12 +195,12 @@ async fn station_followers_stay_exact_under_concurrent_follows_and_unfollows() {
     h.app.settle().await;
     let (_, body) = h.get(&staff.access, "/api/stations/discover/").await;
     assert_eq!(body["data"]["results"][0]["number_of_followers"], 6);
-    let rows: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM rm_station_follows WHERE station_id = $1")
-            .bind(&station)
-            .fetch_one(&h.app.pool)
-            .await
-            .unwrap();
+    let rows: i64 = scalar_by(
+        &h.app.pool,
+        "SELECT count(*) FROM rm_station_follows WHERE station_id = $1",
+        &station,
+    )
+    .await;
     assert_eq!(rows, 6);
     h.app.stop().await;
 }

@@ -7,6 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_with, test_config, TestApp};
+use crate::probe::retry_after;
 use humit::startup::Mode;
 
 const BURST: u32 = 3;
@@ -48,6 +49,14 @@ async fn spend(app: &TestApp, header: &str, value: &str) {
     );
 }
 
+/// One login per row, from the row's header value, each answered with the row's status.
+async fn expect(app: &TestApp, rows: &[(&str, &str, StatusCode)]) {
+    for (header, value, status) in rows {
+        let got = login_from(app, header, value).await;
+        assert_eq!(got, *status, "{header}: {value}");
+    }
+}
+
 #[tokio::test]
 async fn a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored() {
     // Only 10.0.0.0/8 is a proxy: 127.0.0.1 is the client, whatever it claims.
@@ -59,15 +68,16 @@ async fn a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored() {
             StatusCode::BAD_REQUEST
         );
     }
-    assert_eq!(
-        login_from(&app, "x-forwarded-for", "198.51.100.200").await,
-        StatusCode::TOO_MANY_REQUESTS,
-        "a new forged address must not buy a new budget"
-    );
-    assert_eq!(
-        login_from(&app, "forwarded", "for=198.51.100.201").await,
-        StatusCode::TOO_MANY_REQUESTS
-    );
+    // A new forged address must not buy a new budget.
+    let limited = StatusCode::TOO_MANY_REQUESTS;
+    expect(
+        &app,
+        &[
+            ("x-forwarded-for", "198.51.100.200", limited),
+            ("forwarded", "for=198.51.100.201", limited),
+        ],
+    )
+    .await;
     app.stop().await;
 }
 
@@ -75,25 +85,24 @@ async fn a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored() {
 async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget() {
     let app = app("127.0.0.0/8,10.0.0.0/8").await;
     spend(&app, "x-forwarded-for", "203.0.113.5").await;
-    // Another client behind the same proxy is not locked out.
-    assert_eq!(
-        login_from(&app, "x-forwarded-for", "203.0.113.6").await,
-        StatusCode::BAD_REQUEST
-    );
-    // The first client prepends a forged hop: the right-most untrusted hop is still it.
-    assert_eq!(
-        login_from(&app, "x-forwarded-for", "192.0.2.77, 203.0.113.5, 10.1.1.1").await,
-        StatusCode::TOO_MANY_REQUESTS
-    );
-    // RFC 7239 `Forwarded` names the client the same way.
-    assert_eq!(
-        login_from(&app, "forwarded", "for=192.0.2.77, for=203.0.113.5").await,
-        StatusCode::TOO_MANY_REQUESTS
-    );
-    assert_eq!(
-        login_from(&app, "forwarded", "for=\"[2001:db8:9::1]:4711\"").await,
-        StatusCode::BAD_REQUEST
-    );
+    let (open, limited) = (StatusCode::BAD_REQUEST, StatusCode::TOO_MANY_REQUESTS);
+    expect(
+        &app,
+        &[
+            // Another client behind the same proxy is not locked out.
+            ("x-forwarded-for", "203.0.113.6", open),
+            // The first client prepends a forged hop: the right-most untrusted hop is still it.
+            (
+                "x-forwarded-for",
+                "192.0.2.77, 203.0.113.5, 10.1.1.1",
+                limited,
+            ),
+            // RFC 7239 `Forwarded` names the client the same way.
+            ("forwarded", "for=192.0.2.77, for=203.0.113.5", limited),
+            ("forwarded", "for=\"[2001:db8:9::1]:4711\"", open),
+        ],
+    )
+    .await;
     app.stop().await;
 }
 
@@ -107,16 +116,21 @@ async fn two_addresses_in_one_ipv6_64_share_a_budget() {
             StatusCode::BAD_REQUEST
         );
     }
-    assert_eq!(
-        login_from(&app, "x-forwarded-for", "2001:db8:1:2:ffff:ffff:ffff:fffe").await,
-        StatusCode::TOO_MANY_REQUESTS,
-        "another address in the same /64"
-    );
-    assert_eq!(
-        login_from(&app, "x-forwarded-for", "2001:db8:1:3::1").await,
-        StatusCode::BAD_REQUEST,
-        "the next /64 is someone else"
-    );
+    let (open, limited) = (StatusCode::BAD_REQUEST, StatusCode::TOO_MANY_REQUESTS);
+    expect(
+        &app,
+        &[
+            // Another address in the same /64.
+            (
+                "x-forwarded-for",
+                "2001:db8:1:2:ffff:ffff:ffff:fffe",
+                limited,
+            ),
+            // The next /64 is someone else.
+            ("x-forwarded-for", "2001:db8:1:3::1", open),
+        ],
+    )
+    .await;
     app.stop().await;
 }
 
@@ -157,12 +171,7 @@ async fn the_general_limit_answers_429_with_retry_after_in_each_envelope() {
     for (method, path, body) in &routes {
         let r = send(&app, method.clone(), path, body.clone()).await;
         assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "{method} {path}");
-        let retry: u64 = r.headers()["retry-after"]
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert!((1..=60).contains(&retry), "{path}: Retry-After {retry}");
+        retry_after(&r, 60);
         let body: Value = r.json().await.unwrap();
         if path.starts_with("/api/") {
             assert_eq!(body["success"], false, "{path}: {body}");

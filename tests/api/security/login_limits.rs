@@ -13,6 +13,7 @@ use futures::future::join_all;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
+use crate::probe::retry_after;
 use crate::techfesia::{spawn, spawn_configured, Tf};
 
 /// The documented budget: `HUMIT_LOGIN_MAX_FAILURES` per (account, client) per window.
@@ -42,12 +43,7 @@ async fn in_parallel(
         let answer = answer.expect("request sent");
         match answer.status() {
             StatusCode::TOO_MANY_REQUESTS => {
-                let wait: u64 = answer.headers()["retry-after"]
-                    .to_str()
-                    .unwrap()
-                    .parse()
-                    .unwrap();
-                assert!((1..=300).contains(&wait), "Retry-After {wait}");
+                retry_after(&answer, 300);
                 throttled += 1;
             }
             StatusCode::UNAUTHORIZED | StatusCode::UNPROCESSABLE_ENTITY => refused += 1,

@@ -4,12 +4,12 @@
 //! requests come from 2,000 source addresses (127.10.x.y on loopback), as from a botnet or
 //! an IPv6 host's many /64s, so no per-client budget hides what the server keeps per name.
 
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::StreamExt;
 use reqwest::StatusCode;
 
+use crate::child::{rss_kib, start_child, wait_until_relaying};
 use crate::helpers::test_config;
 
 const REQUESTS: usize = 20_000;
@@ -31,24 +31,6 @@ fn clients() -> Vec<reqwest::Client> {
                 .unwrap()
         })
         .collect()
-}
-
-/// `VmRSS` of process `pid`, in KiB.
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Sends `count` reset requests, 32 at a time, each for a unique 60 KiB username starting
@@ -85,38 +67,15 @@ async fn flood(clients: &[reqwest::Client], url: &str, first: usize, count: usiz
 #[tokio::test]
 async fn unique_huge_usernames_do_not_grow_the_servers_memory() {
     let config = test_config();
-    let port = free_port();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_humit"))
-        .arg("serve")
-        .env("DATABASE_URL", &config.database_url)
-        .env("AMQP_URL", &config.amqp_url)
-        .env("HUMIT_EXCHANGE", &config.exchange)
-        .env("HUMIT_ADDR", format!("127.0.0.1:{port}"))
-        .env("HUMIT_DATA_DIR", &config.data_dir)
-        .env("HUMIT_QUEUE_EXPIRES_MS", "60000")
-        .env("HUMIT_JWT_SECRET", config.jwt_secret.as_deref().unwrap())
-        // One client sends everything: the general limit is not what is measured here.
-        .env("HUMIT_ANON_RATE_PER_MINUTE", "100000000")
-        .env("HUMIT_ANON_BURST", "100000000")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the binary runs");
+    // One client sends everything: the general limit is not what is measured here.
+    let unlimited = [
+        ("HUMIT_ANON_RATE_PER_MINUTE", "100000000"),
+        ("HUMIT_ANON_BURST", "100000000"),
+        ("RUST_LOG", "warn"),
+    ];
+    let (mut child, base, _) = start_child(&config, "memory", &unlimited).await;
     let pid = child.id().expect("running");
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while client
-        .get(format!("{base}/health"))
-        .send()
-        .await
-        .map_or(true, |r| !r.status().is_success())
-    {
-        assert!(Instant::now() < deadline, "humit did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until_relaying(&reqwest::Client::new(), &base).await;
     let url = format!("{base}/auth/password/reset/");
     let clients = clients();
     // Warm up buffers, pools and the allocator, then measure.

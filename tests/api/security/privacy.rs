@@ -55,14 +55,7 @@ async fn discover_lists_only_app_users_who_finished_sign_up() {
     // Signed up with Spotify, registration form never sent.
     h.signup("halfway").await;
     // Techfesia accounts: a superuser, a staff member and a plain user, none of them in the app.
-    humit::cli::superuser::create(
-        &h.app.state,
-        "tf_root",
-        "root@techfesia.example",
-        "Hello Superuser Password",
-    )
-    .await
-    .expect("superuser created");
+    crate::techfesia::create_root(&h.app).await;
     for (username, role) in [("tf_staff", Role::Staff), ("tf_user", Role::Normal)] {
         let (status, body) = h
             .call(

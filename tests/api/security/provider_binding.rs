@@ -16,6 +16,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_with, test_config, TestApp};
+use crate::probe;
 use humit::startup::Mode;
 
 const GOOGLE_CLIENT: &str = "humit-web.apps.googleusercontent.com";
@@ -304,15 +305,7 @@ async fn signup(app: &TestApp, access: &str, refresh: &str) -> (StatusCode, Valu
 }
 
 async fn ready_providers(app: &TestApp) -> Value {
-    let body: Value = app
-        .client
-        .get(app.url("/ready"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = probe::json(app.client.get(app.url("/ready"))).await;
     body["providers"].clone()
 }
 
@@ -331,26 +324,20 @@ async fn a_token_issued_to_another_app_never_signs_in() {
         assert_eq!(status, StatusCode::OK, "{provider}: {body}");
         assert!(body["access"].is_string(), "{body}");
     }
-    // Spotify on the Techfesia dialect: the refresh token is what binds.
-    let (status, body) = oauth(
-        &app,
-        "spotify",
-        json!({"accessToken": "sp-acc-theirs", "refreshToken": "sp-ref-theirs"}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
-    let (status, body) = oauth(&app, "spotify", json!({"accessToken": "sp-acc-theirs"})).await;
-    assert_eq!(
-        status,
-        StatusCode::UNAUTHORIZED,
-        "no refresh token, nothing bound: {body}"
-    );
-    let (status, body) = oauth(
-        &app,
-        "spotify",
-        json!({"accessToken": "sp-acc-theirs", "refreshToken": "sp-ref-ours"}),
-    )
-    .await;
+    // Spotify on the Techfesia dialect: the refresh token is what binds (without one,
+    // nothing is bound).
+    let spotify = |refresh: Option<&str>| {
+        let mut body = json!({"accessToken": "sp-acc-theirs"});
+        if let Some(refresh) = refresh {
+            body["refreshToken"] = refresh.into();
+        }
+        body
+    };
+    for refresh in [Some("sp-ref-theirs"), None] {
+        let (status, body) = oauth(&app, "spotify", spotify(refresh)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{refresh:?}: {body}");
+    }
+    let (status, body) = oauth(&app, "spotify", spotify(Some("sp-ref-ours"))).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
         body["username"], "sp-owner",

@@ -7,6 +7,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use super::{spawn, spawn_configured};
+use crate::probe::post_raw;
 
 #[tokio::test]
 async fn obtain_and_refresh_a_pair_with_the_seed_bodies() {
@@ -87,30 +88,15 @@ async fn obtain_and_refresh_a_pair_with_the_seed_bodies() {
     assert_eq!(a.status(), 401);
 
     // Bad JSON and a wrong content type are answered in the dialect.
-    let a = tf
-        .app
-        .client
-        .post(tf.app.url("/auth/token/"))
-        .header("Content-Type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(a.status(), 400);
-    let body: serde_json::Value = a.json().await.unwrap();
+    let json = [("Content-Type", "application/json")];
+    let (status, body) = post_raw(&tf.app, "/auth/token/", &json, "{not json").await;
+    assert_eq!(status, 400);
     assert!(body["detail"]
         .as_str()
         .unwrap()
         .contains("JSON parse error"));
-    let a = tf
-        .app
-        .client
-        .post(tf.app.url("/auth/token/"))
-        .body("username=x")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(a.status(), 415);
+    let (status, _) = post_raw(&tf.app, "/auth/token/", &[], "username=x").await;
+    assert_eq!(status, 415);
     tf.app.stop().await;
 }
 

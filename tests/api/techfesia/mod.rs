@@ -244,14 +244,7 @@ impl Tf {
 
     /// Creates the superuser (through the CLI's use case) and signs in; answers its access token.
     pub async fn root(&self) -> String {
-        humit::cli::superuser::create(
-            &self.app.state,
-            ROOT,
-            "root@techfesia.example",
-            ROOT_PASSWORD,
-        )
-        .await
-        .expect("superuser created");
+        create_root(&self.app).await;
         self.login(ROOT, ROOT_PASSWORD).await.0
     }
 
@@ -269,6 +262,13 @@ impl Tf {
         assert_eq!(answer.status, 200, "{answer:?}");
         self.login(username, "Hello Staff Password").await.0
     }
+}
+
+/// Creates the superuser [`ROOT`] in `app` through the CLI's use case.
+pub async fn create_root(app: &TestApp) {
+    humit::cli::superuser::create(&app.state, ROOT, "root@techfesia.example", ROOT_PASSWORD)
+        .await
+        .expect("superuser created");
 }
 
 /// The seed's `POST /users/` body for `username`.
