@@ -140,6 +140,12 @@ pub struct Config {
     /// key is generated once into `HUMIT_DATA_DIR/jwt.key`.
     #[arg(long, env = "HUMIT_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
+    /// Server key for the ids of unique claims (usernames, emails, provider identities), at
+    /// least 32 bytes; the same in every process and never changed. Without it, a public
+    /// development key is used (and a warning logged): an erased email could then be
+    /// confirmed by hashing a guess.
+    #[arg(long, env = "HUMIT_CLAIM_KEY", hide_env_values = true)]
+    pub claim_key: Option<String>,
     /// File holding the JWT key.
     #[arg(long, env = "HUMIT_JWT_KEY_FILE")]
     pub jwt_key_file: Option<PathBuf>,

@@ -15,9 +15,11 @@
 //! - [`uploads`]: stored pictures lose EXIF/GPS; a completed upload is not overwritten.
 //! - [`readiness`]: `/ready` keeps one broker connection; a stalled revocation feed is red.
 //! - [`erasure`]: erasing a person deletes their outbox mail.
+//! - [`claims`]: claim ids are keyed hashes; bare-hash claims stored before keep counting.
 //! - [`hardening`]: a short JWT secret is refused at start-up; browser headers on the admin
 //!   console and served files; the `station: create` privilege.
 
+mod claims;
 mod client_identity;
 mod erasure;
 mod fresh_sign_in;
