@@ -14,7 +14,8 @@
 //! - [`web`]: `/metrics` behind a token; CORS for the configured origins only.
 //! - [`uploads`]: stored pictures lose EXIF/GPS; a completed upload is not overwritten.
 //! - [`readiness`]: `/ready` keeps one broker connection; a stalled revocation feed is red.
-//! - [`erasure`]: erasing a person deletes their outbox mail.
+//! - [`erasure`]: erasing a person deletes their outbox mail; the dead-letter queue keeps
+//!   ids and positions, never message bodies.
 //! - [`claims`]: claim ids are keyed hashes; bare-hash claims stored before keep counting.
 //! - [`hardening`]: a short JWT secret is refused at start-up; browser headers on the admin
 //!   console and served files; the `station: create` privilege.
