@@ -292,6 +292,17 @@ pub struct Config {
     /// Profile picture upload URLs each user may ask for per minute (then 429).
     #[arg(long, env = "HUMIT_UPLOADS_PER_MINUTE", default_value_t = 10)]
     pub uploads_per_minute: u32,
+    /// Age (seconds) after which a profile picture upload that has not become the picture
+    /// is abandoned: it is no longer completed, and its uploaded object is deleted.
+    #[arg(
+        long,
+        env = "HUMIT_PENDING_UPLOAD_MAX_AGE_SECS",
+        default_value_t = 3600
+    )]
+    pub pending_upload_max_age_secs: u64,
+    /// How often (seconds) abandoned uploads are looked for and deleted.
+    #[arg(long, env = "HUMIT_UPLOAD_SWEEP_SECS", default_value_t = 60)]
+    pub upload_sweep_secs: u64,
     /// Log as JSON lines.
     #[arg(long, env = "HUMIT_LOG_JSON", default_value_t = false)]
     pub log_json: bool,

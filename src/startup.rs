@@ -234,6 +234,12 @@ impl Application {
             http,
             relay_leader,
         };
+        if mode.workers {
+            tasks.spawn(crate::app::profiles::sweep_abandoned(
+                state.clone(),
+                stop_rx.clone(),
+            ));
+        }
         Ok(Self {
             listener,
             port,

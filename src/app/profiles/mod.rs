@@ -21,8 +21,8 @@ use crate::store::{later, CommandContext, Commit};
 mod uploads;
 
 pub use uploads::{
-    essence, grant_upload, is_jpeg, read_file, receive_upload, reconcile, start_upload, Grant,
-    Granted, Upload, PICTURE_TYPE,
+    essence, grant_upload, is_jpeg, read_file, receive_upload, reconcile, start_upload,
+    sweep_abandoned, Grant, Granted, Upload, PICTURE_TYPE,
 };
 
 /// A registration form, validated at the edge.

@@ -33,5 +33,5 @@ mod readiness;
 mod reset_tokens;
 mod session_bound;
 mod staff;
-mod uploads;
+pub(crate) mod uploads;
 mod web;
