@@ -80,22 +80,7 @@ fn aws_credentials() {
 
 #[tokio::test]
 async fn a_presigned_s3_upload_becomes_the_profile_picture() {
-    aws_credentials();
-    let moto = Moto::start().await;
-    let admin = S3Store::with_credentials(
-        BUCKET,
-        Some(&moto.endpoint),
-        "us-east-1",
-        "humit-test-key",
-        "humit-test-secret",
-    );
-    admin
-        .client()
-        .create_bucket()
-        .bucket(BUCKET)
-        .send()
-        .await
-        .expect("bucket created on moto");
+    let (moto, admin) = moto_with_bucket().await;
     let endpoint = moto.endpoint.clone();
     let h = spawn_configured(move |c| {
         c.s3_bucket = Some(BUCKET.into());
@@ -124,16 +109,7 @@ async fn a_presigned_s3_upload_becomes_the_profile_picture() {
     assert_eq!(h.profile(&s).await["profile_pic_url"], "");
     // The client uploads straight to S3.
     let bytes = jpeg(4096);
-    let put = h
-        .app
-        .client
-        .put(&url)
-        .header("content-type", "image/jpeg")
-        .body(bytes.clone())
-        .send()
-        .await
-        .unwrap();
-    assert!(put.status().is_success(), "{}", put.text().await.unwrap());
+    put_to(&h, &url, bytes.clone()).await;
     // humit sees it on the next profile read and makes it the picture, stored under a key
     // of its own (no upload URL can write there); the uploaded object is removed.
     let picture = format!("profile_images/{}/{id}-p.jpg", s.user_id);
