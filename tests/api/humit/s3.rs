@@ -82,12 +82,7 @@ fn aws_credentials() {
 async fn a_presigned_s3_upload_becomes_the_profile_picture() {
     let (moto, admin) = moto_with_bucket().await;
     let endpoint = moto.endpoint.clone();
-    let h = spawn_configured(move |c| {
-        c.s3_bucket = Some(BUCKET.into());
-        c.s3_endpoint = Some(endpoint);
-        c.s3_region = "us-east-1".into();
-    })
-    .await;
+    let h = spawn_configured(move |c| on_moto(c, endpoint)).await;
     let s = h.signup("cloudy").await;
     let slot = h.upload_slot(&s).await;
     let id = slot["id"].as_str().unwrap().to_string();
@@ -160,6 +155,13 @@ async fn exists(admin: &S3Store, key: &str) -> bool {
         .is_ok()
 }
 
+/// Points the app's storage at moto's bucket.
+fn on_moto(c: &mut humit::config::Config, endpoint: String) {
+    c.s3_bucket = Some(BUCKET.into());
+    c.s3_endpoint = Some(endpoint);
+    c.s3_region = "us-east-1".into();
+}
+
 async fn moto_with_bucket() -> (Moto, S3Store) {
     aws_credentials();
     let moto = Moto::start().await;
@@ -202,9 +204,7 @@ async fn s3_uploads_are_bounded_stripped_and_swept() {
     let (moto, admin) = moto_with_bucket().await;
     let endpoint = moto.endpoint.clone();
     let h = spawn_configured(move |c| {
-        c.s3_bucket = Some(BUCKET.into());
-        c.s3_endpoint = Some(endpoint);
-        c.s3_region = "us-east-1".into();
+        on_moto(c, endpoint);
         c.upload_limit = 2048;
         c.pending_upload_max_age_secs = 4;
         c.upload_sweep_secs = 1;
