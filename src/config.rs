@@ -144,6 +144,12 @@ pub struct Config {
     /// key is generated once into `HUMIT_DATA_DIR/jwt.key`.
     #[arg(long, env = "HUMIT_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
+    /// Server key for the ids of unique claims (usernames, emails, provider identities), at
+    /// least 32 bytes; the same in every process and never changed. Without it, a public
+    /// development key is used (and a warning logged): an erased email could then be
+    /// confirmed by hashing a guess.
+    #[arg(long, env = "HUMIT_CLAIM_KEY", hide_env_values = true)]
+    pub claim_key: Option<String>,
     /// File holding the JWT key.
     #[arg(long, env = "HUMIT_JWT_KEY_FILE")]
     pub jwt_key_file: Option<PathBuf>,
@@ -290,6 +296,17 @@ pub struct Config {
     /// Profile picture upload URLs each user may ask for per minute (then 429).
     #[arg(long, env = "HUMIT_UPLOADS_PER_MINUTE", default_value_t = 10)]
     pub uploads_per_minute: u32,
+    /// Age (seconds) after which a profile picture upload that has not become the picture
+    /// is abandoned: it is no longer completed, and its uploaded object is deleted.
+    #[arg(
+        long,
+        env = "HUMIT_PENDING_UPLOAD_MAX_AGE_SECS",
+        default_value_t = 3600
+    )]
+    pub pending_upload_max_age_secs: u64,
+    /// How often (seconds) abandoned uploads are looked for and deleted.
+    #[arg(long, env = "HUMIT_UPLOAD_SWEEP_SECS", default_value_t = 60)]
+    pub upload_sweep_secs: u64,
     /// Log as JSON lines.
     #[arg(long, env = "HUMIT_LOG_JSON", default_value_t = false)]
     pub log_json: bool,

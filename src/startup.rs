@@ -116,6 +116,7 @@ impl Application {
             config.app_access_ttl_secs,
             config.refresh_ttl_secs,
         ));
+        let claim_key = Arc::new(claim_key(config.claim_key.as_deref())?);
         let registry = Arc::new(Registry::default());
         if let Err(error) = crate::auth::snapshot::restore(&registry, &pool).await {
             tracing::warn!(%error, "auth snapshot not read; reading the whole log");
@@ -226,12 +227,19 @@ impl Application {
             commands,
             checkpoints,
             tokens,
+            claim_key,
             registry,
             hasher,
             metrics: crate::telemetry::metrics_handle(),
             http,
             relay_leader,
         };
+        if mode.workers {
+            tasks.spawn(crate::app::profiles::sweep_abandoned(
+                state.clone(),
+                stop_rx.clone(),
+            ));
+        }
         Ok(Self {
             listener,
             port,
@@ -355,6 +363,26 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {}
         () = terminate => {}
+    }
+}
+
+/// The claim key from `HUMIT_CLAIM_KEY` (at least 32 bytes), or the public development key
+/// with a loud warning.
+fn claim_key(configured: Option<&str>) -> anyhow::Result<aggregates::claim::ClaimKey> {
+    match configured.filter(|k| !k.is_empty()) {
+        Some(key) => aggregates::claim::ClaimKey::new(key.as_bytes()).map_err(|e| {
+            anyhow::anyhow!(
+                "HUMIT_CLAIM_KEY: {e} (for example the output of `openssl rand -hex 32`)"
+            )
+        }),
+        None => {
+            tracing::warn!(
+                "HUMIT_CLAIM_KEY is not set: claim ids use the public development key, so an \
+                 erased email can be confirmed by hashing a guess (see README, production \
+                 checklist)"
+            );
+            Ok(aggregates::claim::ClaimKey::development())
+        }
     }
 }
 

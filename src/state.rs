@@ -30,6 +30,8 @@ pub struct AppState {
     pub checkpoints: Checkpoints,
     /// Mints and checks JWTs.
     pub tokens: Arc<Tokens>,
+    /// The server key claim ids are derived with (`HUMIT_CLAIM_KEY`).
+    pub claim_key: Arc<aggregates::claim::ClaimKey>,
     /// Authentication state of every user.
     pub registry: Arc<Registry>,
     /// Password hashing.

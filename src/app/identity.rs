@@ -29,6 +29,12 @@ fn orphan_after(state: &AppState) -> chrono::Duration {
 /// Takes the unique key `value` of `kind` for `owner`. `Ok(false)` when someone else has it.
 /// An orphaned key (see [`orphan_after`]) is given back on its owner's behalf and taken.
 ///
+/// Claims are taken under the keyed id only. A claim stored before ids were keyed (a bare
+/// SHA-256 id) is never taken again, only read and released, so once the keyed claim is
+/// held, an older owner of the legacy id is the one thing left to check: exactly one of any
+/// number of racers holds the keyed claim, and it gives it back if the legacy id has another
+/// owner.
+///
 /// # Errors
 /// Store failures.
 pub async fn claim(
@@ -38,41 +44,82 @@ pub async fn claim(
     owner: &str,
     ctx: &CommandContext,
 ) -> Result<bool, IdentityError> {
-    let id = kind.claim_id(value);
+    let id = kind.claim_id(&state.claim_key, value);
     let take = || ClaimCommand::Take {
         owner: owner.to_string(),
         now: chrono::Utc::now(),
     };
     match state.commands.execute::<Claim>(&id, take(), ctx).await {
-        Ok(_) => return Ok(true),
-        Err(CommandError::Rejected(ClaimError::Taken)) => {}
+        Ok(_) => {}
+        Err(CommandError::Rejected(ClaimError::Taken)) => {
+            let current: Claim = state.commands.load(&id).await?;
+            if !orphaned(state, &current).await? {
+                return Ok(false);
+            }
+            let holder = current.owner().unwrap_or_default();
+            tracing::warn!(claim = %id, holder, "releasing a key an interrupted registration left");
+            release(state, kind, value, holder, ctx).await;
+            match state.commands.execute::<Claim>(&id, take(), ctx).await {
+                Ok(_) => {}
+                Err(CommandError::Rejected(ClaimError::Taken) | CommandError::Conflict) => {
+                    return Ok(false)
+                }
+                Err(e) => {
+                    return Err(IdentityError::from_command(e, |e| {
+                        IdentityError::Store(e.to_string())
+                    }))
+                }
+            }
+        }
         Err(e) => {
             return Err(IdentityError::from_command(e, |e| {
                 IdentityError::Store(e.to_string())
             }))
         }
     }
-    let current: Claim = state.commands.load(&id).await?;
-    let (Some(holder), Some(at)) = (current.owner(), current.taken_at()) else {
-        return Ok(false);
+    // Held under the keyed id: a bare-hash claim stored before keeps its owner.
+    let Some(legacy_id) = kind.legacy_claim_id(value) else {
+        return Ok(true);
     };
-    let orphan = chrono::Utc::now() - at > orphan_after(state)
-        && load_user(state, holder).await?.id().is_none();
-    if !orphan {
-        return Ok(false);
-    }
-    tracing::warn!(claim = %id, holder, "releasing a key an interrupted registration left");
-    release(state, kind, value, holder, ctx).await;
-    match state.commands.execute::<Claim>(&id, take(), ctx).await {
-        Ok(_) => Ok(true),
-        Err(CommandError::Rejected(ClaimError::Taken) | CommandError::Conflict) => Ok(false),
-        Err(e) => Err(IdentityError::from_command(e, |e| {
-            IdentityError::Store(e.to_string())
-        })),
+    let legacy = match state.commands.load::<Claim>(&legacy_id).await {
+        Ok(legacy) => legacy,
+        Err(e) => {
+            release_id(state, &id, owner, ctx).await;
+            return Err(e.into());
+        }
+    };
+    match legacy.owner() {
+        Some(holder) if holder != owner => match orphaned(state, &legacy).await {
+            Ok(true) => {
+                tracing::warn!(claim = %legacy_id, holder, "releasing a key an interrupted registration left");
+                release_id(state, &legacy_id, holder, ctx).await;
+                Ok(true)
+            }
+            Ok(false) => {
+                release_id(state, &id, owner, ctx).await;
+                Ok(false)
+            }
+            Err(e) => {
+                release_id(state, &id, owner, ctx).await;
+                Err(e)
+            }
+        },
+        _ => Ok(true),
     }
 }
 
-/// Gives the key back (only its owner can; otherwise nothing happens).
+/// Whether `claim` is held by someone who never became a user, for longer than
+/// [`orphan_after`].
+async fn orphaned(state: &AppState, claim: &Claim) -> Result<bool, IdentityError> {
+    let (Some(holder), Some(at)) = (claim.owner(), claim.taken_at()) else {
+        return Ok(false);
+    };
+    Ok(chrono::Utc::now() - at > orphan_after(state)
+        && load_user(state, holder).await?.id().is_none())
+}
+
+/// Gives the key back (only its owner can; otherwise nothing happens), under its keyed id
+/// and its legacy id.
 pub async fn release(
     state: &AppState,
     kind: ClaimKind,
@@ -80,20 +127,37 @@ pub async fn release(
     owner: &str,
     ctx: &CommandContext,
 ) {
+    release_id(state, &kind.claim_id(&state.claim_key, value), owner, ctx).await;
+    if let Some(legacy) = kind.legacy_claim_id(value) {
+        release_id(state, &legacy, owner, ctx).await;
+    }
+}
+
+async fn release_id(state: &AppState, id: &str, owner: &str, ctx: &CommandContext) {
     let command = ClaimCommand::Release {
         owner: owner.to_string(),
         now: chrono::Utc::now(),
     };
-    if let Err(error) = state
-        .commands
-        .execute::<Claim>(&kind.claim_id(value), command, ctx)
-        .await
-    {
-        tracing::error!(%error, claim = %kind.claim_id(value), "failed to release a claim");
+    if let Err(error) = state.commands.execute::<Claim>(id, command, ctx).await {
+        tracing::error!(%error, claim = %id, "failed to release a claim");
     }
 }
 
-/// The owner of a unique key, read from the write side (never stale).
+async fn legacy_owner(
+    state: &AppState,
+    kind: ClaimKind,
+    value: &str,
+) -> Result<Option<String>, IdentityError> {
+    let Some(id) = kind.legacy_claim_id(value) else {
+        return Ok(None);
+    };
+    let claim: Claim = state.commands.load(&id).await?;
+    Ok(claim.owner().map(str::to_string))
+}
+
+/// The owner of a unique key, read from the write side (never stale): the owner of a claim
+/// stored before ids were keyed if there is one (nobody else can take its keyed id), else
+/// the keyed claim's.
 ///
 /// # Errors
 /// Store failures.
@@ -102,7 +166,13 @@ pub async fn owner_of(
     kind: ClaimKind,
     value: &str,
 ) -> Result<Option<String>, IdentityError> {
-    let claim: Claim = state.commands.load(&kind.claim_id(value)).await?;
+    if let Some(owner) = legacy_owner(state, kind, value).await? {
+        return Ok(Some(owner));
+    }
+    let claim: Claim = state
+        .commands
+        .load(&kind.claim_id(&state.claim_key, value))
+        .await?;
     Ok(claim.owner().map(str::to_string))
 }
 

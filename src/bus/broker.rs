@@ -2,12 +2,18 @@
 //!
 //! - `<exchange>`: durable topic exchange; routing key `<AggregateType>.<EventType>`.
 //! - `<exchange>.dead`: fanout exchange for messages a projector cannot even decode,
-//!   with its queue `<exchange>.dead`.
+//!   with its queue `<exchange>.dead`. What lands there is a stub naming the message (its
+//!   position, aggregate, message id, the projection and why), never its body: the event
+//!   itself stays in the log, sealed, so nothing on this queue outlives a person's erasure.
 //! - `<exchange>.projection.<name>`: one durable queue per projection.
 
-use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
-use lapin::types::{AMQPValue, FieldTable};
-use lapin::{Channel, Connection, ConnectionProperties, ExchangeKind};
+use lapin::message::Delivery;
+use lapin::options::{
+    BasicAckOptions, BasicPublishOptions, ExchangeDeclareOptions, QueueBindOptions,
+    QueueDeclareOptions,
+};
+use lapin::types::{AMQPValue, FieldTable, ShortString};
+use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
 
 use super::{BusError, BusSettings};
 
@@ -94,6 +100,64 @@ pub fn projection_queue(exchange: &str, projection: &str) -> String {
 /// The dead-letter exchange and queue.
 pub fn dead_letter_name(exchange: &str) -> String {
     format!("{exchange}.dead")
+}
+
+/// The headers of an event message a dead-letter stub keeps: ids and positions only.
+const STUB_HEADERS: [&str; 4] = [
+    "position",
+    "aggregate_type",
+    "aggregate_id",
+    "event_version",
+];
+
+/// Dead-letters `delivery` without its body: publishes a stub to the dead-letter exchange
+/// with the message's ids and position (the event can be read again from the log), the
+/// projection and `reason`, then acknowledges the original. A crash between the two leaves
+/// the original to be delivered again and stubbed again; a second stub is harmless.
+///
+/// # Errors
+/// Broker errors.
+pub async fn dead_letter_stub(
+    channel: &Channel,
+    exchange: &str,
+    projection: &str,
+    delivery: &Delivery,
+    reason: &str,
+) -> Result<(), BusError> {
+    let mut headers = FieldTable::default();
+    if let Some(original) = delivery.properties.headers() {
+        for key in STUB_HEADERS {
+            if let Some(value) = original.inner().get(key) {
+                headers.insert(key.into(), value.clone());
+            }
+        }
+    }
+    headers.insert(
+        "x-humit-projection".into(),
+        AMQPValue::LongString(projection.into()),
+    );
+    headers.insert(
+        "x-humit-reason".into(),
+        AMQPValue::LongString(reason.into()),
+    );
+    let mut properties = BasicProperties::default()
+        .with_delivery_mode(2)
+        .with_app_id("humit".into())
+        .with_headers(headers);
+    if let Some(id) = delivery.properties.message_id() {
+        properties = properties.with_message_id(ShortString::from(id.as_str()));
+    }
+    channel
+        .basic_publish(
+            dead_letter_name(exchange).as_str().into(),
+            "".into(),
+            BasicPublishOptions::default(),
+            &[],
+            properties,
+        )
+        .await?;
+    delivery.ack(BasicAckOptions::default()).await?;
+    Ok(())
 }
 
 /// Declares a projection's queue, bound to `bindings`, with the dead-letter exchange.

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, BasicRejectOptions};
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions};
 use lapin::types::FieldTable;
 use projections::{Envelope, Projection, ProjectionError};
 use sqlx::{PgConnection, PgPool};
@@ -242,9 +242,16 @@ impl Projector {
                         tracing::error!(projection = self.name(), %error, "undecodable message dead-lettered");
                         metrics::counter!("humit_projection_dead_letters_total", "projection" => self.name())
                             .increment(1);
-                        delivery
-                            .reject(BasicRejectOptions { requeue: false })
-                            .await?;
+                        // Ids and position only: the body may carry personal data in clear.
+                        let reason = format!("undecodable: {:?}", error.classify());
+                        broker::dead_letter_stub(
+                            &channel,
+                            &self.settings.exchange,
+                            self.name(),
+                            &delivery,
+                            &reason,
+                        )
+                        .await?;
                     }
                 }
             }

@@ -9,6 +9,7 @@ pub mod outage;
 pub mod repository;
 pub mod sequencer;
 pub mod upcast;
+pub mod uploads;
 pub mod vault;
 
 pub use commands::{Actor, CommandBus, CommandContext, CommandError, LoadError};

@@ -48,6 +48,7 @@ pub fn test_config() -> Config {
     config.queue_expires_ms = Some(600_000);
     config.jwt_secret = Some(format!("test-secret-{id}-{id}-{id}"));
     config.jwt_key_file = None;
+    config.claim_key = Some(format!("test-claim-key-{id}-{id}-{id}"));
     config.smtp_url = None;
     config.s3_bucket = None;
     config.hash_concurrency = 2;

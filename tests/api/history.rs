@@ -156,7 +156,7 @@ async fn personal_data_is_sealed_at_rest_and_unreadable_once_the_person_is_erase
 async fn old_claim_events_replay_and_publish_in_the_new_shape() {
     use aggregates::claim::{Claim, ClaimKind};
     let app = spawn_app().await;
-    let id = ClaimKind::Username.claim_id("legacy");
+    let id = ClaimKind::Username.legacy_claim_id("legacy").unwrap();
     sqlx::query(
         "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
          VALUES ('Claim', $1, 1, 'Taken', '1', '{\"Taken\": {\"owner\": \"u-old\"}}', '{\"occurred_at\": \"2025-05-05T05:05:05+00:00\"}')",

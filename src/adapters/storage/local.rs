@@ -202,6 +202,20 @@ impl ObjectStore for LocalStore {
         }
     }
 
+    async fn fetch(&self, key: &str, limit: u64) -> Result<Option<Vec<u8>>, StorageError> {
+        match self.head(key).await? {
+            None => Ok(None),
+            Some(object) if object.size > limit => Err(StorageError::Invalid(format!(
+                "{key} is over {limit} bytes"
+            ))),
+            Some(_) => self.read(key).await,
+        }
+    }
+
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), StorageError> {
+        self.write(key, &bytes).await
+    }
+
     fn public_url(&self, key: &str) -> String {
         format!("{}/api/files/{key}", self.base_url)
     }

@@ -7,7 +7,10 @@
 //! - short-lived: at most [`MAX_UPLOAD_EXPIRY`];
 //! - for one key under the user's own prefix: `profile_images/<user_id>/<upload_id>.jpg`;
 //! - size-limited (`HUMIT_UPLOAD_LIMIT`): signed into the local URL and enforced while
-//!   receiving; for S3, checked with a `HEAD` before the object becomes the picture.
+//!   receiving; for S3, checked with a `HEAD` before the object becomes the picture, which
+//!   is then read (bounded), stripped of its metadata and stored under [`picture_key`];
+//! - swept: the upload key's object is deleted once older than
+//!   `HUMIT_PENDING_UPLOAD_MAX_AGE_SECS`, whether it became a picture or was abandoned.
 //!
 //! Two implementations of [`ObjectStore`]:
 //! - [`S3Store`] (`HUMIT_S3_BUCKET` set): presigns with aws-sdk-s3, path-style, against AWS or
@@ -133,8 +136,31 @@ pub trait ObjectStore: Send + Sync + fmt::Debug {
     /// [`StorageError::Backend`] when the store fails.
     async fn delete(&self, key: &str) -> Result<(), StorageError>;
 
+    /// The bytes under `key`, if any; refused ([`StorageError::Invalid`]) when there are
+    /// more than `limit`, before they are read.
+    ///
+    /// # Errors
+    /// [`StorageError::Invalid`] past `limit`; [`StorageError::Backend`] when the store fails.
+    async fn fetch(&self, key: &str, limit: u64) -> Result<Option<Vec<u8>>, StorageError>;
+
+    /// Stores a picture (`image/jpeg`) under `key`, a key no upload URL was made for.
+    ///
+    /// # Errors
+    /// [`StorageError::Backend`] when the store fails.
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), StorageError>;
+
     /// The public URL of `key`: what becomes `profile_pic_url`.
     fn public_url(&self, key: &str) -> String;
+}
+
+/// The key a completed upload's picture is stored under: beside the upload's own key, but
+/// one no upload URL is ever made for (upload ids are server-made UUIDs), so the picture
+/// cannot be replaced through the still-valid upload URL.
+pub fn picture_key(upload_key: &str) -> String {
+    match upload_key.strip_suffix(".jpg") {
+        Some(stem) => format!("{stem}-p.jpg"),
+        None => format!("{upload_key}-p"),
+    }
 }
 
 fn check_request(request: &UploadRequest) -> Result<(), StorageError> {

@@ -155,6 +155,65 @@ impl ObjectStore for S3Store {
         Ok(())
     }
 
+    async fn fetch(&self, key: &str, limit: u64) -> Result<Option<Vec<u8>>, StorageError> {
+        let result = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await;
+        let out = match result {
+            Ok(out) => out,
+            Err(e) => {
+                let service = e.into_service_error();
+                return if service.is_no_such_key() {
+                    Ok(None)
+                } else {
+                    Err(StorageError::Backend(format!("get failed: {service}")))
+                };
+            }
+        };
+        // The object may have been replaced since the `HEAD`: its length is checked again
+        // before a byte is read.
+        let size = out
+            .content_length()
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(u64::MAX);
+        if size > limit {
+            return Err(StorageError::Invalid(format!(
+                "{key} is over {limit} bytes"
+            )));
+        }
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| StorageError::Backend(format!("read failed: {e}")))?
+            .into_bytes();
+        if bytes.len() as u64 > limit {
+            return Err(StorageError::Invalid(format!(
+                "{key} is over {limit} bytes"
+            )));
+        }
+        Ok(Some(bytes.to_vec()))
+    }
+
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), StorageError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(JPEG)
+            .body(bytes.into())
+            .send()
+            .await
+            .map_err(|e| {
+                StorageError::Backend(format!("put failed: {}", e.into_service_error()))
+            })?;
+        Ok(())
+    }
+
     fn public_url(&self, key: &str) -> String {
         match &self.endpoint {
             Some(endpoint) => format!("{endpoint}/{}/{key}", self.bucket),

@@ -21,8 +21,8 @@ use crate::store::{later, CommandContext, Commit};
 mod uploads;
 
 pub use uploads::{
-    essence, grant_upload, is_jpeg, read_file, receive_upload, reconcile, start_upload, Grant,
-    Granted, Upload, PICTURE_TYPE,
+    essence, grant_upload, is_jpeg, read_file, receive_upload, reconcile, start_upload,
+    sweep_abandoned, Grant, Granted, Upload, PICTURE_TYPE,
 };
 
 /// A registration form, validated at the edge.
@@ -78,7 +78,7 @@ async fn create_playlist(state: &AppState, user: &User) -> Result<String, Error>
 /// Gives back a handle claimed for a registration that failed, unless it is the user's own.
 async fn release_unused(state: &AppState, user_id: &str, handle: &str, ctx: &CommandContext) {
     if let Ok(user) = identity::load_user(state, user_id).await {
-        if ClaimKind::Username.claim_id(user.username()) == ClaimKind::Username.claim_id(handle) {
+        if ClaimKind::Username.same(user.username(), handle) {
             return;
         }
     }
@@ -125,8 +125,7 @@ async fn submit(
         return Err(Error::UsernameTaken);
     }
     let old_handle = user.username().to_string();
-    let same_handle =
-        ClaimKind::Username.claim_id(&old_handle) == ClaimKind::Username.claim_id(&form.handle);
+    let same_handle = ClaimKind::Username.same(&old_handle, &form.handle);
     let registered = async {
         let playlist_id = create_playlist(state, &user).await?;
         let command = UserCommand::RegisterProfile {

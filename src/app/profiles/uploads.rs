@@ -2,18 +2,23 @@
 //! `PUT` URL (`image/jpeg`, at most 5 minutes, key `profile_images/<user_id>/<id>.jpg`). With
 //! the local store, the upload completes when the file arrives; with S3, when humit next sees
 //! the object there ([`reconcile`], run whenever the profile is read): a `HEAD` checks type
-//! and size first.
+//! and size first (a refused object is deleted), then the object is read (bounded by the
+//! limit again), stripped of its metadata and stored as the picture under its own key.
+//! Every upload key handed out is remembered (`pending_uploads`); [`sweep_abandoned`]
+//! deletes its object once it is older than `HUMIT_PENDING_UPLOAD_MAX_AGE_SECS`, after which
+//! it is no longer completed either.
 
 use aggregates::user::{User, UserCommand, UserError};
 use chrono::Utc;
 
 use crate::adapters::storage::{
-    parse_profile_key, profile_key, GrantError, StorageError, StoredObject, UploadRequest, JPEG,
-    MAX_UPLOAD_EXPIRY,
+    parse_profile_key, picture_key, profile_key, GrantError, StorageError, StoredObject,
+    UploadRequest, JPEG, MAX_UPLOAD_EXPIRY,
 };
 use crate::app::{identity, Caller, Error};
+use crate::background::{sleep_or_stop, Shutdown};
 use crate::state::AppState;
-use crate::store::{Actor, CommandContext, CommandError, Commit};
+use crate::store::{uploads as pending, Actor, CommandContext, CommandError, Commit};
 
 pub use crate::adapters::storage::{LocalGrant as Grant, JPEG as PICTURE_TYPE};
 
@@ -52,6 +57,9 @@ pub async fn start_upload(state: &AppState, caller: &Caller) -> Result<Upload, E
         .presign_upload(&request)
         .await
         .map_err(storage_error)?;
+    pending::record(&state.pool, &key)
+        .await
+        .map_err(|e| Error::Store(e.to_string()))?;
     let command = UserCommand::StartProfilePictureUpload {
         upload_id: upload_id.clone(),
         key,
@@ -114,6 +122,13 @@ pub fn essence(content_type: &str) -> &str {
 
 const RECONCILE_MAX: usize = 3;
 
+/// How old an upload may be and still become the picture.
+fn max_age(state: &AppState) -> chrono::Duration {
+    chrono::Duration::seconds(
+        i64::try_from(state.config.pending_upload_max_age_secs).unwrap_or(i64::MAX / 1000),
+    )
+}
+
 /// Completes the caller's first pending upload whose object is in the store (and deletes
 /// refused ones); answers the commit, if any.
 ///
@@ -126,25 +141,96 @@ pub async fn reconcile(state: &AppState, caller: &Caller) -> Result<Option<Commi
     let candidates = user
         .pending_uploads()
         .into_iter()
-        // An URL expired an hour ago can no longer bring anything.
-        .filter(|(_, u)| u.expires_at + chrono::Duration::hours(1) > now)
+        // Past its age an upload is abandoned: the sweeper deletes its object.
+        .filter(|(_, u)| u.started_at + max_age(state) > now)
         .take(RECONCILE_MAX);
     for (upload_id, pending) in candidates {
         match state.storage.head(&pending.key).await {
             Ok(Some(object)) if acceptable(&object, limit) => {
-                return complete(state, caller.id(), upload_id, &pending.key, &caller.ctx).await;
+                if let Some(picture) = clean_copy(state, &pending.key, limit).await {
+                    let commit =
+                        complete(state, caller.id(), upload_id, &picture, &caller.ctx).await?;
+                    if let Err(error) = state.storage.delete(&pending.key).await {
+                        tracing::warn!(%error, "failed to delete a completed upload's object");
+                    }
+                    return Ok(commit);
+                }
             }
             Ok(Some(object)) => {
                 tracing::warn!(%upload_id, size = object.size, content_type = ?object.content_type, "refused upload deleted");
-                if let Err(error) = state.storage.delete(&pending.key).await {
-                    tracing::warn!(%error, "failed to delete a refused upload");
-                }
+                refuse(state, &pending.key).await;
             }
             Ok(None) => {}
             Err(error) => tracing::warn!(%error, %upload_id, "storage check failed"),
         }
     }
     Ok(None)
+}
+
+async fn refuse(state: &AppState, key: &str) {
+    if let Err(error) = state.storage.delete(key).await {
+        tracing::warn!(%error, "failed to delete a refused upload");
+    }
+}
+
+/// Reads the uploaded object (at most `limit` bytes, checked again: it may have been
+/// replaced since the `HEAD`), drops its metadata and stores it under its picture key.
+/// Answers that key; `None` when the object is gone, refused (and deleted) or the store
+/// failed.
+async fn clean_copy(state: &AppState, key: &str, limit: u64) -> Option<String> {
+    let bytes = match state.storage.fetch(key, limit).await {
+        Ok(Some(bytes)) if is_jpeg(&bytes) => bytes,
+        Ok(None) => return None,
+        Ok(Some(_)) | Err(StorageError::Invalid(_)) => {
+            tracing::warn!(%key, "refused upload deleted (not a JPEG, or over the limit)");
+            refuse(state, key).await;
+            return None;
+        }
+        Err(error) => {
+            tracing::warn!(%error, %key, "reading an upload failed");
+            return None;
+        }
+    };
+    let clean = crate::adapters::storage::strip_jpeg_metadata(&bytes);
+    let picture = picture_key(key);
+    match state.storage.put(&picture, clean).await {
+        Ok(()) => Some(picture),
+        Err(error) => {
+            tracing::warn!(%error, %key, "storing a picture failed");
+            None
+        }
+    }
+}
+
+const SWEEP_BATCH: i64 = 100;
+
+/// Runs until shutdown: every `HUMIT_UPLOAD_SWEEP_SECS`, deletes the objects of upload keys
+/// handed out more than `HUMIT_PENDING_UPLOAD_MAX_AGE_SECS` ago (pictures live under their
+/// own keys, so this never removes one) and forgets them. Safe in several processes at once:
+/// deleting twice is harmless.
+pub async fn sweep_abandoned(state: AppState, mut shutdown: Shutdown) {
+    let every = std::time::Duration::from_secs(state.config.upload_sweep_secs.max(1));
+    while !sleep_or_stop(every, &mut shutdown).await {
+        let before = Utc::now() - max_age(&state);
+        let keys = match pending::older_than(&state.pool, before, SWEEP_BATCH).await {
+            Ok(keys) => keys,
+            Err(error) => {
+                tracing::warn!(%error, "listing abandoned uploads failed");
+                continue;
+            }
+        };
+        for key in keys {
+            match state.storage.delete(&key).await {
+                Ok(()) => {
+                    if let Err(error) = pending::forget(&state.pool, &key).await {
+                        tracing::warn!(%error, "forgetting a swept upload failed");
+                    }
+                    tracing::info!(%key, "upload swept");
+                }
+                Err(error) => tracing::warn!(%error, %key, "deleting an abandoned upload failed"),
+            }
+        }
+    }
 }
 
 /// An upload the local store accepts: whose, which, what type and how large at most.
@@ -221,6 +307,11 @@ pub async fn receive_upload(
         &ctx,
     )
     .await?;
+    // The local picture is the upload's own file, which its URL can no longer overwrite:
+    // nothing to sweep.
+    if let Err(error) = pending::forget(&state.pool, &granted.key).await {
+        tracing::warn!(%error, "forgetting a completed upload failed");
+    }
     state.wait_for(position, &["users"]).await;
     Ok((granted.upload_id, state.storage.public_url(&granted.key)))
 }

@@ -27,7 +27,7 @@ async fn claim_owner(app: &crate::helpers::TestApp, name: &str) -> Option<String
     let claim: Claim = app
         .state
         .commands
-        .load(&ClaimKind::Username.claim_id(name))
+        .load(&ClaimKind::Username.claim_id(&app.state.claim_key, name))
         .await
         .unwrap();
     claim.owner().map(str::to_string)

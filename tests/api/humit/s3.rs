@@ -80,29 +80,9 @@ fn aws_credentials() {
 
 #[tokio::test]
 async fn a_presigned_s3_upload_becomes_the_profile_picture() {
-    aws_credentials();
-    let moto = Moto::start().await;
-    let admin = S3Store::with_credentials(
-        BUCKET,
-        Some(&moto.endpoint),
-        "us-east-1",
-        "humit-test-key",
-        "humit-test-secret",
-    );
-    admin
-        .client()
-        .create_bucket()
-        .bucket(BUCKET)
-        .send()
-        .await
-        .expect("bucket created on moto");
+    let (moto, admin) = moto_with_bucket().await;
     let endpoint = moto.endpoint.clone();
-    let h = spawn_configured(move |c| {
-        c.s3_bucket = Some(BUCKET.into());
-        c.s3_endpoint = Some(endpoint);
-        c.s3_region = "us-east-1".into();
-    })
-    .await;
+    let h = spawn_configured(move |c| on_moto(c, endpoint)).await;
     let s = h.signup("cloudy").await;
     let slot = h.upload_slot(&s).await;
     let id = slot["id"].as_str().unwrap().to_string();
@@ -124,24 +104,18 @@ async fn a_presigned_s3_upload_becomes_the_profile_picture() {
     assert_eq!(h.profile(&s).await["profile_pic_url"], "");
     // The client uploads straight to S3.
     let bytes = jpeg(4096);
-    let put = h
-        .app
-        .client
-        .put(&url)
-        .header("content-type", "image/jpeg")
-        .body(bytes.clone())
-        .send()
-        .await
-        .unwrap();
-    assert!(put.status().is_success(), "{}", put.text().await.unwrap());
-    // humit sees it on the next profile read and makes it the picture.
-    let expected = format!("{}/{BUCKET}/{key}", moto.endpoint);
+    put_to(&h, &url, bytes.clone()).await;
+    // humit sees it on the next profile read and makes it the picture, stored under a key
+    // of its own (no upload URL can write there); the uploaded object is removed.
+    let picture = format!("profile_images/{}/{id}-p.jpg", s.user_id);
+    let expected = format!("{}/{BUCKET}/{picture}", moto.endpoint);
     assert_eq!(h.profile(&s).await["profile_pic_url"], expected.as_str());
+    assert!(!exists(&admin, &key).await);
     let stored = admin
         .client()
         .get_object()
         .bucket(BUCKET)
-        .key(&key)
+        .key(&picture)
         .send()
         .await
         .unwrap();
@@ -165,14 +139,132 @@ async fn a_presigned_s3_upload_becomes_the_profile_picture() {
         .await
         .unwrap();
     assert_eq!(h.profile(&s).await["profile_pic_url"], expected.as_str());
-    assert!(admin
+    assert!(!exists(&admin, &bad_key).await);
+    h.app.stop().await;
+    drop(moto);
+}
+
+async fn exists(admin: &S3Store, key: &str) -> bool {
+    admin
         .client()
         .head_object()
         .bucket(BUCKET)
-        .key(&bad_key)
+        .key(key)
         .send()
         .await
-        .is_err());
+        .is_ok()
+}
+
+/// Points the app's storage at moto's bucket.
+fn on_moto(c: &mut humit::config::Config, endpoint: String) {
+    c.s3_bucket = Some(BUCKET.into());
+    c.s3_endpoint = Some(endpoint);
+    c.s3_region = "us-east-1".into();
+}
+
+async fn moto_with_bucket() -> (Moto, S3Store) {
+    aws_credentials();
+    let moto = Moto::start().await;
+    let admin = S3Store::with_credentials(
+        BUCKET,
+        Some(&moto.endpoint),
+        "us-east-1",
+        "humit-test-key",
+        "humit-test-secret",
+    );
+    admin
+        .client()
+        .create_bucket()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .expect("bucket created on moto");
+    (moto, admin)
+}
+
+async fn put_to(h: &super::Humit, url: &str, bytes: Vec<u8>) {
+    let put = h
+        .app
+        .client
+        .put(url)
+        .header("content-type", "image/jpeg")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success(), "{}", put.text().await.unwrap());
+}
+
+/// Finding 8 and 9 on S3: an object over `HUMIT_UPLOAD_LIMIT` is refused and deleted; an
+/// accepted one loses its EXIF/GPS before it becomes the picture; an upload never completed
+/// is deleted once older than `HUMIT_PENDING_UPLOAD_MAX_AGE_SECS` and never becomes the
+/// picture.
+#[tokio::test]
+async fn s3_uploads_are_bounded_stripped_and_swept() {
+    let (moto, admin) = moto_with_bucket().await;
+    let endpoint = moto.endpoint.clone();
+    let h = spawn_configured(move |c| {
+        on_moto(c, endpoint);
+        c.upload_limit = 2048;
+        c.pending_upload_max_age_secs = 4;
+        c.upload_sweep_secs = 1;
+    })
+    .await;
+    let s = h.signup("stormy").await;
+    let key_of = |id: &str| format!("profile_images/{}/{id}.jpg", s.user_id);
+
+    // Over the limit: refused and deleted.
+    let big = h.upload_slot(&s).await;
+    let big_id = big["id"].as_str().unwrap().to_string();
+    put_to(&h, big["upload_url"].as_str().unwrap(), jpeg(4096)).await;
+    assert_eq!(h.profile(&s).await["profile_pic_url"], "");
+    assert!(
+        !exists(&admin, &key_of(&big_id)).await,
+        "an oversized object is deleted"
+    );
+
+    // A phone's picture: no GPS left in what is served.
+    let (phone, clean) = crate::security::uploads::phone_jpeg();
+    let slot = h.upload_slot(&s).await;
+    let id = slot["id"].as_str().unwrap().to_string();
+    put_to(&h, slot["upload_url"].as_str().unwrap(), phone).await;
+    let picture = format!("profile_images/{}/{id}-p.jpg", s.user_id);
+    let expected = format!("{}/{BUCKET}/{picture}", moto.endpoint);
+    assert_eq!(h.profile(&s).await["profile_pic_url"], expected.as_str());
+    let stored = admin
+        .client()
+        .get_object()
+        .bucket(BUCKET)
+        .key(&picture)
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes()
+        .to_vec();
+    assert!(!String::from_utf8_lossy(&stored).contains("GPS"));
+    assert_eq!(stored, clean);
+
+    // Uploaded, never completed: swept once old, and never the picture.
+    let late = h.upload_slot(&s).await;
+    let late_id = late["id"].as_str().unwrap().to_string();
+    put_to(&h, late["upload_url"].as_str().unwrap(), jpeg(1024)).await;
+    assert!(exists(&admin, &key_of(&late_id)).await);
+    crate::helpers::eventually(Duration::from_secs(20), || async {
+        !exists(&admin, &key_of(&late_id)).await
+    })
+    .await;
+    assert_eq!(h.profile(&s).await["profile_pic_url"], expected.as_str());
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM pending_uploads")
+        .fetch_one(&h.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "every upload key swept and forgotten");
+    // The picture itself is never swept.
+    assert!(exists(&admin, &picture).await);
     h.app.stop().await;
     drop(moto);
 }

@@ -14,10 +14,13 @@
 //! - [`web`]: `/metrics` behind a token; CORS for the configured origins only.
 //! - [`uploads`]: stored pictures lose EXIF/GPS; a completed upload is not overwritten.
 //! - [`readiness`]: `/ready` keeps one broker connection; a stalled revocation feed is red.
-//! - [`erasure`]: erasing a person deletes their outbox mail.
+//! - [`erasure`]: erasing a person deletes their outbox mail; the dead-letter queue keeps
+//!   ids and positions, never message bodies.
+//! - [`claims`]: claim ids are keyed hashes; bare-hash claims stored before keep counting.
 //! - [`hardening`]: a short JWT secret is refused at start-up; browser headers on the admin
 //!   console and served files; the `station: create` privilege.
 
+mod claims;
 mod client_identity;
 mod erasure;
 mod fresh_sign_in;
@@ -30,5 +33,5 @@ mod readiness;
 mod reset_tokens;
 mod session_bound;
 mod staff;
-mod uploads;
+pub(crate) mod uploads;
 mod web;

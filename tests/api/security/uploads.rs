@@ -14,7 +14,7 @@ fn segment(marker: u8, payload: &[u8]) -> Vec<u8> {
 }
 
 /// A small JPEG as a phone writes it: JFIF, EXIF with a GPS position, a comment, tables, scan.
-fn phone_jpeg() -> (Vec<u8>, Vec<u8>) {
+pub(crate) fn phone_jpeg() -> (Vec<u8>, Vec<u8>) {
     let jfif = segment(0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
     let exif = segment(
         0xE1,

@@ -10,6 +10,8 @@ async fn create_superuser_makes_the_first_superuser() {
     let tf = spawn().await;
     let database_url = tf.app.config.database_url.clone();
     let data_dir = tf.app.config.data_dir.clone();
+    // Every process on one database must key claims alike.
+    let claim_key = tf.app.config.claim_key.clone().unwrap();
     let run = move |username: &str| {
         std::process::Command::new(env!("CARGO_BIN_EXE_humit"))
             .arg("--database-url")
@@ -20,6 +22,7 @@ async fn create_superuser_makes_the_first_superuser() {
                 "HUMIT_JWT_SECRET",
                 "cli-test-secret-cli-test-secret-cli-test",
             )
+            .env("HUMIT_CLAIM_KEY", &claim_key)
             .env("HUMIT_SUPERUSER_PASSWORD", "Hello Superuser Password")
             .args(["create-superuser", "--username", username])
             .args(["--email", "root@techfesia.example"])
