@@ -8,7 +8,7 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::json;
 
-use super::dto::envelope::{EmptyEnvelope, HumitErrorBody, PublicProfileEnvelope};
+use super::dto::envelope::{EmptyEnvelope, HumitErrorBody, PublicProfileEnvelope, SignedInOnly};
 use super::error::HumitError;
 use super::extract::Caller;
 use super::page::QueryParams;
@@ -32,7 +32,7 @@ pub fn router() -> Router<AppState> {
     responses(
         (status = 200, description = "Free", body = EmptyEnvelope),
         (status = 400, description = "MISSING_PARAMETER, INVALID_USERNAME", body = HumitErrorBody),
-        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        SignedInOnly,
         (status = 409, description = "DISPLAY_USERNAME_NOT_UNIQUE", body = HumitErrorBody),
     )
 )]
@@ -59,7 +59,7 @@ pub async fn check_username(
     responses(
         (status = 200, description = "The owner", body = PublicProfileEnvelope),
         (status = 400, description = "MISSING_PARAMETER", body = HumitErrorBody),
-        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        SignedInOnly,
         (status = 404, description = "USER_DOES_NOT_EXIST", body = HumitErrorBody),
     )
 )]

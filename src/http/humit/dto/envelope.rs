@@ -125,3 +125,14 @@ envelope!(StationPageEnvelope, StationPage);
 envelope!(PeoplePageEnvelope, PeoplePage);
 envelope!(HumEnvelope, HumDto);
 envelope!(HumPageEnvelope, HumPage);
+
+/// The answer of every humit operation that needs a signed-in caller, named in the
+/// operations' `responses(...)` next to their own rows.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID")]
+pub struct SignedInOnly(#[allow(dead_code)] HumitErrorBody);
+
+/// The answer of every humit page operation to a bad `limit` or `offset`.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 400, description = "INVALID_LIMIT, INVALID_OFFSET")]
+pub struct BadPage(#[allow(dead_code)] HumitErrorBody);
