@@ -46,8 +46,7 @@ fn blank_none(s: Option<String>) -> Option<String> {
     responses(
         (status = 200, description = "A page of the global log", body = super::openapi::EventPage),
         (status = 400, description = "BAD_REQUEST: a bad query parameter", body = super::openapi::AdminErrorBody),
-        (status = 401, description = "UNAUTHORIZED", body = super::openapi::AdminErrorBody),
-        (status = 403, description = "FORBIDDEN: not a superuser", body = super::openapi::AdminErrorBody),
+        super::openapi::SuperuserOnly,
     )
 )]
 pub(super) async fn list(
@@ -90,8 +89,7 @@ pub(super) async fn list(
     security(("admin" = [])),
     responses(
         (status = 200, description = "Every event of the aggregate, in order", body = super::openapi::AggregateHistory),
-        (status = 401, description = "UNAUTHORIZED", body = super::openapi::AdminErrorBody),
-        (status = 403, description = "FORBIDDEN: not a superuser", body = super::openapi::AdminErrorBody),
+        super::openapi::SuperuserOnly,
         (status = 404, description = "NOT_FOUND: unknown aggregate type, or no events", body = super::openapi::AdminErrorBody),
     )
 )]
@@ -141,8 +139,7 @@ fn parse_at(raw: Option<&str>) -> Result<At, AdminError> {
     responses(
         (status = 200, description = "The aggregate's state at that point", body = super::openapi::AggregateState),
         (status = 400, description = "BAD_REQUEST: `at` is neither a position nor a time", body = super::openapi::AdminErrorBody),
-        (status = 401, description = "UNAUTHORIZED", body = super::openapi::AdminErrorBody),
-        (status = 403, description = "FORBIDDEN: not a superuser", body = super::openapi::AdminErrorBody),
+        super::openapi::SuperuserOnly,
         (status = 404, description = "NOT_FOUND: unknown aggregate type, or no events", body = super::openapi::AdminErrorBody),
     )
 )]

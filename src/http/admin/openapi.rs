@@ -19,6 +19,17 @@ pub struct AdminErrorBody {
     pub error: AdminErrorItem,
 }
 
+/// The answers of every admin operation to a caller who is not a signed-in superuser, named
+/// in the operations' `responses(...)` next to their own rows.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum SuperuserOnly {
+    #[response(status = 401, description = "UNAUTHORIZED")]
+    Unauthorized(AdminErrorBody),
+    #[response(status = 403, description = "FORBIDDEN: not a superuser")]
+    Forbidden(AdminErrorBody),
+}
+
 /// What went wrong.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AdminErrorItem {
