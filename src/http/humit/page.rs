@@ -27,6 +27,17 @@ pub struct PageQuery {
     offset: Option<String>,
 }
 
+/// `?code=`, an invite code, as the OpenAPI document describes it (`params(InviteCodeQuery)`);
+/// the handlers read it with [`QueryParams::require`].
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct InviteCodeQuery {
+    /// The six-digit invite code
+    #[param(pattern = r"[^\s/]", example = "598631")]
+    code: String,
+}
+
 /// The query parameters of a request, decoded.
 #[derive(Debug, Clone, Default)]
 pub struct QueryParams(Vec<(String, String)>);

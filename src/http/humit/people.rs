@@ -12,11 +12,11 @@ use serde_json::Value;
 
 use super::dto::envelope::{
     BadPage, HumitErrorBody, OnboardEnvelope, PeoplePageEnvelope, PublicProfileEnvelope,
-    SignedInOnly,
+    SignedInOnly, UnknownInviteCode,
 };
 use super::error::HumitError;
 use super::extract::Caller;
-use super::page::{PageQuery, PageRequest, QueryParams};
+use super::page::{InviteCodeQuery, PageQuery, PageRequest, QueryParams};
 use super::{dto, ok};
 use crate::app::social::{self, Relation};
 use crate::state::AppState;
@@ -63,12 +63,11 @@ pub async fn discover(
 #[utoipa::path(
     get, path = "/api/users/onboard/", tag = "humit: people",
     security(("humit" = [])),
-    params(("code" = String, Query, description = "The six-digit invite code", pattern = r"[^\s/]", example = "598631")),
+    params(InviteCodeQuery),
     responses(
         (status = 200, description = "The list", body = OnboardEnvelope),
-        (status = 400, description = "MISSING_PARAMETER", body = HumitErrorBody),
+        UnknownInviteCode,
         SignedInOnly,
-        (status = 404, description = "USER_DOES_NOT_EXIST", body = HumitErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]

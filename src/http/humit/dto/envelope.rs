@@ -136,3 +136,13 @@ pub struct SignedInOnly(#[allow(dead_code)] HumitErrorBody);
 #[derive(utoipa::IntoResponses)]
 #[response(status = 400, description = "INVALID_LIMIT, INVALID_OFFSET")]
 pub struct BadPage(#[allow(dead_code)] HumitErrorBody);
+
+/// The answers of the operations that look an invite code up: no `code`, or nobody's.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum UnknownInviteCode {
+    #[response(status = 400, description = "MISSING_PARAMETER")]
+    Missing(HumitErrorBody),
+    #[response(status = 404, description = "USER_DOES_NOT_EXIST")]
+    Unknown(HumitErrorBody),
+}
