@@ -205,4 +205,14 @@ mod tests {
             "bearer"
         );
     }
+
+    /// Writes the document to the file named by `HUMIT_OPENAPI_DUMP` (to compare the document
+    /// before and after a change); does nothing without it.
+    #[test]
+    fn the_document_can_be_dumped_for_comparison() {
+        let json = serde_json::to_string_pretty(&document()).unwrap();
+        if let Ok(path) = std::env::var("HUMIT_OPENAPI_DUMP") {
+            std::fs::write(path, json).unwrap();
+        }
+    }
 }

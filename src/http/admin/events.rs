@@ -46,8 +46,7 @@ fn blank_none(s: Option<String>) -> Option<String> {
     responses(
         (status = 200, description = "A page of the global log", body = super::openapi::EventPage),
         (status = 400, description = "BAD_REQUEST: a bad query parameter", body = super::openapi::AdminErrorBody),
-        (status = 401, description = "UNAUTHORIZED", body = super::openapi::AdminErrorBody),
-        (status = 403, description = "FORBIDDEN: not a superuser", body = super::openapi::AdminErrorBody),
+        super::openapi::SuperuserOnly,
     )
 )]
 pub(super) async fn list(
@@ -83,16 +82,12 @@ pub(super) async fn list(
 /// `GET /admin/aggregates/{type}/{id}/events`: one aggregate's history.
 #[utoipa::path(
     get, path = "/admin/aggregates/{aggregate_type}/{aggregate_id}/events", tag = "admin",
-    params(
-        ("aggregate_type" = String, Path, description = "`User`, `Session`, `Claim`, `Station`, ..."),
-        ("aggregate_id" = String, Path),
-    ),
+    params(super::openapi::AggregatePath),
     security(("admin" = [])),
     responses(
         (status = 200, description = "Every event of the aggregate, in order", body = super::openapi::AggregateHistory),
-        (status = 401, description = "UNAUTHORIZED", body = super::openapi::AdminErrorBody),
-        (status = 403, description = "FORBIDDEN: not a superuser", body = super::openapi::AdminErrorBody),
-        (status = 404, description = "NOT_FOUND: unknown aggregate type, or no events", body = super::openapi::AdminErrorBody),
+        super::openapi::SuperuserOnly,
+        super::openapi::NoSuchAggregate,
     )
 )]
 pub(super) async fn history(
@@ -132,8 +127,7 @@ fn parse_at(raw: Option<&str>) -> Result<At, AdminError> {
 #[utoipa::path(
     get, path = "/admin/aggregates/{aggregate_type}/{aggregate_id}/state", tag = "admin",
     params(
-        ("aggregate_type" = String, Path, description = "`User`, `Session`, `Claim`, `Station`, ..."),
-        ("aggregate_id" = String, Path),
+        super::openapi::AggregatePath,
         ("at" = Option<String>, Query, description = "A global position or an RFC 3339 time (default: now)",
             pattern = r"^\s*(-?[0-9]{1,18}|[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?\s*$"),
     ),
@@ -141,9 +135,8 @@ fn parse_at(raw: Option<&str>) -> Result<At, AdminError> {
     responses(
         (status = 200, description = "The aggregate's state at that point", body = super::openapi::AggregateState),
         (status = 400, description = "BAD_REQUEST: `at` is neither a position nor a time", body = super::openapi::AdminErrorBody),
-        (status = 401, description = "UNAUTHORIZED", body = super::openapi::AdminErrorBody),
-        (status = 403, description = "FORBIDDEN: not a superuser", body = super::openapi::AdminErrorBody),
-        (status = 404, description = "NOT_FOUND: unknown aggregate type, or no events", body = super::openapi::AdminErrorBody),
+        super::openapi::SuperuserOnly,
+        super::openapi::NoSuchAggregate,
     )
 )]
 pub(super) async fn state_at(

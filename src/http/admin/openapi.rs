@@ -19,6 +19,35 @@ pub struct AdminErrorBody {
     pub error: AdminErrorItem,
 }
 
+/// The answers of every admin operation to a caller who is not a signed-in superuser, named
+/// in the operations' `responses(...)` next to their own rows.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum SuperuserOnly {
+    #[response(status = 401, description = "UNAUTHORIZED")]
+    Unauthorized(AdminErrorBody),
+    #[response(status = 403, description = "FORBIDDEN: not a superuser")]
+    Forbidden(AdminErrorBody),
+}
+
+/// The path of the operations about one aggregate (`params(AggregatePath)`).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct AggregatePath {
+    /// `User`, `Session`, `Claim`, `Station`, ...
+    aggregate_type: String,
+    aggregate_id: String,
+}
+
+/// The answer of the operations about one aggregate when there is none.
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 404,
+    description = "NOT_FOUND: unknown aggregate type, or no events"
+)]
+pub struct NoSuchAggregate(#[allow(dead_code)] AdminErrorBody);
+
 /// What went wrong.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AdminErrorItem {

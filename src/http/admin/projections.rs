@@ -18,8 +18,7 @@ use crate::state::AppState;
     security(("admin" = [])),
     responses(
         (status = 200, description = "Every projection: checkpoint, lag, queue, dead letters, rebuild", body = super::openapi::ProjectionList),
-        (status = 401, description = "UNAUTHORIZED", body = super::openapi::AdminErrorBody),
-        (status = 403, description = "FORBIDDEN: not a superuser", body = super::openapi::AdminErrorBody),
+        super::openapi::SuperuserOnly,
     )
 )]
 pub(super) async fn list(
@@ -56,8 +55,7 @@ pub(super) async fn list(
     security(("admin" = [])),
     responses(
         (status = 202, description = "Rebuild started; poll `GET /admin/projections` for progress", body = super::openapi::RebuildAccepted),
-        (status = 401, description = "UNAUTHORIZED", body = super::openapi::AdminErrorBody),
-        (status = 403, description = "FORBIDDEN: not a superuser", body = super::openapi::AdminErrorBody),
+        super::openapi::SuperuserOnly,
         (status = 404, description = "NOT_FOUND: unknown projection", body = super::openapi::AdminErrorBody),
         (status = 409, description = "REBUILD_RUNNING", body = super::openapi::AdminErrorBody),
     )
@@ -87,8 +85,7 @@ pub(super) struct LimitQuery {
     responses(
         (status = 200, description = "The events the projection parked after its bounded attempts", body = super::openapi::DeadLetterList),
         (status = 400, description = "BAD_REQUEST: a bad query parameter", body = super::openapi::AdminErrorBody),
-        (status = 401, description = "UNAUTHORIZED", body = super::openapi::AdminErrorBody),
-        (status = 403, description = "FORBIDDEN: not a superuser", body = super::openapi::AdminErrorBody),
+        super::openapi::SuperuserOnly,
         (status = 404, description = "NOT_FOUND: unknown projection", body = super::openapi::AdminErrorBody),
     )
 )]
@@ -112,8 +109,7 @@ pub(super) async fn dead_letters(
     security(("admin" = [])),
     responses(
         (status = 200, description = "How many parked events applied now, and how many still fail", body = super::openapi::Redriven),
-        (status = 401, description = "UNAUTHORIZED", body = super::openapi::AdminErrorBody),
-        (status = 403, description = "FORBIDDEN: not a superuser", body = super::openapi::AdminErrorBody),
+        super::openapi::SuperuserOnly,
         (status = 404, description = "NOT_FOUND: unknown projection", body = super::openapi::AdminErrorBody),
     )
 )]

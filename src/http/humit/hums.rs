@@ -13,10 +13,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::dto::envelope::{HumEnvelope, HumPageEnvelope, HumitErrorBody};
+use super::dto::envelope::{BadPage, HumEnvelope, HumPageEnvelope, HumitErrorBody, SignedInOnly};
 use super::error::{codes, HumitError, Json};
 use super::extract::Caller;
-use super::page::{PageRequest, QueryParams};
+use super::page::{PageQuery, PageRequest, QueryParams};
 use super::{created, dto, ok};
 use crate::app::social;
 use crate::state::AppState;
@@ -126,7 +126,7 @@ impl HumBody {
     responses(
         (status = 201, description = "Posted", body = HumEnvelope),
         (status = 400, description = "MISSING_FIELD, INVALID_TRACK_ID, INVALID_CAPTION", body = HumitErrorBody),
-        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        SignedInOnly,
         (status = 403, description = "ONBOARDING_INCOMPLETE", body = HumitErrorBody),
         (status = 404, description = "STATION_DOES_NOT_EXIST", body = HumitErrorBody),
     )
@@ -146,15 +146,11 @@ pub async fn post_hum(
 #[utoipa::path(
     get, path = "/api/stations/{station_id}/hums/", tag = "humit: stations",
     security(("humit" = [])),
-    params(
-        ("station_id" = String, Path),
-        ("limit" = Option<String>, Query, pattern = r"^\s*(0*([1-9]|[1-9][0-9]|100))?/?\s*$", description = "An integer from 1 to 100; default (also when empty) 20"),
-        ("offset" = Option<String>, Query, pattern = r"^\s*(0*([0-9]{1,9}|1000000000))?/?\s*$", description = "An integer from 0 to 1,000,000,000; default (also when empty) 0"),
-    ),
+    params(("station_id" = String, Path), PageQuery),
     responses(
         (status = 200, description = "A page", body = HumPageEnvelope),
-        (status = 400, description = "INVALID_LIMIT, INVALID_OFFSET", body = HumitErrorBody),
-        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        BadPage,
+        SignedInOnly,
         (status = 404, description = "STATION_DOES_NOT_EXIST", body = HumitErrorBody),
     )
 )]

@@ -12,6 +12,32 @@ pub const MAX_LIMIT: i64 = 100;
 /// The largest offset accepted.
 const MAX_OFFSET: i64 = 1_000_000_000;
 
+/// `?limit=&offset=` as the OpenAPI document describes them (`params(PageQuery)`); the
+/// handlers read them with [`PageRequest::from_query`], which also takes the blank and the
+/// `/`-suffixed values clients send.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PageQuery {
+    /// An integer from 1 to 100; default (also when empty) 20
+    #[param(pattern = r"^\s*(0*([1-9]|[1-9][0-9]|100))?/?\s*$")]
+    limit: Option<String>,
+    /// An integer from 0 to 1,000,000,000; default (also when empty) 0
+    #[param(pattern = r"^\s*(0*([0-9]{1,9}|1000000000))?/?\s*$")]
+    offset: Option<String>,
+}
+
+/// `?code=`, an invite code, as the OpenAPI document describes it (`params(InviteCodeQuery)`);
+/// the handlers read it with [`QueryParams::require`].
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct InviteCodeQuery {
+    /// The six-digit invite code
+    #[param(pattern = r"[^\s/]", example = "598631")]
+    code: String,
+}
+
 /// The query parameters of a request, decoded.
 #[derive(Debug, Clone, Default)]
 pub struct QueryParams(Vec<(String, String)>);

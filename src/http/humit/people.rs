@@ -11,11 +11,12 @@ use axum::Router;
 use serde_json::Value;
 
 use super::dto::envelope::{
-    HumitErrorBody, OnboardEnvelope, PeoplePageEnvelope, PublicProfileEnvelope,
+    BadPage, HumitErrorBody, OnboardEnvelope, PeoplePageEnvelope, PublicProfileEnvelope,
+    SignedInOnly, UnknownInviteCode,
 };
 use super::error::HumitError;
 use super::extract::Caller;
-use super::page::{PageRequest, QueryParams};
+use super::page::{InviteCodeQuery, PageQuery, PageRequest, QueryParams};
 use super::{dto, ok};
 use crate::app::social::{self, Relation};
 use crate::state::AppState;
@@ -33,14 +34,11 @@ pub fn router() -> Router<AppState> {
 #[utoipa::path(
     get, path = "/api/users/discover/", tag = "humit: people",
     security(("humit" = [])),
-    params(
-        ("limit" = Option<String>, Query, pattern = r"^\s*(0*([1-9]|[1-9][0-9]|100))?/?\s*$", description = "An integer from 1 to 100; default (also when empty) 20"),
-        ("offset" = Option<String>, Query, pattern = r"^\s*(0*([0-9]{1,9}|1000000000))?/?\s*$", description = "An integer from 0 to 1,000,000,000; default (also when empty) 0"),
-    ),
+    params(PageQuery),
     responses(
         (status = 200, description = "A page", body = PeoplePageEnvelope),
-        (status = 400, description = "INVALID_LIMIT, INVALID_OFFSET", body = HumitErrorBody),
-        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        BadPage,
+        SignedInOnly,
     )
 )]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
@@ -65,12 +63,11 @@ pub async fn discover(
 #[utoipa::path(
     get, path = "/api/users/onboard/", tag = "humit: people",
     security(("humit" = [])),
-    params(("code" = String, Query, description = "The six-digit invite code", pattern = r"[^\s/]", example = "598631")),
+    params(InviteCodeQuery),
     responses(
         (status = 200, description = "The list", body = OnboardEnvelope),
-        (status = 400, description = "MISSING_PARAMETER", body = HumitErrorBody),
-        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
-        (status = 404, description = "USER_DOES_NOT_EXIST", body = HumitErrorBody),
+        UnknownInviteCode,
+        SignedInOnly,
     )
 )]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
@@ -94,7 +91,7 @@ pub async fn onboard(
     responses(
         (status = 200, description = "Their profile, followed", body = PublicProfileEnvelope),
         (status = 400, description = "CANNOT_FOLLOW_SELF", body = HumitErrorBody),
-        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        SignedInOnly,
         (status = 404, description = "USER_DOES_NOT_EXIST", body = HumitErrorBody),
     )
 )]
@@ -115,7 +112,7 @@ pub async fn follow(
     responses(
         (status = 200, description = "Their profile, not followed", body = PublicProfileEnvelope),
         (status = 400, description = "CANNOT_FOLLOW_SELF", body = HumitErrorBody),
-        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        SignedInOnly,
         (status = 404, description = "USER_DOES_NOT_EXIST", body = HumitErrorBody),
     )
 )]
@@ -136,7 +133,7 @@ pub async fn unfollow(
     responses(
         (status = 200, description = "Their profile, muted: true", body = PublicProfileEnvelope),
         (status = 400, description = "CANNOT_MUTE_SELF", body = HumitErrorBody),
-        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        SignedInOnly,
         (status = 404, description = "USER_DOES_NOT_EXIST", body = HumitErrorBody),
     )
 )]
@@ -157,7 +154,7 @@ pub async fn mute(
     responses(
         (status = 200, description = "Their profile, muted: null", body = PublicProfileEnvelope),
         (status = 400, description = "CANNOT_MUTE_SELF", body = HumitErrorBody),
-        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        SignedInOnly,
         (status = 404, description = "USER_DOES_NOT_EXIST", body = HumitErrorBody),
     )
 )]

@@ -15,7 +15,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::auth::notification_id;
-use super::dto::envelope::{HumitErrorBody, ProfileEnvelope};
+use super::dto::envelope::{HumitErrorBody, ProfileEnvelope, SignedInOnly};
 use super::error::{codes, HumitError, Json};
 use super::extract::Caller;
 use super::{dto, ok, validate};
@@ -178,7 +178,7 @@ pub async fn register(
     security(("humit" = [])),
     responses(
         (status = 200, description = "The caller's profile", body = ProfileEnvelope),
-        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        SignedInOnly,
         (status = 404, description = "USER_DOES_NOT_EXIST: the account cannot be read (not yet in the read model right after sign-up, or deleted)", body = HumitErrorBody),
     )
 )]

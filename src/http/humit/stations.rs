@@ -13,10 +13,12 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::dto::envelope::{HumitErrorBody, StationEnvelope, StationPageEnvelope};
+use super::dto::envelope::{
+    BadPage, HumitErrorBody, SignedInOnly, StationEnvelope, StationPageEnvelope,
+};
 use super::error::{codes, HumitError, Json};
 use super::extract::Caller;
-use super::page::{PageRequest, QueryParams};
+use super::page::{PageQuery, PageRequest, QueryParams};
 use super::{created, dto, ok};
 use crate::app::social;
 use crate::state::AppState;
@@ -114,7 +116,7 @@ impl StationBody {
     responses(
         (status = 201, description = "Created", body = StationEnvelope),
         (status = 400, description = "MISSING_FIELD, INVALID_STATION", body = HumitErrorBody),
-        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        SignedInOnly,
         (status = 403, description = "PERMISSION_DENIED", body = HumitErrorBody),
     )
 )]
@@ -132,14 +134,11 @@ pub async fn create(
 #[utoipa::path(
     get, path = "/api/stations/discover/", tag = "humit: stations",
     security(("humit" = [])),
-    params(
-        ("limit" = Option<String>, Query, pattern = r"^\s*(0*([1-9]|[1-9][0-9]|100))?/?\s*$", description = "An integer from 1 to 100; default (also when empty) 20"),
-        ("offset" = Option<String>, Query, pattern = r"^\s*(0*([0-9]{1,9}|1000000000))?/?\s*$", description = "An integer from 0 to 1,000,000,000; default (also when empty) 0"),
-    ),
+    params(PageQuery),
     responses(
         (status = 200, description = "A page", body = StationPageEnvelope),
-        (status = 400, description = "INVALID_LIMIT, INVALID_OFFSET", body = HumitErrorBody),
-        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        BadPage,
+        SignedInOnly,
     )
 )]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
@@ -166,7 +165,7 @@ pub async fn discover(
     params(("station_id" = String, Path)),
     responses(
         (status = 200, description = "The station, followed", body = StationEnvelope),
-        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        SignedInOnly,
         (status = 404, description = "STATION_DOES_NOT_EXIST", body = HumitErrorBody),
     )
 )]
@@ -187,7 +186,7 @@ pub async fn follow(
     params(("station_id" = String, Path)),
     responses(
         (status = 200, description = "The station, not followed", body = StationEnvelope),
-        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        SignedInOnly,
         (status = 404, description = "STATION_DOES_NOT_EXIST", body = HumitErrorBody),
     )
 )]

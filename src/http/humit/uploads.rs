@@ -19,7 +19,9 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::dto::envelope::{HumitErrorBody, UploadEnvelope, UploadedData, UploadedEnvelope};
+use super::dto::envelope::{
+    HumitErrorBody, SignedInOnly, UploadEnvelope, UploadedData, UploadedEnvelope,
+};
 use super::error::{codes, AnyJson, HumitError};
 use super::extract::Caller;
 use super::ok;
@@ -60,7 +62,7 @@ pub enum FileType {
     responses(
         (status = 200, description = "The upload id and URL", body = UploadEnvelope),
         (status = 400, description = "MISSING_FIELD, INVALID_FILE_TYPE", body = HumitErrorBody),
-        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        SignedInOnly,
         (status = 429, description = "TOO_MANY_REQUESTS: more upload URLs than HUMIT_UPLOADS_PER_MINUTE (with Retry-After)", body = HumitErrorBody),
         (status = 503, description = "STORAGE_UNAVAILABLE", body = HumitErrorBody),
     )

@@ -8,10 +8,12 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::json;
 
-use super::dto::envelope::{EmptyEnvelope, HumitErrorBody, PublicProfileEnvelope};
+use super::dto::envelope::{
+    EmptyEnvelope, HumitErrorBody, PublicProfileEnvelope, SignedInOnly, UnknownInviteCode,
+};
 use super::error::HumitError;
 use super::extract::Caller;
-use super::page::QueryParams;
+use super::page::{InviteCodeQuery, QueryParams};
 use super::{dto, ok, validate};
 use crate::app::{profiles, social};
 use crate::state::AppState;
@@ -32,7 +34,7 @@ pub fn router() -> Router<AppState> {
     responses(
         (status = 200, description = "Free", body = EmptyEnvelope),
         (status = 400, description = "MISSING_PARAMETER, INVALID_USERNAME", body = HumitErrorBody),
-        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
+        SignedInOnly,
         (status = 409, description = "DISPLAY_USERNAME_NOT_UNIQUE", body = HumitErrorBody),
     )
 )]
@@ -55,12 +57,11 @@ pub async fn check_username(
 #[utoipa::path(
     get, path = "/api/users/referral_code/", tag = "humit: registration",
     security(("humit" = [])),
-    params(("code" = String, Query, description = "The six-digit invite code", pattern = r"[^\s/]", example = "598631")),
+    params(InviteCodeQuery),
     responses(
         (status = 200, description = "The owner", body = PublicProfileEnvelope),
-        (status = 400, description = "MISSING_PARAMETER", body = HumitErrorBody),
-        (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID", body = HumitErrorBody),
-        (status = 404, description = "USER_DOES_NOT_EXIST", body = HumitErrorBody),
+        UnknownInviteCode,
+        SignedInOnly,
     )
 )]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]

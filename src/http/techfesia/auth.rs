@@ -140,7 +140,7 @@ pub async fn revoke_many(
     responses(
         (status = 200, body = TokensDeletedDto),
         (status = 400, description = "Missing field", body = RequiredDto),
-        (status = 401, body = DetailDto), (status = 403, body = DetailDto),
+        super::schema::NeedsPermission,
     )
 )]
 #[tracing::instrument(skip_all, fields(caller = %caller.id()))]

@@ -55,8 +55,7 @@ fn checked<T>(found: Result<(), FieldErrors>, value: impl FnOnce() -> T) -> Chec
     security(("bearer" = [])),
     responses(
         (status = 201, body = MessageDto),
-        (status = 400, body = FieldErrorsDto), (status = 401, body = DetailDto),
-        (status = 403, body = DetailDto),
+        (status = 400, body = FieldErrorsDto), super::schema::NeedsPermission,
         (status = 422, description = "The account has a password already", body = FieldErrorsDto),
     )
 )]
@@ -90,8 +89,7 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, body = MessageDto),
-        (status = 400, body = FieldErrorsDto), (status = 401, body = DetailDto),
-        (status = 403, body = DetailDto),
+        (status = 400, body = FieldErrorsDto), super::schema::NeedsPermission,
         (status = 422, description = "Wrong old password, or an OAuth-only account", body = FieldErrorsDto),
         (status = 429, description = "Too many wrong passwords", body = DetailDto),
     )

@@ -4,7 +4,7 @@
 use aggregates::user::{Action, Privileges, Role};
 use axum::extract::{Path, State};
 
-use super::dto::{present, DetailDto, FieldErrorsDto, PrivilegesDto, SetPrivilegesRequest};
+use super::dto::{present, FieldErrorsDto, PrivilegesDto, SetPrivilegesRequest};
 use super::extract::Caller;
 use super::{Json, TfError};
 use crate::app::accounts::{self, UserRow};
@@ -79,8 +79,7 @@ fn parse_action(name: &str) -> Option<Action> {
     security(("bearer" = [])),
     responses(
         (status = 200, body = PrivilegesDto),
-        (status = 401, body = DetailDto), (status = 403, body = DetailDto),
-        (status = 404, body = DetailDto),
+        super::schema::NeedsPermissionOnUser,
     )
 )]
 #[tracing::instrument(skip_all, fields(caller = %caller.id()))]
@@ -103,8 +102,7 @@ pub async fn privileges(
     security(("bearer" = [])),
     responses(
         (status = 200, body = PrivilegesDto),
-        (status = 400, body = FieldErrorsDto), (status = 401, body = DetailDto),
-        (status = 403, body = DetailDto), (status = 404, body = DetailDto),
+        (status = 400, body = FieldErrorsDto), super::schema::NeedsPermissionOnUser,
         (status = 422, description = "A superuser changing their own role", body = FieldErrorsDto),
     )
 )]

@@ -5,7 +5,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::dto::{FieldErrorsDto, PageErrorDto};
+use super::dto::{DetailDto, FieldErrorsDto, PageErrorDto};
 
 /// `400` of `GET /users`: a page past the last one, or bad query parameters.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -29,4 +29,27 @@ pub enum PrivilegeAction {
     Update,
     /// Delete.
     Delete,
+}
+
+/// The answers of every Techfesia operation that needs a signed-in caller with the right to
+/// act: `401` without a valid access token, `403` without the right.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum NeedsPermission {
+    #[response(status = 401)]
+    Unauthorized(DetailDto),
+    #[response(status = 403)]
+    Forbidden(DetailDto),
+}
+
+/// [`NeedsPermission`] on an operation about one user, who may not exist (`404`).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum NeedsPermissionOnUser {
+    #[response(status = 401)]
+    Unauthorized(DetailDto),
+    #[response(status = 403)]
+    Forbidden(DetailDto),
+    #[response(status = 404)]
+    NotFound(DetailDto),
 }

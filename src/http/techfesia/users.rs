@@ -13,8 +13,8 @@ use axum::routing::{get, put};
 use axum::Router;
 
 use super::dto::{
-    AuthModesDto, CreateUserRequest, DetailDto, FieldErrorsDto, MessageDto, PageErrorDto,
-    PictureRequest, UpdateUserRequest, UpdatedUserDto, UserDto, UserPageDto,
+    AuthModesDto, CreateUserRequest, FieldErrorsDto, MessageDto, PageErrorDto, PictureRequest,
+    UpdateUserRequest, UpdatedUserDto, UserDto, UserPageDto,
 };
 use super::extract::{anonymous, Caller, OptionalJson};
 use super::users_input::ListQuery;
@@ -56,7 +56,7 @@ pub fn router() -> Router<AppState> {
     responses(
         (status = 200, body = UserPageDto),
         (status = 400, description = "A page past the end, a bad `limit` or an unknown filter", body = super::schema::ListErrorDto),
-        (status = 401, body = DetailDto), (status = 403, body = DetailDto),
+        super::schema::NeedsPermission,
     )
 )]
 #[tracing::instrument(skip_all, fields(caller = %caller.id()))]
@@ -141,8 +141,7 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, body = UserDto),
-        (status = 401, body = DetailDto), (status = 403, body = DetailDto),
-        (status = 404, body = DetailDto),
+        super::schema::NeedsPermissionOnUser,
     )
 )]
 #[tracing::instrument(skip_all, fields(caller = %caller.id()))]
@@ -164,8 +163,7 @@ pub async fn read(
     security(("bearer" = [])),
     responses(
         (status = 200, body = UpdatedUserDto),
-        (status = 400, body = FieldErrorsDto), (status = 401, body = DetailDto),
-        (status = 403, body = DetailDto), (status = 404, body = DetailDto),
+        (status = 400, body = FieldErrorsDto), super::schema::NeedsPermissionOnUser,
         (status = 422, description = "A field that may not change, or a taken email", body = FieldErrorsDto),
     )
 )]
@@ -199,8 +197,7 @@ pub async fn update(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, body = DetailDto), (status = 403, body = DetailDto),
-        (status = 404, body = DetailDto),
+        super::schema::NeedsPermissionOnUser,
     )
 )]
 #[tracing::instrument(skip_all, fields(caller = %caller.id()))]
@@ -221,8 +218,7 @@ pub async fn delete_user(
     security(("bearer" = [])),
     responses(
         (status = 200, body = MessageDto),
-        (status = 401, body = DetailDto), (status = 403, body = DetailDto),
-        (status = 404, body = DetailDto),
+        super::schema::NeedsPermissionOnUser,
     )
 )]
 #[tracing::instrument(skip_all, fields(caller = %caller.id()))]
@@ -244,8 +240,7 @@ pub async fn disable(
     security(("bearer" = [])),
     responses(
         (status = 200, body = MessageDto),
-        (status = 400, body = FieldErrorsDto), (status = 401, body = DetailDto),
-        (status = 403, body = DetailDto), (status = 404, body = DetailDto),
+        (status = 400, body = FieldErrorsDto), super::schema::NeedsPermissionOnUser,
         (status = 422, description = "No such linked provider, or it has no picture", body = FieldErrorsDto),
     )
 )]
@@ -278,8 +273,7 @@ pub async fn picture(
     security(("bearer" = [])),
     responses(
         (status = 200, body = AuthModesDto),
-        (status = 401, body = DetailDto), (status = 403, body = DetailDto),
-        (status = 404, body = DetailDto),
+        super::schema::NeedsPermissionOnUser,
     )
 )]
 #[tracing::instrument(skip_all, fields(caller = %caller.id()))]

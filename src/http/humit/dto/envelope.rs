@@ -125,3 +125,24 @@ envelope!(StationPageEnvelope, StationPage);
 envelope!(PeoplePageEnvelope, PeoplePage);
 envelope!(HumEnvelope, HumDto);
 envelope!(HumPageEnvelope, HumPage);
+
+/// The answer of every humit operation that needs a signed-in caller, named in the
+/// operations' `responses(...)` next to their own rows.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID")]
+pub struct SignedInOnly(#[allow(dead_code)] HumitErrorBody);
+
+/// The answer of every humit page operation to a bad `limit` or `offset`.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 400, description = "INVALID_LIMIT, INVALID_OFFSET")]
+pub struct BadPage(#[allow(dead_code)] HumitErrorBody);
+
+/// The answers of the operations that look an invite code up: no `code`, or nobody's.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum UnknownInviteCode {
+    #[response(status = 400, description = "MISSING_PARAMETER")]
+    Missing(HumitErrorBody),
+    #[response(status = 404, description = "USER_DOES_NOT_EXIST")]
+    Unknown(HumitErrorBody),
+}
