@@ -48,21 +48,14 @@ pub struct SignupBody {
     /// The Spotify refresh token.
     #[schema(value_type = String, required = true, pattern = r"^[!-~]{1,4096}$")]
     refresh_token: Option<String>,
-    /// `SPOTIFY` (the default; case does not matter).
-    #[schema(value_type = Option<SignupMethod>, example = "SPOTIFY")]
+    /// `SPOTIFY` (the default when null, empty or left out; case and surrounding ASCII
+    /// whitespace do not matter).
+    #[schema(value_type = Option<String>, pattern = r"^[ \t\n\f\r]*([Ss][Pp][Oo][Tt][Ii][Ff][Yy])?[ \t\n\f\r]*$", example = "SPOTIFY")]
     signup_method: Option<String>,
     /// Push notification id (up to 512 characters), or null.
     #[serde(default)]
     #[schema(value_type = Option<String>, max_length = 512)]
     notification_id: Value,
-}
-
-/// The sign-up methods (documentation only): Spotify for now.
-#[derive(ToSchema)]
-pub enum SignupMethod {
-    /// Spotify.
-    #[schema(rename = "SPOTIFY")]
-    Spotify,
 }
 
 /// A validated sign-up.
@@ -113,7 +106,7 @@ impl SignupBody {
     fn parse(self) -> Result<Signup, HumitError> {
         let access_token = token_field(self.access_token, "access_token")?;
         let refresh_token = token_field(self.refresh_token, "refresh_token")?;
-        match self.signup_method.as_deref().map(str::trim) {
+        match self.signup_method.as_deref().map(str::trim_ascii) {
             None | Some("") => {}
             Some(m) if m.eq_ignore_ascii_case("spotify") => {}
             Some(_) => {
