@@ -101,6 +101,11 @@ case_poison() {
     cargo test --test api faults::poison -- --ignored --nocapture
 }
 
+case_shutdown() {
+  run "SIGTERM under load" timeout 600 \
+    cargo test --test api faults::shutdown -- --ignored --nocapture
+}
+
 case_timing() {
   run "Enumeration timing" timeout 600 \
     cargo test --test api faults::timing -- --ignored --nocapture
@@ -128,6 +133,7 @@ kill) case_kill ;;
 pgstop) case_pgstop ;;
 broker) case_broker ;;
 timing) case_timing ;;
+shutdown) case_shutdown ;;
 poison) case_poison ;;
 cluster) case_cluster ;;
 snapshot) case_snapshot ;;
@@ -135,6 +141,7 @@ all)
   export RUST_LOG=${RUST_LOG:-warn}
   cargo build --tests --bins
   case_kill
+  case_shutdown
   case_pgstop
   case_broker
   case_cluster
