@@ -52,7 +52,7 @@ pub struct SpotifyClient {
     http: reqwest::Client,
     base: String,
     /// humit's Spotify app and the accounts service, when configured.
-    app: Option<(super::binding::ClientCredentials, String)>,
+    app: Option<(super::oauth::binding::ClientCredentials, String)>,
 }
 
 impl SpotifyClient {
@@ -69,7 +69,7 @@ impl SpotifyClient {
     #[must_use]
     pub fn with_app(
         mut self,
-        app: Option<super::binding::ClientCredentials>,
+        app: Option<super::oauth::binding::ClientCredentials>,
         accounts: &str,
     ) -> Self {
         self.app = app.map(|app| (app, accounts.trim_end_matches('/').to_string()));
@@ -94,7 +94,13 @@ impl SpotifyClient {
         let Some((app, accounts)) = &self.app else {
             return Ok((access_token.to_string(), refresh_token.to_string()));
         };
-        match super::binding::spotify_exchange(&self.http, app, accounts, Some(refresh_token)).await
+        match super::oauth::binding::spotify_exchange(
+            &self.http,
+            app,
+            accounts,
+            Some(refresh_token),
+        )
+        .await
         {
             Ok(grant) => Ok((
                 grant.access_token,

@@ -206,13 +206,21 @@ mod tests {
         );
     }
 
-    /// Writes the document to the file named by `HUMIT_OPENAPI_DUMP` (to compare the document
-    /// before and after a change); does nothing without it.
+    /// `docs/openapi.json` is the served document, so that every change to the published
+    /// contract shows in review as a diff of that file.
     #[test]
-    fn the_document_can_be_dumped_for_comparison() {
-        let json = serde_json::to_string_pretty(&document()).unwrap();
-        if let Ok(path) = std::env::var("HUMIT_OPENAPI_DUMP") {
-            std::fs::write(path, json).unwrap();
+    fn the_document_in_docs_is_the_one_served() {
+        let mut json = serde_json::to_string_pretty(&document()).unwrap();
+        json.push('\n');
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/openapi.json");
+        if std::env::var_os("UPDATE_OPENAPI").is_some() {
+            std::fs::write(&path, &json).unwrap();
         }
+        let kept = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            kept == json,
+            "docs/openapi.json differs from the generated document; regenerate it with \
+             `UPDATE_OPENAPI=1 cargo test --lib http::openapi`"
+        );
     }
 }

@@ -5,14 +5,14 @@
 //! envelope.
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, Method, StatusCode};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::client::client_ip;
 use super::humit::HumitError;
 use super::techfesia::TfError;
-use crate::app::{sessions, Error};
+use crate::app::sessions;
 use crate::state::AppState;
 
 /// The limited routes (method, route pattern; trailing slashes are trimmed before routing).
@@ -30,24 +30,6 @@ pub const LIMITED: &[(Method, &str)] = &[
     (Method::GET, "/api/users/username"),
     (Method::GET, "/api/users/referral_code"),
 ];
-
-/// The humit code of a 429.
-pub const TOO_MANY_REQUESTS: &str = "TOO_MANY_REQUESTS";
-
-/// A 429 in the humit envelope, with `Retry-After`.
-pub fn humit_throttled(wait: std::time::Duration) -> Response {
-    let secs = wait.as_secs().max(1);
-    let mut response = HumitError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        TOO_MANY_REQUESTS,
-        format!("Too many requests. Please try again in {secs} seconds"),
-    )
-    .into_response();
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, secs.into());
-    response
-}
 
 /// The middleware: admits or refuses a request to a limited route.
 pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -69,7 +51,7 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
     );
     match sessions::admit_anonymous(&state, client) {
         Ok(()) => next.run(request).await,
-        Err(Error::Throttled(wait)) if super::is_humit(request.uri()) => humit_throttled(wait),
+        Err(e) if super::is_humit(request.uri()) => HumitError::from(e).into_response(),
         Err(e) => TfError::from(e).into_response(),
     }
 }

@@ -25,6 +25,9 @@ pub struct HumitError {
     pub code: &'static str,
     /// A message fit to show.
     pub message: String,
+    /// Seconds for `Retry-After` (a 429; every 503 says [`crate::app::RETRY_AFTER_SECS`]
+    /// unless set).
+    pub retry_after: Option<u64>,
 }
 
 impl HumitError {
@@ -34,6 +37,7 @@ impl HumitError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
     }
     /// 400: invalid input.
@@ -59,6 +63,18 @@ impl HumitError {
     /// 409: conflict.
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)
+    }
+    /// 429 `TOO_MANY_REQUESTS` with `Retry-After`: the caller's budget is spent for `wait`.
+    pub fn throttled(wait: std::time::Duration) -> Self {
+        let secs = wait.as_secs().max(1);
+        Self {
+            retry_after: Some(secs),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                codes::TOO_MANY_REQUESTS,
+                format!("Too many requests. Please try again in {secs} seconds"),
+            )
+        }
     }
     /// 503 `SERVICE_UNAVAILABLE` with `Retry-After` when the store is out (an outage, never
     /// a 500): logged with its cause; the client sees no internals.
@@ -91,12 +107,16 @@ impl IntoResponse for HumitError {
             "success": false,
         });
         let mut response = (self.status, axum::Json(body)).into_response();
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            // Every 503 of this dialect (store or file storage out) says when to come back.
-            response.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                crate::app::RETRY_AFTER_SECS.into(),
-            );
+        // A 429 says when the budget allows again; every 503 of this dialect (store or file
+        // storage out) says when to come back.
+        let retry_after = self
+            .retry_after
+            .or((self.status == StatusCode::SERVICE_UNAVAILABLE)
+                .then_some(crate::app::RETRY_AFTER_SECS));
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
         }
         response
     }
@@ -238,6 +258,8 @@ pub mod codes {
     pub const FILE_NOT_FOUND: &str = "FILE_NOT_FOUND";
     /// 503: the file storage failed.
     pub const STORAGE_UNAVAILABLE: &str = "STORAGE_UNAVAILABLE";
+    /// 429: past a rate limit (with `Retry-After`).
+    pub const TOO_MANY_REQUESTS: &str = "TOO_MANY_REQUESTS";
     /// 503: the database is unreachable or cannot serve right now (with `Retry-After`).
     pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
     /// 403: the caller may not do this (staff only).
@@ -318,6 +340,7 @@ impl From<Error> for HumitError {
                 "This upload URL has expired. Please ask for a new one",
             ),
             Error::Unavailable(cause) => Self::unavailable(cause),
+            Error::Throttled(wait) => Self::throttled(wait),
             Error::NoLocalStore => Self::not_found(codes::FILE_NOT_FOUND, "Not found"),
             Error::FileNotFound => Self::not_found(codes::FILE_NOT_FOUND, "File not found"),
             other => Self::internal(other),

@@ -83,12 +83,8 @@ pub async fn start_upload(
             ))
         }
     }
-    match profiles::start_upload(&state, &caller.app()).await {
-        Ok(upload) => Ok(ok(json!({"id": upload.id, "upload_url": upload.url}))),
-        // 429 with `Retry-After`, which the envelope type cannot carry.
-        Err(crate::app::Error::Throttled(wait)) => Ok(crate::http::throttle::humit_throttled(wait)),
-        Err(e) => Err(e.into()),
-    }
+    let upload = profiles::start_upload(&state, &caller.app()).await?;
+    Ok(ok(json!({"id": upload.id, "upload_url": upload.url})))
 }
 
 fn grant(query: &QueryParams) -> Option<Grant> {

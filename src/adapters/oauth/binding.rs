@@ -17,7 +17,7 @@
 
 use serde::Deserialize;
 
-use super::oauth::{OAuthError, Provider};
+use super::profile::{OAuthError, Provider};
 use crate::config::Config;
 
 /// A client id and secret.
