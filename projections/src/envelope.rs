@@ -8,10 +8,15 @@ use uuid::Uuid;
 
 use crate::ProjectionError;
 
-/// One event with everything needed to route, order and de-duplicate it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+/// One event with everything needed to route, order and de-duplicate it. The same body is
+/// described for subscribers (AsyncAPI, `schemars`) and for the admin API's readers of the
+/// log (OpenAPI, `utoipa`).
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, utoipa::ToSchema,
+)]
 pub struct Envelope {
     /// Unique id of the event: de-duplicate by it.
+    #[schema(value_type = String)]
     pub event_id: Uuid,
     /// Global position in the log: strictly increasing in commit order.
     pub position: i64,
@@ -28,8 +33,10 @@ pub struct Envelope {
     /// When the event was stored.
     pub recorded_at: DateTime<Utc>,
     /// Actor, request id, command id.
+    #[schema(value_type = Object)]
     pub metadata: serde_json::Value,
     /// The event, externally tagged (`{"UserRegistered": {...}}`), secrets redacted.
+    #[schema(value_type = Object)]
     pub payload: serde_json::Value,
 }
 

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use lapin::options::QueueDeclareOptions;
 use lapin::types::FieldTable;
-use projections::{Envelope, Projection};
+use projections::Projection;
 use serde_json::Value;
 
 use super::Error;
@@ -24,6 +24,7 @@ use crate::store::log;
 
 pub use crate::bus::maintenance::{DeadLetter, RebuildStatus};
 pub use crate::store::log::Filter as EventFilter;
+pub use projections::Envelope;
 
 impl From<crate::bus::BusError> for Error {
     fn from(e: crate::bus::BusError) -> Self {

@@ -12,8 +12,8 @@ use sqlx::PgPool;
 use super::projector::{self, Progress};
 use super::BusError;
 
-/// The last known rebuild of a projection.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// The last known rebuild of a projection (as the admin API shows it, too).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct RebuildStatus {
     /// The projection.
     pub projection: String,
@@ -146,8 +146,8 @@ pub async fn run_rebuild(
     result
 }
 
-/// A dead-lettered event.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// A dead-lettered event (as the admin API shows it, too).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct DeadLetter {
     /// Its global position.
     pub position: i64,

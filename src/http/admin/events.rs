@@ -4,8 +4,8 @@ use axum::extract::{Path, State};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::{json, Value};
 
+use super::dto::{AggregateHistory, AggregateState, EventPage};
 use super::{AdminError, Query, Superuser};
 use crate::app::audit::{self, At, EventFilter as Filter};
 use crate::state::AppState;
@@ -44,16 +44,16 @@ fn blank_none(s: Option<String>) -> Option<String> {
     ),
     security(("admin" = [])),
     responses(
-        (status = 200, description = "A page of the global log", body = super::openapi::EventPage),
-        (status = 400, description = "BAD_REQUEST: a bad query parameter", body = super::openapi::AdminErrorBody),
-        super::openapi::SuperuserOnly,
+        (status = 200, description = "A page of the global log", body = super::dto::EventPage),
+        (status = 400, description = "BAD_REQUEST: a bad query parameter", body = super::dto::AdminErrorBody),
+        super::dto::SuperuserOnly,
     )
 )]
 pub(super) async fn list(
     _: Superuser,
     State(state): State<AppState>,
     Query(q): Query<EventsQuery>,
-) -> Result<Json<Value>, AdminError> {
+) -> Result<Json<EventPage>, AdminError> {
     let limit = q.limit.unwrap_or(100);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(AdminError::bad_request(format!(
@@ -74,33 +74,35 @@ pub(super) async fn list(
     let next_after = (events.len() as i64 == limit)
         .then(|| events.last().map(|e| e.position))
         .flatten();
-    Ok(Json(
-        json!({"events": events, "next_after": next_after, "limit": limit}),
-    ))
+    Ok(Json(EventPage {
+        events,
+        next_after,
+        limit,
+    }))
 }
 
 /// `GET /admin/aggregates/{type}/{id}/events`: one aggregate's history.
 #[utoipa::path(
     get, path = "/admin/aggregates/{aggregate_type}/{aggregate_id}/events", tag = "admin",
-    params(super::openapi::AggregatePath),
+    params(super::dto::AggregatePath),
     security(("admin" = [])),
     responses(
-        (status = 200, description = "Every event of the aggregate, in order", body = super::openapi::AggregateHistory),
-        super::openapi::SuperuserOnly,
-        super::openapi::NoSuchAggregate,
+        (status = 200, description = "Every event of the aggregate, in order", body = super::dto::AggregateHistory),
+        super::dto::SuperuserOnly,
+        super::dto::NoSuchAggregate,
     )
 )]
 pub(super) async fn history(
     _: Superuser,
     State(state): State<AppState>,
     Path((aggregate_type, aggregate_id)): Path<(String, String)>,
-) -> Result<Json<Value>, AdminError> {
+) -> Result<Json<AggregateHistory>, AdminError> {
     let events = audit::history(&state, &aggregate_type, &aggregate_id).await?;
-    Ok(Json(json!({
-        "aggregate_type": aggregate_type,
-        "aggregate_id": aggregate_id,
-        "events": events,
-    })))
+    Ok(Json(AggregateHistory {
+        aggregate_type,
+        aggregate_id,
+        events,
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -127,16 +129,16 @@ fn parse_at(raw: Option<&str>) -> Result<At, AdminError> {
 #[utoipa::path(
     get, path = "/admin/aggregates/{aggregate_type}/{aggregate_id}/state", tag = "admin",
     params(
-        super::openapi::AggregatePath,
+        super::dto::AggregatePath,
         ("at" = Option<String>, Query, description = "A global position or an RFC 3339 time (default: now)",
             pattern = r"^\s*(-?[0-9]{1,18}|[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?\s*$"),
     ),
     security(("admin" = [])),
     responses(
-        (status = 200, description = "The aggregate's state at that point", body = super::openapi::AggregateState),
-        (status = 400, description = "BAD_REQUEST: `at` is neither a position nor a time", body = super::openapi::AdminErrorBody),
-        super::openapi::SuperuserOnly,
-        super::openapi::NoSuchAggregate,
+        (status = 200, description = "The aggregate's state at that point", body = super::dto::AggregateState),
+        (status = 400, description = "BAD_REQUEST: `at` is neither a position nor a time", body = super::dto::AdminErrorBody),
+        super::dto::SuperuserOnly,
+        super::dto::NoSuchAggregate,
     )
 )]
 pub(super) async fn state_at(
@@ -144,16 +146,16 @@ pub(super) async fn state_at(
     State(state): State<AppState>,
     Path((aggregate_type, aggregate_id)): Path<(String, String)>,
     Query(q): Query<AtQuery>,
-) -> Result<Json<Value>, AdminError> {
+) -> Result<Json<AggregateState>, AdminError> {
     let at = parse_at(q.at.as_deref())?;
     let snapshot = audit::state_at(&state, &aggregate_type, &aggregate_id, at).await?;
     let last = snapshot.last.as_ref();
-    Ok(Json(json!({
-        "aggregate_type": aggregate_type,
-        "aggregate_id": aggregate_id,
-        "position": last.map(|e| e.position),
-        "sequence": last.map_or(0, |e| e.sequence),
-        "recorded_at": last.map(|e| e.recorded_at),
-        "state": snapshot.state,
-    })))
+    Ok(Json(AggregateState {
+        aggregate_type,
+        aggregate_id,
+        position: last.map(|e| e.position),
+        sequence: last.map_or(0, |e| e.sequence),
+        recorded_at: last.map(|e| e.recorded_at),
+        state: snapshot.state,
+    }))
 }

@@ -5,6 +5,7 @@
 //! `{"error": {"code", "message"}}` with a 4xx/5xx status.
 
 mod console;
+mod dto;
 mod events;
 mod openapi;
 mod projections;
@@ -17,7 +18,6 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::json;
 
 use aggregates::user::Role;
 
@@ -116,7 +116,12 @@ impl From<crate::app::Error> for AdminError {
 
 impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message}});
+        let body = dto::AdminErrorBody {
+            error: dto::AdminErrorItem {
+                code: self.code,
+                message: self.message,
+            },
+        };
         let mut response = (self.status, Json(body)).into_response();
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             response

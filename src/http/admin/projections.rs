@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
 
+use super::dto::{DeadLetterList, ProjectionInfo, ProjectionList, RebuildAccepted, Redriven};
 use super::{AdminError, Query, Superuser};
 use crate::app::audit;
 use crate::state::AppState;
@@ -17,32 +17,20 @@ use crate::state::AppState;
     get, path = "/admin/projections", tag = "admin",
     security(("admin" = [])),
     responses(
-        (status = 200, description = "Every projection: checkpoint, lag, queue, dead letters, rebuild", body = super::openapi::ProjectionList),
-        super::openapi::SuperuserOnly,
+        (status = 200, description = "Every projection: checkpoint, lag, queue, dead letters, rebuild", body = super::dto::ProjectionList),
+        super::dto::SuperuserOnly,
     )
 )]
 pub(super) async fn list(
     _: Superuser,
     State(state): State<AppState>,
-) -> Result<Json<Value>, AdminError> {
+) -> Result<Json<ProjectionList>, AdminError> {
     let (head, statuses) = audit::projections(&state).await?;
-    let out: Vec<Value> = statuses
+    let projections = statuses
         .into_iter()
-        .map(|p| {
-            json!({
-                "name": p.name,
-                "checkpoint": p.checkpoint,
-                "head": head,
-                "lag_events": (head - p.checkpoint).max(0),
-                "lag_seconds": p.lag_seconds,
-                "queue": p.queue,
-                "queue_depth": p.queue_depth,
-                "dead_lettered": p.dead_lettered,
-                "rebuild": p.rebuild,
-            })
-        })
+        .map(|status| ProjectionInfo::new(head, status))
         .collect();
-    Ok(Json(json!({"head": head, "projections": out})))
+    Ok(Json(ProjectionList { head, projections }))
 }
 
 /// `POST /admin/projections/{name}/rebuild`: starts a rebuild in the background (202); its
@@ -54,10 +42,10 @@ pub(super) async fn list(
     ),
     security(("admin" = [])),
     responses(
-        (status = 202, description = "Rebuild started; poll `GET /admin/projections` for progress", body = super::openapi::RebuildAccepted),
-        super::openapi::SuperuserOnly,
-        (status = 404, description = "NOT_FOUND: unknown projection", body = super::openapi::AdminErrorBody),
-        (status = 409, description = "REBUILD_RUNNING", body = super::openapi::AdminErrorBody),
+        (status = 202, description = "Rebuild started; poll `GET /admin/projections` for progress", body = super::dto::RebuildAccepted),
+        super::dto::SuperuserOnly,
+        (status = 404, description = "NOT_FOUND: unknown projection", body = super::dto::AdminErrorBody),
+        (status = 409, description = "REBUILD_RUNNING", body = super::dto::AdminErrorBody),
     )
 )]
 pub(super) async fn rebuild(
@@ -66,7 +54,11 @@ pub(super) async fn rebuild(
     Path(name): Path<String>,
 ) -> Result<Response, AdminError> {
     let status = audit::rebuild(&state, &name, &who.user_id).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({"rebuild": status}))).into_response())
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(RebuildAccepted { rebuild: status }),
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,10 +75,10 @@ pub(super) struct LimitQuery {
     ),
     security(("admin" = [])),
     responses(
-        (status = 200, description = "The events the projection parked after its bounded attempts", body = super::openapi::DeadLetterList),
-        (status = 400, description = "BAD_REQUEST: a bad query parameter", body = super::openapi::AdminErrorBody),
-        super::openapi::SuperuserOnly,
-        (status = 404, description = "NOT_FOUND: unknown projection", body = super::openapi::AdminErrorBody),
+        (status = 200, description = "The events the projection parked after its bounded attempts", body = super::dto::DeadLetterList),
+        (status = 400, description = "BAD_REQUEST: a bad query parameter", body = super::dto::AdminErrorBody),
+        super::dto::SuperuserOnly,
+        (status = 404, description = "NOT_FOUND: unknown projection", body = super::dto::AdminErrorBody),
     )
 )]
 pub(super) async fn dead_letters(
@@ -94,10 +86,13 @@ pub(super) async fn dead_letters(
     State(state): State<AppState>,
     Path(name): Path<String>,
     Query(q): Query<LimitQuery>,
-) -> Result<Json<Value>, AdminError> {
+) -> Result<Json<DeadLetterList>, AdminError> {
     let limit = q.limit.unwrap_or(100).clamp(1, 1_000);
-    let letters = audit::dead_letters(&state, &name, limit).await?;
-    Ok(Json(json!({"projection": name, "dead_letters": letters})))
+    let dead_letters = audit::dead_letters(&state, &name, limit).await?;
+    Ok(Json(DeadLetterList {
+        projection: name,
+        dead_letters,
+    }))
 }
 
 /// `POST /admin/projections/{name}/dead-letters/redrive`.
@@ -108,18 +103,20 @@ pub(super) async fn dead_letters(
     ),
     security(("admin" = [])),
     responses(
-        (status = 200, description = "How many parked events applied now, and how many still fail", body = super::openapi::Redriven),
-        super::openapi::SuperuserOnly,
-        (status = 404, description = "NOT_FOUND: unknown projection", body = super::openapi::AdminErrorBody),
+        (status = 200, description = "How many parked events applied now, and how many still fail", body = super::dto::Redriven),
+        super::dto::SuperuserOnly,
+        (status = 404, description = "NOT_FOUND: unknown projection", body = super::dto::AdminErrorBody),
     )
 )]
 pub(super) async fn redrive(
     _: Superuser,
     State(state): State<AppState>,
     Path(name): Path<String>,
-) -> Result<Json<Value>, AdminError> {
+) -> Result<Json<Redriven>, AdminError> {
     let (redriven, still_failing) = audit::redrive(&state, &name).await?;
-    Ok(Json(
-        json!({"projection": name, "redriven": redriven, "still_failing": still_failing}),
-    ))
+    Ok(Json(Redriven {
+        projection: name,
+        redriven,
+        still_failing,
+    }))
 }

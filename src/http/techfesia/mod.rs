@@ -52,7 +52,7 @@ pub fn router() -> Router<AppState> {
         dto::UserDto, dto::UpdatedUserDto, dto::UserPageDto, dto::PageErrorDto, schema::ListErrorDto,
         dto::TokenPairDto, dto::OAuthTokenPairDto, dto::AccessDto, dto::TokensDeletedDto,
         dto::MessageDto, dto::PrivilegesDto, dto::AuthModesDto, dto::FieldErrorsDto,
-        dto::DetailDto, dto::RequiredDto, dto::ResetTokenErrorDto, schema::PrivilegeAction,
+        dto::DetailDto, dto::RequiredDto, dto::ResetTokenErrorDto, dto::PrivilegeAction,
     )),
     tags(
         (name = "auth", description = "Techfesia: token pairs, revocation, OAuth sign-in"),

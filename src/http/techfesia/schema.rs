@@ -17,20 +17,6 @@ pub enum ListErrorDto {
     Fields(FieldErrorsDto),
 }
 
-/// An action a staff account may be allowed on a model (documentation only).
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum PrivilegeAction {
-    /// Read.
-    Read,
-    /// Create.
-    Create,
-    /// Update.
-    Update,
-    /// Delete.
-    Delete,
-}
-
 /// The answers of every Techfesia operation that needs a signed-in caller with the right to
 /// act: `401` without a valid access token, `403` without the right.
 #[derive(utoipa::IntoResponses)]

@@ -119,14 +119,7 @@ pub async fn create(
         Some(row) => UserDto::from(&row),
         // The read model is late beyond the wait: answer from what was just stored.
         None => UserDto {
-            public_id: user_id,
-            username,
-            first_name: details.first_name,
-            last_name: details.last_name,
-            email: details.email,
-            phone_number: details.phone_number,
-            college_name: details.college_name,
-            profile_picture: details.profile_picture,
+            user: UpdatedUserDto::new(user_id, username, details),
             date_joined: super::dto::iso(chrono::Utc::now()),
             last_login: None,
         },
@@ -176,17 +169,11 @@ pub async fn update(
 ) -> Result<axum::Json<UpdatedUserDto>, TfError> {
     let change = body.parse();
     let updated = accounts::update(&state, &caller.app(), &username, change).await?;
-    let details = updated.details;
-    Ok(axum::Json(UpdatedUserDto {
-        public_id: updated.user_id,
-        username: updated.username,
-        first_name: details.first_name,
-        last_name: details.last_name,
-        email: details.email,
-        phone_number: details.phone_number,
-        college_name: details.college_name,
-        profile_picture: details.profile_picture,
-    }))
+    Ok(axum::Json(UpdatedUserDto::new(
+        updated.user_id,
+        updated.username,
+        updated.details,
+    )))
 }
 
 /// Deletes a user for good (staff who may delete users). Their sessions end at once, their
