@@ -71,14 +71,7 @@ pub fn app(state: AppState) -> NormalizePath<Router> {
             Duration::from_millis(config.request_timeout_ms),
         ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            let request_id = req
-                .headers()
-                .get(REQUEST_ID)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default();
-            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id)
-        }))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state);
     NormalizePathLayer::trim_trailing_slash().layer(router)
@@ -110,6 +103,29 @@ fn cors(origins: &[String]) -> CorsLayer {
         .allow_methods(tower_http::cors::Any)
         .allow_headers(tower_http::cors::Any)
         .expose_headers(tower_http::cors::Any)
+}
+
+/// The span every request runs in: method, path, request id, and the caller once a dialect
+/// has authenticated them ([`record_caller`]).
+fn request_span(req: &Request) -> tracing::Span {
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "http",
+        method = %req.method(),
+        path = %req.uri().path(),
+        request_id,
+        caller = tracing::field::Empty,
+    )
+}
+
+/// Records the signed-in caller's user id on the request's span (every dialect's
+/// authentication calls it), so each log line of the request names who made it.
+pub fn record_caller(user_id: &str) {
+    tracing::Span::current().record("caller", tracing::field::display(user_id));
 }
 
 /// The request id of a request (for command metadata).
@@ -166,5 +182,55 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
             format!("Method \"{method}\" not allowed."),
         )
         .into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// Collects what the subscriber writes.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_log_line_of_a_request_names_its_caller_once_authenticated() {
+        let out = Captured::default();
+        let writer = out.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let req = Request::builder()
+                .uri("/users/ann")
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let span = request_span(&req);
+            let _entered = span.enter();
+            tracing::info!("before");
+            record_caller("u-42");
+            tracing::info!("after");
+        });
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let before = text.lines().find(|l| l.contains("before")).unwrap();
+        let after = text.lines().find(|l| l.contains("after")).unwrap();
+        assert!(!before.contains("caller"), "{text}");
+        assert!(
+            after.contains("caller=u-42") && after.contains("path=/users/ann"),
+            "{text}"
+        );
     }
 }

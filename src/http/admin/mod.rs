@@ -160,6 +160,7 @@ impl FromRequestParts<AppState> for Superuser {
             .registry
             .authenticate(&claims)
             .map_err(|_| unauthorized())?;
+        crate::http::record_caller(&principal.user_id);
         if principal.role != Role::Superuser {
             return Err(AdminError::new(
                 StatusCode::FORBIDDEN,

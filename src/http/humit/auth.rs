@@ -137,7 +137,6 @@ impl SignupBody {
         (status = 502, description = "SPOTIFY_UNAVAILABLE", body = HumitErrorBody),
     )
 )]
-#[tracing::instrument(skip_all)]
 pub async fn signup(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -164,7 +163,6 @@ pub async fn signup(
         (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID (not a live refresh token)", body = HumitErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(user_id = %caller.0.user_id))]
 pub async fn refresh(State(state): State<AppState>, caller: RefreshCaller) -> Response {
     let humit_access_token = sessions::renew(&state, &caller.0, HUMIT);
     ok(to_value(&AccessData { humit_access_token }))

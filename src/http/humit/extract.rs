@@ -29,10 +29,12 @@ fn authenticate(
         .tokens
         .verify(token, kind, jwt::HUMIT)
         .map_err(|_| HumitError::token_not_valid())?;
-    state.registry.authenticate(&claims).map_err(|denied| {
+    let principal = state.registry.authenticate(&claims).map_err(|denied| {
         tracing::debug!(user_id = %claims.sub, %denied, "humit token refused");
         HumitError::token_not_valid()
-    })
+    })?;
+    crate::http::record_caller(&principal.user_id);
+    Ok(principal)
 }
 
 /// A signed-in humit user (access token).

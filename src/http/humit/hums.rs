@@ -131,7 +131,6 @@ impl HumBody {
         (status = 404, description = "STATION_DOES_NOT_EXIST", body = HumitErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
 pub async fn post_hum(
     State(state): State<AppState>,
     caller: Caller,
@@ -154,7 +153,6 @@ pub async fn post_hum(
         (status = 404, description = "STATION_DOES_NOT_EXIST", body = HumitErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(user_id = %caller.user_id(), %station_id))]
 pub async fn station_hums(
     State(state): State<AppState>,
     caller: Caller,

@@ -41,7 +41,6 @@ pub fn router() -> Router<AppState> {
         SignedInOnly,
     )
 )]
-#[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
 pub async fn discover(
     State(state): State<AppState>,
     caller: Caller,
@@ -70,7 +69,6 @@ pub async fn discover(
         SignedInOnly,
     )
 )]
-#[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
 pub async fn onboard(
     State(state): State<AppState>,
     caller: Caller,
@@ -95,7 +93,6 @@ pub async fn onboard(
         (status = 404, description = "USER_DOES_NOT_EXIST", body = HumitErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(user_id = %caller.user_id(), %target))]
 pub async fn follow(
     State(state): State<AppState>,
     caller: Caller,
@@ -116,7 +113,6 @@ pub async fn follow(
         (status = 404, description = "USER_DOES_NOT_EXIST", body = HumitErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(user_id = %caller.user_id(), %target))]
 pub async fn unfollow(
     State(state): State<AppState>,
     caller: Caller,
@@ -137,7 +133,6 @@ pub async fn unfollow(
         (status = 404, description = "USER_DOES_NOT_EXIST", body = HumitErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(user_id = %caller.user_id(), %target))]
 pub async fn mute(
     State(state): State<AppState>,
     caller: Caller,
@@ -158,7 +153,6 @@ pub async fn mute(
         (status = 404, description = "USER_DOES_NOT_EXIST", body = HumitErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(user_id = %caller.user_id(), %target))]
 pub async fn unmute(
     State(state): State<AppState>,
     caller: Caller,

@@ -161,7 +161,6 @@ impl RegistrationBody {
         (status = 502, description = "SPOTIFY_UNAVAILABLE", body = HumitErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
 pub async fn register(
     State(state): State<AppState>,
     caller: Caller,
@@ -182,7 +181,6 @@ pub async fn register(
         (status = 404, description = "USER_DOES_NOT_EXIST: the account cannot be read (not yet in the read model right after sign-up, or deleted)", body = HumitErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
 pub async fn show(State(state): State<AppState>, caller: Caller) -> Result<Response, HumitError> {
     let row = profiles::show(&state, &caller.app()).await?;
     Ok(ok(dto::self_profile(&row)))

@@ -120,7 +120,6 @@ impl StationBody {
         (status = 403, description = "PERMISSION_DENIED", body = HumitErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -141,7 +140,6 @@ pub async fn create(
         SignedInOnly,
     )
 )]
-#[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
 pub async fn discover(
     State(state): State<AppState>,
     caller: Caller,
@@ -169,7 +167,6 @@ pub async fn discover(
         (status = 404, description = "STATION_DOES_NOT_EXIST", body = HumitErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(user_id = %caller.user_id(), %station_id))]
 pub async fn follow(
     State(state): State<AppState>,
     caller: Caller,
@@ -190,7 +187,6 @@ pub async fn follow(
         (status = 404, description = "STATION_DOES_NOT_EXIST", body = HumitErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(user_id = %caller.user_id(), %station_id))]
 pub async fn unfollow(
     State(state): State<AppState>,
     caller: Caller,

@@ -67,7 +67,6 @@ pub enum FileType {
         (status = 503, description = "STORAGE_UNAVAILABLE", body = HumitErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
 pub async fn start_upload(
     State(state): State<AppState>,
     caller: Caller,
@@ -124,7 +123,6 @@ fn file_too_large(limit: u64) -> HumitError {
         (status = 415, description = "INVALID_CONTENT_TYPE", body = HumitErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(%key))]
 pub async fn receive_file(
     State(state): State<AppState>,
     Path(key): Path<String>,

@@ -38,7 +38,6 @@ pub fn router() -> Router<AppState> {
         (status = 409, description = "DISPLAY_USERNAME_NOT_UNIQUE", body = HumitErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
 pub async fn check_username(
     State(state): State<AppState>,
     caller: Caller,
@@ -64,7 +63,6 @@ pub async fn check_username(
         SignedInOnly,
     )
 )]
-#[tracing::instrument(skip_all, fields(user_id = %caller.user_id()))]
 pub async fn check_referral_code(
     State(state): State<AppState>,
     caller: Caller,

@@ -89,7 +89,6 @@ pub async fn obtain(
         (status = 401, body = DetailDto),
     )
 )]
-#[tracing::instrument(skip_all)]
 pub async fn refresh(
     State(state): State<AppState>,
     Json(body): Json<RefreshRequest>,
@@ -112,7 +111,6 @@ pub async fn refresh(
         (status = 401, body = DetailDto),
     )
 )]
-#[tracing::instrument(skip_all, fields(caller = %caller.id()))]
 pub async fn revoke_many(
     State(state): State<AppState>,
     caller: Caller,
@@ -143,7 +141,6 @@ pub async fn revoke_many(
         super::schema::NeedsPermission,
     )
 )]
-#[tracing::instrument(skip_all, fields(caller = %caller.id()))]
 pub async fn revoke_one(
     State(state): State<AppState>,
     caller: Caller,

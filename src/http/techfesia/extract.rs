@@ -62,10 +62,12 @@ fn authenticate(state: &AppState, token: &str) -> Result<Principal, TfError> {
         .tokens
         .verify(token, TokenKind::Access, jwt::TECHFESIA)
         .map_err(|_| TfError::token_invalid())?;
-    state.registry.authenticate(&claims).map_err(|denied| {
+    let principal = state.registry.authenticate(&claims).map_err(|denied| {
         tracing::info!(user_id = %claims.sub, %denied, "token refused");
         TfError::token_invalid()
-    })
+    })?;
+    crate::http::record_caller(&principal.user_id);
+    Ok(principal)
 }
 
 impl FromRequestParts<AppState> for Caller {

@@ -29,7 +29,6 @@ use crate::state::AppState;
         (status = 502, description = "The provider failed", body = DetailDto),
     )
 )]
-#[tracing::instrument(skip_all, fields(provider = %provider))]
 pub async fn oauth(
     State(state): State<AppState>,
     headers: HeaderMap,

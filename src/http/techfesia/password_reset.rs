@@ -25,7 +25,6 @@ pub const RESET_ACCEPTED: &str =
         (status = 400, description = "Neither email nor username", body = FieldErrorsDto),
     )
 )]
-#[tracing::instrument(skip_all)]
 pub async fn request_reset(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -59,7 +59,6 @@ fn checked<T>(found: Result<(), FieldErrors>, value: impl FnOnce() -> T) -> Chec
         (status = 422, description = "The account has a password already", body = FieldErrorsDto),
     )
 )]
-#[tracing::instrument(skip_all, fields(caller = %caller.id()))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -94,7 +93,6 @@ pub async fn create(
         (status = 429, description = "Too many wrong passwords", body = DetailDto),
     )
 )]
-#[tracing::instrument(skip_all, fields(caller = %caller.id()))]
 pub async fn change(
     State(state): State<AppState>,
     caller: Caller,
@@ -128,7 +126,6 @@ pub async fn change(
         (status = 422, description = "Token invalid, expired or used", body = ResetTokenErrorDto),
     )
 )]
-#[tracing::instrument(skip_all)]
 pub async fn reset(
     State(state): State<AppState>,
     headers: HeaderMap,

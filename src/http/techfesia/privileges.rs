@@ -82,7 +82,6 @@ fn parse_action(name: &str) -> Option<Action> {
         super::schema::NeedsPermissionOnUser,
     )
 )]
-#[tracing::instrument(skip_all, fields(caller = %caller.id()))]
 pub async fn privileges(
     State(state): State<AppState>,
     caller: Caller,
@@ -106,7 +105,6 @@ pub async fn privileges(
         (status = 422, description = "A superuser changing their own role", body = FieldErrorsDto),
     )
 )]
-#[tracing::instrument(skip_all, fields(caller = %caller.id()))]
 pub async fn set_privileges(
     State(state): State<AppState>,
     caller: Caller,

@@ -59,7 +59,6 @@ pub fn router() -> Router<AppState> {
         super::schema::NeedsPermission,
     )
 )]
-#[tracing::instrument(skip_all, fields(caller = %caller.id()))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -100,7 +99,6 @@ pub async fn list(
         (status = 422, description = "Username or email taken", body = FieldErrorsDto),
     )
 )]
-#[tracing::instrument(skip_all)]
 pub async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -137,7 +135,6 @@ pub async fn create(
         super::schema::NeedsPermissionOnUser,
     )
 )]
-#[tracing::instrument(skip_all, fields(caller = %caller.id()))]
 pub async fn read(
     State(state): State<AppState>,
     caller: Caller,
@@ -160,7 +157,6 @@ pub async fn read(
         (status = 422, description = "A field that may not change, or a taken email", body = FieldErrorsDto),
     )
 )]
-#[tracing::instrument(skip_all, fields(caller = %caller.id()))]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -187,7 +183,6 @@ pub async fn update(
         super::schema::NeedsPermissionOnUser,
     )
 )]
-#[tracing::instrument(skip_all, fields(caller = %caller.id()))]
 pub async fn delete_user(
     State(state): State<AppState>,
     caller: Caller,
@@ -208,7 +203,6 @@ pub async fn delete_user(
         super::schema::NeedsPermissionOnUser,
     )
 )]
-#[tracing::instrument(skip_all, fields(caller = %caller.id()))]
 pub async fn disable(
     State(state): State<AppState>,
     caller: Caller,
@@ -231,7 +225,6 @@ pub async fn disable(
         (status = 422, description = "No such linked provider, or it has no picture", body = FieldErrorsDto),
     )
 )]
-#[tracing::instrument(skip_all, fields(caller = %caller.id()))]
 pub async fn picture(
     State(state): State<AppState>,
     caller: Caller,
@@ -263,7 +256,6 @@ pub async fn picture(
         super::schema::NeedsPermissionOnUser,
     )
 )]
-#[tracing::instrument(skip_all, fields(caller = %caller.id()))]
 pub async fn auth_modes(
     State(state): State<AppState>,
     caller: Caller,
