@@ -5,7 +5,7 @@
 //! A hum answers as `{hum_id, station_id, track_id, caption, user_id, user_handle,
 //! created_at}`; it counts in its author's `number_of_hums` and its station's.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -13,10 +13,12 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::dto::envelope::{BadPage, HumEnvelope, HumPageEnvelope, HumitErrorBody, SignedInOnly};
+use super::dto::envelope::{
+    BadPage, HumEnvelope, HumPageEnvelope, HumitErrorBody, NoSuchStation, SignedInOnly,
+};
 use super::error::{codes, HumitError, Json};
 use super::extract::Caller;
-use super::page::{PageQuery, PageRequest, QueryParams};
+use super::page::{Page, PageQuery};
 use super::{created, dto, ok};
 use crate::app::social;
 use crate::state::AppState;
@@ -128,7 +130,7 @@ impl HumBody {
         (status = 400, description = "MISSING_FIELD, INVALID_TRACK_ID, INVALID_CAPTION", body = HumitErrorBody),
         SignedInOnly,
         (status = 403, description = "ONBOARDING_INCOMPLETE", body = HumitErrorBody),
-        (status = 404, description = "STATION_DOES_NOT_EXIST", body = HumitErrorBody),
+        NoSuchStation,
     )
 )]
 pub async fn post_hum(
@@ -150,21 +152,18 @@ pub async fn post_hum(
         (status = 200, description = "A page", body = HumPageEnvelope),
         BadPage,
         SignedInOnly,
-        (status = 404, description = "STATION_DOES_NOT_EXIST", body = HumitErrorBody),
+        NoSuchStation,
     )
 )]
 pub async fn station_hums(
     State(state): State<AppState>,
     caller: Caller,
     Path(station_id): Path<String>,
-    RawQuery(query): RawQuery,
+    page: Page,
 ) -> Result<Response, HumitError> {
-    let page = PageRequest::from_query(&QueryParams::parse(query.as_deref()))?;
     let (count, rows) =
         social::station_hums(&state, &caller.app(), &station_id, page.window()).await?;
-    let results = rows.iter().map(dto::hum).collect();
-    let path = format!("/api/stations/{station_id}/hums/");
-    Ok(ok(page.body(&state.public_url, &path, count, results)))
+    Ok(ok(page.body(count, rows.iter().map(dto::hum).collect())))
 }
 
 #[cfg(test)]

@@ -1,9 +1,16 @@
-//! Pages in the humit dialect: `?limit=&offset=` in, `{"count", "next", "previous",
-//! "results"}` out, with absolute `next`/`previous` URLs built on the public URL.
+//! Query strings in the humit dialect, as extractors: [`QueryParams`] (decoded, blank values
+//! as absent) and [`Page`] (`?limit=&offset=` in, 400 in the humit envelope when bad;
+//! `{"count", "next", "previous", "results"}` out, with absolute `next`/`previous` URLs built
+//! on the public URL and the path the request came to).
 
+use std::convert::Infallible;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use serde_json::{json, Value};
 
 use super::error::{codes, HumitError};
+use crate::state::AppState;
 
 /// The page size when `limit` is absent.
 pub const DEFAULT_LIMIT: i64 = 20;
@@ -13,7 +20,7 @@ pub const MAX_LIMIT: i64 = 100;
 const MAX_OFFSET: i64 = 1_000_000_000;
 
 /// `?limit=&offset=` as the OpenAPI document describes them (`params(PageQuery)`); the
-/// handlers read them with [`PageRequest::from_query`], which also takes the blank and the
+/// handlers read them with the [`Page`] extractor, which also takes the blank and the
 /// `/`-suffixed values clients send.
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -72,6 +79,14 @@ impl QueryParams {
     }
 }
 
+impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(Self::parse(parts.uri.query()))
+    }
+}
+
 /// A requested page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {
@@ -113,20 +128,55 @@ impl PageRequest {
         Ok(Self { limit, offset })
     }
 
-    fn url(&self, base: &str, path: &str, offset: i64) -> String {
-        format!("{base}{path}?limit={}&offset={offset}", self.limit)
+    fn url(&self, endpoint: &str, offset: i64) -> String {
+        format!("{endpoint}?limit={}&offset={offset}", self.limit)
     }
 
     /// The page body: `count` in all, absolute `next`/`previous` (or null), `results`.
-    /// `path` is the endpoint's path with its trailing slash (`/api/stations/discover/`).
-    pub fn body(&self, base: &str, path: &str, count: i64, results: Vec<Value>) -> Value {
+    /// `endpoint` is the endpoint's absolute URL with its trailing slash
+    /// (`https://host/api/stations/discover/`).
+    pub fn body(&self, endpoint: &str, count: i64, results: Vec<Value>) -> Value {
         let next = (self.offset + self.limit < count)
-            .then(|| self.url(base, path, self.offset + self.limit));
+            .then(|| self.url(endpoint, self.offset + self.limit));
         let previous = (self.offset > 0).then(|| {
             let previous = (self.offset - self.limit).max(0).min(count.max(0));
-            self.url(base, path, previous)
+            self.url(endpoint, previous)
         });
         json!({"count": count, "next": next, "previous": previous, "results": results})
+    }
+}
+
+/// A page a handler was asked for, with the endpoint its links point at (the public URL and
+/// the request's path, with the trailing slash the humit paths are published with).
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// `limit` and `offset`.
+    pub request: PageRequest,
+    endpoint: String,
+}
+
+impl Page {
+    /// The page as the read side takes it.
+    pub fn window(&self) -> crate::app::social::Page {
+        self.request.window()
+    }
+
+    /// The page body of `count` items in all, this page's being `results`.
+    pub fn body(&self, count: i64, results: Vec<Value>) -> Value {
+        self.request.body(&self.endpoint, count, results)
+    }
+}
+
+impl FromRequestParts<AppState> for Page {
+    type Rejection = HumitError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HumitError> {
+        let request = PageRequest::from_query(&QueryParams::parse(parts.uri.query()))?;
+        let path = parts.uri.path().trim_end_matches('/');
+        Ok(Self {
+            request,
+            endpoint: format!("{}{path}/", state.public_url),
+        })
     }
 }
 
@@ -184,7 +234,7 @@ mod tests {
             limit: 20,
             offset: 0,
         };
-        let body = p.body("http://h", "/api/stations/discover/", 304, vec![]);
+        let body = p.body("http://h/api/stations/discover/", 304, vec![]);
         assert_eq!(
             body["next"],
             "http://h/api/stations/discover/?limit=20&offset=20"
@@ -195,7 +245,7 @@ mod tests {
             limit: 20,
             offset: 300,
         };
-        let body = p.body("http://h", "/api/stations/discover/", 304, vec![]);
+        let body = p.body("http://h/api/stations/discover/", 304, vec![]);
         assert!(body["next"].is_null());
         assert_eq!(
             body["previous"],
@@ -205,7 +255,7 @@ mod tests {
             limit: 20,
             offset: 5,
         };
-        let body = p.body("http://h", "/x/", 304, vec![]);
+        let body = p.body("http://h/x/", 304, vec![]);
         assert_eq!(body["previous"], "http://h/x/?limit=20&offset=0");
     }
 }

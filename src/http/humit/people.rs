@@ -4,19 +4,19 @@
 //! `<user>:<muted>`; the `social` projection keeps `number_of_followers`/`number_of_following`
 //! exact. Follow and mute answers are the target's public profile as the caller now sees it.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use serde_json::Value;
 
 use super::dto::envelope::{
-    BadPage, HumitErrorBody, OnboardEnvelope, PeoplePageEnvelope, PublicProfileEnvelope,
-    SignedInOnly, UnknownInviteCode,
+    BadPage, HumitErrorBody, NoSuchUser, OnboardEnvelope, PeoplePageEnvelope,
+    PublicProfileEnvelope, SignedInOnly, UnknownInviteCode,
 };
 use super::error::HumitError;
 use super::extract::Caller;
-use super::page::{InviteCodeQuery, PageQuery, PageRequest, QueryParams};
+use super::page::{InviteCodeQuery, Page, PageQuery, QueryParams};
 use super::{dto, ok};
 use crate::app::social::{self, Relation};
 use crate::state::AppState;
@@ -44,16 +44,12 @@ pub fn router() -> Router<AppState> {
 pub async fn discover(
     State(state): State<AppState>,
     caller: Caller,
-    RawQuery(query): RawQuery,
+    page: Page,
 ) -> Result<Response, HumitError> {
-    let page = PageRequest::from_query(&QueryParams::parse(query.as_deref()))?;
     let (count, rows) = social::discover_people(&state, &caller.app(), page.window()).await?;
-    let results = rows.iter().map(dto::public_profile).collect();
     Ok(ok(page.body(
-        &state.public_url,
-        "/api/users/discover/",
         count,
-        results,
+        rows.iter().map(dto::public_profile).collect(),
     )))
 }
 
@@ -72,9 +68,8 @@ pub async fn discover(
 pub async fn onboard(
     State(state): State<AppState>,
     caller: Caller,
-    RawQuery(query): RawQuery,
+    query: QueryParams,
 ) -> Result<Response, HumitError> {
-    let query = QueryParams::parse(query.as_deref());
     let code = query.require("code")?;
     let rows = social::onboard(&state, &caller.app(), code).await?;
     let entries: Vec<Value> = rows.iter().map(dto::onboard_profile).collect();
@@ -90,7 +85,7 @@ pub async fn onboard(
         (status = 200, description = "Their profile, followed", body = PublicProfileEnvelope),
         (status = 400, description = "CANNOT_FOLLOW_SELF", body = HumitErrorBody),
         SignedInOnly,
-        (status = 404, description = "USER_DOES_NOT_EXIST", body = HumitErrorBody),
+        NoSuchUser,
     )
 )]
 pub async fn follow(
@@ -110,7 +105,7 @@ pub async fn follow(
         (status = 200, description = "Their profile, not followed", body = PublicProfileEnvelope),
         (status = 400, description = "CANNOT_FOLLOW_SELF", body = HumitErrorBody),
         SignedInOnly,
-        (status = 404, description = "USER_DOES_NOT_EXIST", body = HumitErrorBody),
+        NoSuchUser,
     )
 )]
 pub async fn unfollow(
@@ -130,7 +125,7 @@ pub async fn unfollow(
         (status = 200, description = "Their profile, muted: true", body = PublicProfileEnvelope),
         (status = 400, description = "CANNOT_MUTE_SELF", body = HumitErrorBody),
         SignedInOnly,
-        (status = 404, description = "USER_DOES_NOT_EXIST", body = HumitErrorBody),
+        NoSuchUser,
     )
 )]
 pub async fn mute(
@@ -150,7 +145,7 @@ pub async fn mute(
         (status = 200, description = "Their profile, muted: null", body = PublicProfileEnvelope),
         (status = 400, description = "CANNOT_MUTE_SELF", body = HumitErrorBody),
         SignedInOnly,
-        (status = 404, description = "USER_DOES_NOT_EXIST", body = HumitErrorBody),
+        NoSuchUser,
     )
 )]
 pub async fn unmute(

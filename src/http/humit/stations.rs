@@ -5,7 +5,7 @@
 //! `StationFollow` relation `<user_id>:<station_id>`; its counters are kept by the `social`
 //! projection, exact under concurrent follows and unfollows.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -14,11 +14,11 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::dto::envelope::{
-    BadPage, HumitErrorBody, SignedInOnly, StationEnvelope, StationPageEnvelope,
+    BadPage, HumitErrorBody, NoSuchStation, SignedInOnly, StationEnvelope, StationPageEnvelope,
 };
 use super::error::{codes, HumitError, Json};
 use super::extract::Caller;
-use super::page::{PageQuery, PageRequest, QueryParams};
+use super::page::{Page, PageQuery};
 use super::{created, dto, ok};
 use crate::app::social;
 use crate::state::AppState;
@@ -143,17 +143,10 @@ pub async fn create(
 pub async fn discover(
     State(state): State<AppState>,
     caller: Caller,
-    RawQuery(query): RawQuery,
+    page: Page,
 ) -> Result<Response, HumitError> {
-    let page = PageRequest::from_query(&QueryParams::parse(query.as_deref()))?;
     let (count, rows) = social::discover_stations(&state, &caller.app(), page.window()).await?;
-    let results = rows.iter().map(dto::station).collect();
-    Ok(ok(page.body(
-        &state.public_url,
-        "/api/stations/discover/",
-        count,
-        results,
-    )))
+    Ok(ok(page.body(count, rows.iter().map(dto::station).collect())))
 }
 
 /// Follows a station (following again changes nothing).
@@ -164,7 +157,7 @@ pub async fn discover(
     responses(
         (status = 200, description = "The station, followed", body = StationEnvelope),
         SignedInOnly,
-        (status = 404, description = "STATION_DOES_NOT_EXIST", body = HumitErrorBody),
+        NoSuchStation,
     )
 )]
 pub async fn follow(
@@ -184,7 +177,7 @@ pub async fn follow(
     responses(
         (status = 200, description = "The station, not followed", body = StationEnvelope),
         SignedInOnly,
-        (status = 404, description = "STATION_DOES_NOT_EXIST", body = HumitErrorBody),
+        NoSuchStation,
     )
 )]
 pub async fn unfollow(

@@ -10,7 +10,7 @@
 //!   on `GET`/`POST /api/users/profile/`): a `HEAD` checks type and size first.
 
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -126,11 +126,11 @@ fn file_too_large(limit: u64) -> HumitError {
 pub async fn receive_file(
     State(state): State<AppState>,
     Path(key): Path<String>,
-    RawQuery(query): RawQuery,
+    query: QueryParams,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, HumitError> {
-    let grant = grant(&QueryParams::parse(query.as_deref()));
+    let grant = grant(&query);
     let granted = profiles::grant_upload(&state, &key, grant)?;
     let sent_type = headers
         .get(header::CONTENT_TYPE)

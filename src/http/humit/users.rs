@@ -2,7 +2,7 @@
 //! invite code (`GET /api/users/referral_code/`). Both read the claims on the write side, so
 //! the answer is never stale.
 
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -41,9 +41,8 @@ pub fn router() -> Router<AppState> {
 pub async fn check_username(
     State(state): State<AppState>,
     caller: Caller,
-    RawQuery(query): RawQuery,
+    query: QueryParams,
 ) -> Result<Response, HumitError> {
-    let query = QueryParams::parse(query.as_deref());
     let wanted = query.require("username")?;
     // Any name someone holds (a Techfesia username may use more characters) is "taken";
     // a free one must also be a valid handle.
@@ -66,9 +65,8 @@ pub async fn check_username(
 pub async fn check_referral_code(
     State(state): State<AppState>,
     caller: Caller,
-    RawQuery(query): RawQuery,
+    query: QueryParams,
 ) -> Result<Response, HumitError> {
-    let query = QueryParams::parse(query.as_deref());
     let code = query.require("code")?;
     let row = social::referral_profile(&state, &caller.app(), code).await?;
     Ok(ok(dto::public_profile(&row)))

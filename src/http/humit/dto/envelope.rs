@@ -137,6 +137,16 @@ pub struct SignedInOnly(#[allow(dead_code)] HumitErrorBody);
 #[response(status = 400, description = "INVALID_LIMIT, INVALID_OFFSET")]
 pub struct BadPage(#[allow(dead_code)] HumitErrorBody);
 
+/// The answer of every operation on a station that does not exist.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 404, description = "STATION_DOES_NOT_EXIST")]
+pub struct NoSuchStation(#[allow(dead_code)] HumitErrorBody);
+
+/// The answer of every operation on a person who does not exist.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 404, description = "USER_DOES_NOT_EXIST")]
+pub struct NoSuchUser(#[allow(dead_code)] HumitErrorBody);
+
 /// The answers of the operations that look an invite code up: no `code`, or nobody's.
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]
