@@ -148,10 +148,15 @@ async fn legacy_owner(
     kind: ClaimKind,
     value: &str,
 ) -> Result<Option<String>, IdentityError> {
-    let Some(id) = kind.legacy_claim_id(value) else {
-        return Ok(None);
-    };
-    let claim: Claim = state.commands.load(&id).await?;
+    match kind.legacy_claim_id(value) {
+        Some(id) => claim_owner(state, &id).await,
+        None => Ok(None),
+    }
+}
+
+/// Who holds claim `id` now, read from the write side.
+async fn claim_owner(state: &AppState, id: &str) -> Result<Option<String>, IdentityError> {
+    let claim: Claim = state.commands.load(id).await?;
     Ok(claim.owner().map(str::to_string))
 }
 
@@ -169,11 +174,7 @@ pub async fn owner_of(
     if let Some(owner) = legacy_owner(state, kind, value).await? {
         return Ok(Some(owner));
     }
-    let claim: Claim = state
-        .commands
-        .load(&kind.claim_id(&state.claim_key, value))
-        .await?;
-    Ok(claim.owner().map(str::to_string))
+    claim_owner(state, &kind.claim_id(&state.claim_key, value)).await
 }
 
 /// The owner of a unique key once their account is stored. Registering claims the keys
