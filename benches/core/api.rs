@@ -40,20 +40,32 @@ async fn json_ok(request: reqwest::RequestBuilder, what: &str) -> anyhow::Result
     Ok(body)
 }
 
+/// `POST <base><path>` with the JSON `body`; its JSON answer, an error unless it was 2xx.
+async fn post_json(
+    http: &reqwest::Client,
+    base: &str,
+    path: &str,
+    body: Value,
+    what: &str,
+) -> anyhow::Result<Value> {
+    json_ok(http.post(format!("{base}{path}")).json(&body), what).await
+}
+
+/// The string at `pointer` in `body`.
+fn string_at(body: &Value, pointer: &str) -> anyhow::Result<String> {
+    let text = body.pointer(pointer).and_then(Value::as_str);
+    Ok(text.with_context(|| format!("no {pointer}"))?.to_string())
+}
+
 /// `POST /auth/token/`: answers (access, refresh).
 pub async fn login(
     http: &reqwest::Client,
     base: &str,
     username: &str,
 ) -> anyhow::Result<(String, String)> {
-    let body = json_ok(
-        http.post(format!("{base}/auth/token/"))
-            .json(&json!({"username": username, "password": PASSWORD})),
-        "login",
-    )
-    .await?;
-    let field = |k: &str| body[k].as_str().map(str::to_string).context("token");
-    Ok((field("access")?, field("refresh")?))
+    let credentials = json!({"username": username, "password": PASSWORD});
+    let body = post_json(http, base, "/auth/token/", credentials, "login").await?;
+    Ok((string_at(&body, "/access")?, string_at(&body, "/refresh")?))
 }
 
 /// `POST /users/` then a login.
@@ -62,18 +74,15 @@ pub async fn create_account(
     base: &str,
     username: &str,
 ) -> anyhow::Result<Account> {
-    let body = json_ok(
-        http.post(format!("{base}/users/")).json(&json!({
-            "username": username,
-            "email": format!("{username}@bench.example"),
-            "password": PASSWORD,
-            "firstName": "Bench",
-            "lastName": "Account",
-        })),
-        "create user",
-    )
-    .await?;
-    let user_id = body["publicId"].as_str().context("publicId")?.to_string();
+    let form = json!({
+        "username": username,
+        "email": format!("{username}@bench.example"),
+        "password": PASSWORD,
+        "firstName": "Bench",
+        "lastName": "Account",
+    });
+    let body = post_json(http, base, "/users/", form, "create user").await?;
+    let user_id = string_at(&body, "/publicId")?;
     let (access, refresh) = login(http, base, username).await?;
     Ok(Account {
         username: username.to_string(),
@@ -119,31 +128,22 @@ pub async fn humit_signup(
     base: &str,
     spotify_id: &str,
 ) -> anyhow::Result<(String, String)> {
-    let body = json_ok(
-        http.post(format!("{base}/api/users/auth/signup/"))
-            .json(&json!({
-                "access_token": format!("sp-{spotify_id}"),
-                "refresh_token": format!("sp-refresh-{spotify_id}"),
-                "signup_method": "SPOTIFY",
-                "notification_id": null,
-            })),
-        "humit sign-up",
-    )
-    .await?;
-    let access = body["data"]["humit_access_token"]
-        .as_str()
-        .context("humit_access_token")?
-        .to_string();
+    let sign_up = json!({
+        "access_token": format!("sp-{spotify_id}"),
+        "refresh_token": format!("sp-refresh-{spotify_id}"),
+        "signup_method": "SPOTIFY",
+        "notification_id": null,
+    });
+    let path = "/api/users/auth/signup/";
+    let body = post_json(http, base, path, sign_up, "humit sign-up").await?;
+    let access = string_at(&body, "/data/humit_access_token")?;
     let body = json_ok(
         http.get(format!("{base}/api/users/profile/"))
             .header("Authorization", format!("humit {access}")),
         "humit profile",
     )
     .await?;
-    let user_id = body["data"]["user_id"]
-        .as_str()
-        .context("user_id")?
-        .to_string();
+    let user_id = string_at(&body, "/data/user_id")?;
     Ok((user_id, access))
 }
 

@@ -96,6 +96,27 @@ pub async fn logins(
     Ok(())
 }
 
+/// The row of `run` against the same SELECTs over sqlx (humit's people discover when
+/// `discover`) for `ids`, both on [`READERS`] connections; `what` names the two sides.
+async fn against_selects(
+    url: &str,
+    what: (&str, &str),
+    run: &Run,
+    ids: Vec<String>,
+    discover: bool,
+) -> anyhow::Result<Row> {
+    let base = baseline::selects(url, READERS, WARMUP, BASE_MEASURE, ids, discover).await?;
+    Ok(vs(
+        format!("{}, {READERS} conns", what.0),
+        run,
+        (
+            format!("{} over sqlx, {READERS} conns", what.1),
+            base.rate(),
+        ),
+        Some(0.5),
+    ))
+}
+
 /// `GET /users/<u>`, humit people discover and token refresh, against their baselines.
 pub async fn reads(
     h: &Humit,
@@ -114,16 +135,8 @@ pub async fn reads(
     let gets = http_loop_cpu(h, "GET /users/<u>", get, notes).await;
     let ids = accounts[..READERS].iter().map(|a| a.user_id.clone());
     let url = &env.database_url;
-    let base = baseline::selects(url, READERS, WARMUP, BASE_MEASURE, ids.collect(), false).await?;
-    rows.push(vs(
-        format!("`GET /users/<u>`, {READERS} conns"),
-        &gets,
-        (
-            format!("its SELECT over sqlx, {READERS} conns"),
-            base.rate(),
-        ),
-        Some(0.5),
-    ));
+    let sides = ("`GET /users/<u>`", "its SELECT");
+    rows.push(against_selects(url, sides, &gets, ids.collect(), false).await?);
 
     let ppl = people.clone();
     let get = move |http: &reqwest::Client, base: &str, w: usize| {
@@ -132,16 +145,8 @@ pub async fn reads(
     };
     let discover = http_loop_cpu(h, "discover", get, notes).await;
     let viewers = people.iter().map(|p| p.0.clone()).collect();
-    let base = baseline::selects(url, READERS, WARMUP, BASE_MEASURE, viewers, true).await?;
-    rows.push(vs(
-        format!("humit `GET /api/users/discover/`, {READERS} conns"),
-        &discover,
-        (
-            format!("its 2 SELECTs over sqlx, {READERS} conns"),
-            base.rate(),
-        ),
-        Some(0.5),
-    ));
+    let sides = ("humit `GET /api/users/discover/`", "its 2 SELECTs");
+    rows.push(against_selects(url, sides, &discover, viewers, true).await?);
 
     let accs = accounts.clone();
     let post = move |http: &reqwest::Client, base: &str, w: usize| {

@@ -81,7 +81,7 @@ async fn only_superusers_reach_the_admin_api() {
         404
     );
     // The console page is served to anyone; its API calls need the token.
-    let page = app.client.get(app.url("/admin/")).send().await.unwrap();
+    let page = app.get("/admin/").await;
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("humit admin"));
     app.stop().await;

@@ -13,24 +13,14 @@ use crate::helpers::{spawn_app, TestApp};
 const METHODS: [&str; 5] = ["get", "put", "post", "delete", "patch"];
 
 async fn openapi(app: &TestApp) -> Value {
-    let res = app
-        .client
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap();
+    let res = app.get("/openapi.json").await;
     res.json().await.unwrap()
 }
 
 #[tokio::test]
 async fn the_asyncapi_document_served_is_the_one_in_docs() {
     let app = spawn_app().await;
-    let res = app
-        .client
-        .get(app.url("/asyncapi.json"))
-        .send()
-        .await
-        .unwrap();
+    let res = app.get("/asyncapi.json").await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "application/json");
     let served = res.text().await.unwrap();

@@ -370,15 +370,7 @@ async fn a_poison_message_is_dead_lettered_while_later_events_flow() {
         vec![(poison, app.config.max_attempts as i32), (behind, 0)]
     );
 
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.get("/metrics").await.text().await.unwrap();
     assert!(
         metrics.contains("humit_projection_dead_lettered{projection=\"social\"} 2"),
         "{metrics}"

@@ -58,6 +58,13 @@ pub fn test_config() -> Config {
     config
 }
 
+/// Creates and migrates the database at `url`, as a child process or a restore expects it.
+pub async fn migrate(url: &str) {
+    humit::store::db::migrate(url)
+        .await
+        .expect("database created and migrated");
+}
+
 /// A running humit process.
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`.
@@ -86,6 +93,15 @@ impl TestApp {
     /// `address` + `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
+    }
+
+    /// `GET path`, with no credentials; the response, whatever its status.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
     }
 
     /// Waits until every projection applied everything in the log.

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 use crate::child::{one_connection_per_request, rss_kib, start_child, wait_until_relaying};
-use crate::helpers::test_config;
+use crate::helpers::{migrate, test_config};
 use crate::humit::spotify::FakeSpotify;
 use crate::probe;
 
@@ -47,9 +47,7 @@ async fn ten_thousand_hostile_requests_get_4xx_in_the_envelope_and_memory_stays_
     let spotify = FakeSpotify::start().await;
     let mut config = test_config();
     config.spotify_api_url = spotify.url.clone();
-    humit::store::db::migrate(&config.database_url)
-        .await
-        .unwrap();
+    migrate(&config.database_url).await;
     let (mut child, base, _) = start_child(&config, "hostile", &[]).await;
     let pid = child.id().unwrap();
     // A connection per request: the server closes a connection whose body it refused

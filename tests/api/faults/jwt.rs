@@ -107,8 +107,7 @@ fn matrix(good: &Value, secret: &[u8], scheme: &str, other_aud: &str) -> Vec<(St
 #[tokio::test]
 async fn every_wrong_bearer_credential_is_a_401_in_the_envelope_in_both_dialects() {
     let tf = spawn().await;
-    tf.create_user("jwt_matrix_user", "Matrix Password 1").await;
-    let (access, _) = tf.login("jwt_matrix_user", "Matrix Password 1").await;
+    let (access, _) = tf.signed_up("jwt_matrix_user", "Matrix Password 1").await;
     let secret = tf.app.config.jwt_secret.clone().unwrap().into_bytes();
     let techfesia = claims_of(&access);
     let humit = with(&techfesia, "aud", json!("humit"));

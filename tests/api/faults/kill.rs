@@ -12,7 +12,7 @@ use humit::startup::Mode;
 
 use super::shutdown::assert_users_exact;
 use crate::child::{one_connection_per_request, start_child, wait_until_relaying};
-use crate::helpers::{spawn_with, test_config};
+use crate::helpers::{migrate, spawn_with, test_config};
 use crate::techfesia::seed_user;
 
 const KILLS: usize = 5;
@@ -21,9 +21,7 @@ const KILLS: usize = 5;
 #[ignore = "long battery: scripts/battery.sh"]
 async fn sigkill_five_times_under_load_loses_and_doubles_nothing() {
     let config = test_config();
-    humit::store::db::migrate(&config.database_url)
-        .await
-        .unwrap();
+    migrate(&config.database_url).await;
     let client = one_connection_per_request();
     let created: Arc<Mutex<Vec<String>>> = Arc::default();
     let (mut sent, mut failed, mut server_errors) = (0usize, 0usize, 0usize);

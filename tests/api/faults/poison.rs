@@ -4,20 +4,23 @@
 
 use futures::StreamExt;
 
-use crate::helpers::{create_station, spawn_app};
+use crate::helpers::{create_station, spawn_app, TestApp};
 use crate::probe::scalar;
+
+/// Creates stations `<prefix>0` to `<prefix>499`, 16 at a time.
+async fn create_500_stations(app: &TestApp, prefix: &str) {
+    futures::stream::iter(0..500)
+        .map(|i| async move { create_station(app, &format!("{prefix}{i}")).await })
+        .buffer_unordered(16)
+        .collect::<Vec<_>>()
+        .await;
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "long battery: scripts/battery.sh poison"]
 async fn a_poison_message_among_a_thousand_events_is_parked_and_the_rest_flow() {
     let app = spawn_app().await;
-    let before = futures::stream::iter(0..500)
-        .map(|i| {
-            let app = &app;
-            async move { create_station(app, &format!("flow-a{i}")).await }
-        })
-        .buffer_unordered(16)
-        .collect::<Vec<_>>();
+    let before = create_500_stations(&app, "flow-a");
     let poison = async {
         sqlx::query(
             "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
@@ -27,15 +30,8 @@ async fn a_poison_message_among_a_thousand_events_is_parked_and_the_rest_flow() 
         .await
         .unwrap();
     };
-    let (_, ()) = tokio::join!(before, poison);
-    futures::stream::iter(0..500)
-        .map(|i| {
-            let app = &app;
-            async move { create_station(app, &format!("flow-b{i}")).await }
-        })
-        .buffer_unordered(16)
-        .collect::<Vec<_>>()
-        .await;
+    tokio::join!(before, poison);
+    create_500_stations(&app, "flow-b").await;
     app.settle().await;
 
     let stations: i64 = scalar(

@@ -9,7 +9,7 @@ use std::process::Command;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-use crate::helpers::test_config;
+use crate::helpers::{migrate, test_config};
 use crate::humit::{spawn, TRACK};
 use crate::probe::scalar;
 
@@ -113,7 +113,7 @@ async fn replay_all_rebuilds_every_read_model_from_the_log_alone() {
     // Backup: the log and the keys, nothing else. Restore into an empty database.
     let source = humit.app.config.database_url.clone();
     let restored = test_config().database_url;
-    humit::store::db::migrate(&restored).await.unwrap();
+    migrate(&restored).await;
     let dump = humit.app.config.data_dir.join("log.sql");
     std::fs::create_dir_all(&humit.app.config.data_dir).unwrap();
     run(Command::new("pg_dump")

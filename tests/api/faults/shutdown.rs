@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use humit::startup::Mode;
 
 use crate::child::{one_connection_per_request, start_child, wait_until_relaying};
-use crate::helpers::{spawn_with, test_config};
+use crate::helpers::{migrate, spawn_with, test_config};
 use crate::probe::{scalar, scalar_by};
 use crate::techfesia::seed_user;
 
@@ -50,9 +50,7 @@ pub async fn assert_users_exact(pool: &sqlx::PgPool, created: &[&String]) -> i64
 #[ignore = "long battery: scripts/battery.sh shutdown"]
 async fn sigterm_finishes_requests_in_flight_and_hands_over_at_once() {
     let config = test_config();
-    humit::store::db::migrate(&config.database_url)
-        .await
-        .expect("database ready");
+    migrate(&config.database_url).await;
     let (mut child, base, log_path) = start_child(&config, "child", &[]).await;
     let client = one_connection_per_request();
     wait_until_relaying(&client, &base).await;

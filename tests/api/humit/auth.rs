@@ -7,7 +7,7 @@ use base64::Engine;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use super::{assert_error, form, keys, spawn};
+use super::{assert_error, assert_ok, form, keys, spawn};
 use crate::helpers::Subscriber;
 use crate::probe::{self, post_raw, scalar};
 
@@ -25,10 +25,7 @@ async fn signup_creates_the_user_at_stage_0_and_answers_the_seed_shape() {
     h.spotify
         .grant("sp-acc-1", "tmk3tmfmf2mmag48cph6bntbl", Some("IN"));
     let (status, body) = h.signup_raw("sp-acc-1", "sp-ref-1").await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(keys(&body), ["data", "success"]);
-    assert_eq!(body["success"], true);
-    let data = &body["data"];
+    let data = assert_ok(status, &body);
     assert_eq!(
         keys(data),
         [
@@ -238,10 +235,9 @@ async fn token_refresh_mints_an_access_token_from_a_refresh_token_only() {
             None,
         )
         .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(keys(&body["data"]), ["humit_access_token"]);
-    assert_eq!(body["success"], true);
-    let access = body["data"]["humit_access_token"].as_str().unwrap();
+    let data = assert_ok(status, &body);
+    assert_eq!(keys(data), ["humit_access_token"]);
+    let access = data["humit_access_token"].as_str().unwrap();
     let (status, _) = h.get(access, "/api/users/profile/").await;
     assert_eq!(status, StatusCode::OK);
     // An access token is not a refresh token, nor the other way round.

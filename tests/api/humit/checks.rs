@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::{assert_error, keys, spawn};
+use super::{assert_error, assert_ok, keys, spawn};
 
 #[tokio::test]
 async fn a_handle_is_free_taken_or_invalid() {
@@ -53,9 +53,7 @@ async fn an_invite_code_shows_its_owner_or_user_does_not_exist() {
     let viewer = h.signup("viewer").await;
     let target = format!("/api/users/referral_code/?code={}", owner.referral_code);
     let (status, body) = h.get(&viewer.access, &target).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["success"], true);
-    let data = &body["data"];
+    let data = assert_ok(status, &body);
     assert_eq!(
         keys(data),
         [

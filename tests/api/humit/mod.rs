@@ -84,6 +84,14 @@ pub fn assert_error(status: StatusCode, body: &Value, expected: StatusCode, code
     assert_eq!(keys, ["display_error", "errors", "extra_data", "success"]);
 }
 
+/// Asserts the humit success envelope, exactly (200, `success`, `data`); answers the `data`.
+pub fn assert_ok(status: StatusCode, body: &Value) -> &Value {
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["success"], true, "{body}");
+    assert_eq!(keys(body), ["data", "success"]);
+    &body["data"]
+}
+
 /// The keys of an object, sorted.
 pub fn keys(v: &Value) -> Vec<String> {
     let mut keys: Vec<String> = v

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::{assert_error, keys, spawn};
+use super::{assert_error, assert_ok, keys, spawn};
 
 #[tokio::test]
 async fn following_and_muting_people() {
@@ -97,9 +97,7 @@ async fn an_invite_code_recommends_its_owner_and_whom_they_follow() {
     h.follow_user(&owner, &newbie).await;
     let onboard = format!("/api/users/onboard/?code={}", owner.referral_code);
     let (status, body) = h.get(&newbie.access, &onboard).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["success"], true);
-    let entries = body["data"].as_array().unwrap();
+    let entries = assert_ok(status, &body).as_array().unwrap();
     assert_eq!(entries.len(), 2);
     assert_eq!(entries[0]["user_id"], owner.user_id.as_str());
     assert_eq!(entries[1]["user_id"], friend.user_id.as_str());

@@ -111,19 +111,9 @@ async fn a_presigned_s3_upload_becomes_the_profile_picture() {
     let expected = format!("{}/{BUCKET}/{picture}", moto.endpoint);
     assert_eq!(h.profile(&s).await["profile_pic_url"], expected.as_str());
     assert!(!exists(&admin, &key).await);
-    let stored = admin
-        .client()
-        .get_object()
-        .bucket(BUCKET)
-        .key(&picture)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stored.content_type(), Some("image/jpeg"));
-    assert_eq!(
-        stored.body.collect().await.unwrap().into_bytes().to_vec(),
-        bytes
-    );
+    let (content_type, stored) = object(&admin, &picture).await;
+    assert_eq!(content_type.as_deref(), Some("image/jpeg"));
+    assert_eq!(stored, bytes);
 
     // An object of another type is refused (and removed), whatever the store let through.
     let bad_id = h.upload_slot(&s).await["id"].as_str().unwrap().to_string();
@@ -153,6 +143,21 @@ async fn exists(admin: &S3Store, key: &str) -> bool {
         .send()
         .await
         .is_ok()
+}
+
+/// The object stored under `key` in the bucket: its content type and its bytes.
+async fn object(admin: &S3Store, key: &str) -> (Option<String>, Vec<u8>) {
+    let object = admin
+        .client()
+        .get_object()
+        .bucket(BUCKET)
+        .key(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{key} is stored: {e}"));
+    let content_type = object.content_type().map(str::to_string);
+    let bytes = object.body.collect().await.unwrap().into_bytes().to_vec();
+    (content_type, bytes)
 }
 
 /// Points the app's storage at moto's bucket.
@@ -231,20 +236,7 @@ async fn s3_uploads_are_bounded_stripped_and_swept() {
     let picture = format!("profile_images/{}/{id}-p.jpg", s.user_id);
     let expected = format!("{}/{BUCKET}/{picture}", moto.endpoint);
     assert_eq!(h.profile(&s).await["profile_pic_url"], expected.as_str());
-    let stored = admin
-        .client()
-        .get_object()
-        .bucket(BUCKET)
-        .key(&picture)
-        .send()
-        .await
-        .unwrap()
-        .body
-        .collect()
-        .await
-        .unwrap()
-        .into_bytes()
-        .to_vec();
+    let (_, stored) = object(&admin, &picture).await;
     assert!(!String::from_utf8_lossy(&stored).contains("GPS"));
     assert_eq!(stored, clean);
 

@@ -37,6 +37,14 @@ async fn sign_ups(tf: &Tf, bodies: Vec<serde_json::Value>) -> Vec<u16> {
         .collect()
 }
 
+/// The sign-ups of `bodies` at once, of which exactly one is answered 201; the statuses.
+async fn one_winner(tf: &Tf, bodies: Vec<serde_json::Value>) -> Vec<u16> {
+    let statuses = sign_ups(tf, bodies).await;
+    let won = statuses.iter().filter(|s| **s == 201).count();
+    assert_eq!(won, 1, "{statuses:?}");
+    statuses
+}
+
 #[tokio::test]
 async fn claim_ids_are_keyed_hashes_and_a_sign_up_race_has_one_winner() {
     let tf = spawn().await;
@@ -63,12 +71,7 @@ async fn claim_ids_are_keyed_hashes_and_a_sign_up_race_has_one_winner() {
             body
         })
         .collect();
-    let statuses = sign_ups(&tf, same_email).await;
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 201).count(),
-        1,
-        "{statuses:?}"
-    );
+    let statuses = one_winner(&tf, same_email).await;
     assert!(
         statuses.iter().all(|s| *s == 201 || *s == 422),
         "{statuses:?}"
@@ -80,12 +83,7 @@ async fn claim_ids_are_keyed_hashes_and_a_sign_up_race_has_one_winner() {
             body
         })
         .collect();
-    let statuses = sign_ups(&tf, same_name).await;
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 201).count(),
-        1,
-        "{statuses:?}"
-    );
+    one_winner(&tf, same_name).await;
     tf.app.stop().await;
 }
 

@@ -49,6 +49,15 @@ async fn spend(app: &TestApp, header: &str, value: &str) {
     );
 }
 
+/// Spends `BURST` requests, the `i`th from `X-Forwarded-For: address(i)`, each answered.
+async fn spend_across(app: &TestApp, address: impl Fn(u32) -> String) {
+    for i in 0..BURST {
+        let value = address(i);
+        let status = login_from(app, "x-forwarded-for", &value).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "request {i} as {value}");
+    }
+}
+
 /// One login per row, from the row's header value, each answered with the row's status.
 async fn expect(app: &TestApp, rows: &[(&str, &str, StatusCode)]) {
     for (header, value, status) in rows {
@@ -61,13 +70,7 @@ async fn expect(app: &TestApp, rows: &[(&str, &str, StatusCode)]) {
 async fn a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored() {
     // Only 10.0.0.0/8 is a proxy: 127.0.0.1 is the client, whatever it claims.
     let app = app("10.0.0.0/8").await;
-    for i in 0..BURST {
-        let forged = format!("198.51.100.{i}");
-        assert_eq!(
-            login_from(&app, "x-forwarded-for", &forged).await,
-            StatusCode::BAD_REQUEST
-        );
-    }
+    spend_across(&app, |i| format!("198.51.100.{i}")).await;
     // A new forged address must not buy a new budget.
     let limited = StatusCode::TOO_MANY_REQUESTS;
     expect(
@@ -109,13 +112,7 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget() {
 #[tokio::test]
 async fn two_addresses_in_one_ipv6_64_share_a_budget() {
     let app = app("127.0.0.0/8").await;
-    for i in 0..BURST {
-        let addr = format!("2001:db8:1:2::{:x}", i + 1);
-        assert_eq!(
-            login_from(&app, "x-forwarded-for", &addr).await,
-            StatusCode::BAD_REQUEST
-        );
-    }
+    spend_across(&app, |i| format!("2001:db8:1:2::{:x}", i + 1)).await;
     let (open, limited) = (StatusCode::BAD_REQUEST, StatusCode::TOO_MANY_REQUESTS);
     expect(
         &app,

@@ -69,7 +69,7 @@ fn inline_hash(page: &str, tag: &str) -> String {
 async fn the_admin_console_is_not_sniffed_framed_or_scripted_from_elsewhere() {
     let app = spawn_app().await;
     for path in ["/admin/", "/admin", "/admin/events"] {
-        let answer = app.client.get(app.url(path)).send().await.unwrap();
+        let answer = app.get(path).await;
         let headers = answer.headers().clone();
         assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(headers["x-frame-options"], "DENY", "{path}");

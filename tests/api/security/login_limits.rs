@@ -91,8 +91,7 @@ async fn parallel_wrong_logins_cannot_outrun_the_budget() {
 #[tokio::test]
 async fn parallel_wrong_old_passwords_cannot_outrun_the_budget() {
     let tf = spawn().await;
-    tf.create_user("test_user_001", "Hello World").await;
-    let (access, _) = tf.login("test_user_001", "Hello World").await;
+    let (access, _) = tf.signed_up("test_user_001", "Hello World").await;
     let guess = json!({"oldPassword": "wrong guess", "newPassword": "a new password"});
     let (refused, throttled, other) = in_parallel(
         &tf,

@@ -32,7 +32,7 @@ async fn counting_proxy() -> (String, Arc<AtomicUsize>) {
 }
 
 async fn ready(app: &TestApp) -> (StatusCode, Value) {
-    let r = app.client.get(app.url("/ready")).send().await.unwrap();
+    let r = app.get("/ready").await;
     (r.status(), r.json().await.unwrap())
 }
 

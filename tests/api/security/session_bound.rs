@@ -22,8 +22,7 @@ async fn access_tokens_never_outlive_their_session() {
         config.access_ttl_secs = 900;
     })
     .await;
-    tf.create_user("short_lived", "Hello World").await;
-    let (access, refresh) = tf.login("short_lived", "Hello World").await;
+    let (access, refresh) = tf.signed_up("short_lived", "Hello World").await;
     assert!(exp(&access) <= exp(&refresh), "the login's access token");
     let a = tf.refresh(&refresh).await;
     assert_eq!(a.status, 200, "{a:?}");

@@ -205,8 +205,7 @@ async fn read_your_writes_holds_through_a_streaming_replica() {
         config.database_read_url = Some(format!("{}/{database}", replica.trim_end_matches('/')));
     })
     .await;
-    tf.create_user("replicated", "Hello World").await;
-    let (access, _) = tf.login("replicated", "Hello World").await;
+    let (access, _) = tf.signed_up("replicated", "Hello World").await;
     for i in 0..10 {
         let name = format!("Name{i}");
         let a = tf

@@ -4,8 +4,7 @@ use super::*;
 
 #[test]
 fn commands_on_a_missing_user_are_refused() {
-    UserTest::with(services())
-        .given_no_previous_events()
+    given(vec![])
         .when(UserCommand::Disable { now: now() })
         .then_expect_error(UserError::NotFound);
 }
@@ -13,26 +12,18 @@ fn commands_on_a_missing_user_are_refused() {
 #[test]
 fn revoke_all_ends_every_session_started_before_it() {
     // Sessions are their own aggregate; the event names none, it sets the cut-off.
-    UserTest::with(services())
-        .given(vec![registered(), started("s1"), started("s2")])
+    given(vec![registered(), started("s1"), started("s2")])
         .when(UserCommand::RevokeAllSessions { now: now() })
-        .then_expect_events(vec![UserEvent::AllSessionsRevoked {
-            session_ids: vec![],
-            at: now(),
-        }]);
+        .then_expect_events(vec![sessions_revoked(now())]);
 }
 
 #[test]
 fn disabling_ends_sessions_and_blocks_actions() {
-    UserTest::with(services())
-        .given(vec![registered(), started("s1")])
+    given(vec![registered(), started("s1")])
         .when(UserCommand::Disable { now: now() })
         .then_expect_events(vec![
             UserEvent::UserDisabled { at: now() },
-            UserEvent::AllSessionsRevoked {
-                session_ids: vec![],
-                at: now(),
-            },
+            sessions_revoked(now()),
         ]);
     let disabled = user_from(vec![registered(), UserEvent::UserDisabled { at: now() }]);
     assert_eq!(disabled.ensure_active(), Err(UserError::Disabled));
@@ -40,18 +31,13 @@ fn disabling_ends_sessions_and_blocks_actions() {
 
 #[test]
 fn deleting_ends_sessions_and_the_account() {
-    UserTest::with(services())
-        .given(vec![registered(), started("s1")])
+    given(vec![registered(), started("s1")])
         .when(UserCommand::Delete { now: now() })
         .then_expect_events(vec![
-            UserEvent::AllSessionsRevoked {
-                session_ids: vec![],
-                at: now(),
-            },
+            sessions_revoked(now()),
             UserEvent::UserDeleted { at: now() },
         ]);
-    UserTest::with(services())
-        .given(vec![registered(), UserEvent::UserDeleted { at: now() }])
+    given(vec![registered(), UserEvent::UserDeleted { at: now() }])
         .when(UserCommand::RevokeAllSessions { now: now() })
         .then_expect_error(UserError::NotFound);
 }
@@ -60,8 +46,7 @@ fn deleting_ends_sessions_and_the_account() {
 fn staff_keeps_privileges_and_other_roles_drop_them() {
     let mut privileges = Privileges::new();
     privileges.insert("user".into(), [Action::Read].into_iter().collect());
-    UserTest::with(services())
-        .given(vec![registered()])
+    given(vec![registered()])
         .when(UserCommand::SetRole {
             role: Role::Staff,
             privileges: privileges.clone(),
@@ -72,8 +57,7 @@ fn staff_keeps_privileges_and_other_roles_drop_them() {
             privileges: privileges.clone(),
             at: now(),
         }]);
-    UserTest::with(services())
-        .given(vec![registered()])
+    given(vec![registered()])
         .when(UserCommand::SetRole {
             role: Role::Superuser,
             privileges,

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use cqrs_es::test::TestFramework;
+use cqrs_es::test::{AggregateTestExecutor, TestFramework};
 
 use super::*;
 use crate::common::Secret;
@@ -36,6 +36,11 @@ fn services() -> UserServices {
     }
 }
 
+/// A user with `events` behind it, ready for a command.
+fn given(events: Vec<UserEvent>) -> AggregateTestExecutor<User> {
+    UserTest::with(services()).given(events)
+}
+
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap()
 }
@@ -53,10 +58,30 @@ fn registered() -> UserEvent {
 }
 
 fn password_set(password: &str, change: PasswordChange) -> UserEvent {
+    password_set_at(password, change, now())
+}
+
+fn password_set_at(password: &str, change: PasswordChange, at: DateTime<Utc>) -> UserEvent {
     UserEvent::PasswordSet {
         password_hash: Secret::new(format!("plain:{password}")),
         change,
-        at: now(),
+        at,
+    }
+}
+
+/// alice, registered with `password`.
+fn with_password(password: &str) -> Vec<UserEvent> {
+    vec![
+        registered(),
+        password_set(password, PasswordChange::Initial),
+    ]
+}
+
+/// Every session started before `at` ends.
+fn sessions_revoked(at: DateTime<Utc>) -> UserEvent {
+    UserEvent::AllSessionsRevoked {
+        session_ids: vec![],
+        at,
     }
 }
 

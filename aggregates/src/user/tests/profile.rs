@@ -5,15 +5,13 @@ use super::*;
 
 #[test]
 fn provider_picture_needs_a_link() {
-    UserTest::with(services())
-        .given(vec![registered()])
+    given(vec![registered()])
         .when(UserCommand::UseProviderPicture {
             provider: None,
             now: now(),
         })
         .then_expect_error(UserError::NoOAuthLink);
-    UserTest::with(services())
-        .given(vec![registered(), linked_google()])
+    given(vec![registered(), linked_google()])
         .when(UserCommand::UseProviderPicture {
             provider: Some("google".into()),
             now: now(),
@@ -26,15 +24,13 @@ fn provider_picture_needs_a_link() {
 
 #[test]
 fn linking_the_same_identity_twice_is_a_no_op_and_another_subject_conflicts() {
-    UserTest::with(services())
-        .given(vec![registered(), linked_google()])
+    given(vec![registered(), linked_google()])
         .when(UserCommand::LinkProvider {
             identity: google(),
             now: now(),
         })
         .then_expect_events(vec![]);
-    UserTest::with(services())
-        .given(vec![registered(), linked_google()])
+    given(vec![registered(), linked_google()])
         .when(UserCommand::LinkProvider {
             identity: ProviderIdentity {
                 subject: "g-2".into(),
@@ -68,8 +64,7 @@ fn the_registration_form_is_submitted_once() {
         last_name: " ".into(),
         at: now(),
     };
-    UserTest::with(services())
-        .given(vec![registered()])
+    given(vec![registered()])
         .when(form.clone())
         .then_expect_events(vec![
             UserEvent::UsernameChanged {
@@ -78,8 +73,7 @@ fn the_registration_form_is_submitted_once() {
             },
             done.clone(),
         ]);
-    UserTest::with(services())
-        .given(vec![registered(), done])
+    given(vec![registered(), done])
         .when(form)
         .then_expect_error(UserError::ProfileAlreadyRegistered);
 }
@@ -90,15 +84,13 @@ fn a_referral_is_credited_once_per_referred_user() {
         referred_user_id: "u2".into(),
         at: now(),
     };
-    UserTest::with(services())
-        .given(vec![registered()])
+    given(vec![registered()])
         .when(UserCommand::CreditReferral {
             referred_user_id: "u2".into(),
             now: now(),
         })
         .then_expect_events(vec![credited.clone()]);
-    UserTest::with(services())
-        .given(vec![registered(), credited])
+    given(vec![registered(), credited])
         .when(UserCommand::CreditReferral {
             referred_user_id: "u2".into(),
             now: now(),
@@ -112,15 +104,13 @@ fn the_notification_id_changes_only_when_different() {
         notification_id: Some("n1".into()),
         at: now(),
     };
-    UserTest::with(services())
-        .given(vec![registered()])
+    given(vec![registered()])
         .when(UserCommand::SetNotificationId {
             notification_id: Some("n1".into()),
             now: now(),
         })
         .then_expect_events(vec![changed.clone()]);
-    UserTest::with(services())
-        .given(vec![registered(), changed])
+    given(vec![registered(), changed])
         .when(UserCommand::SetNotificationId {
             notification_id: Some("n1".into()),
             now: now(),
@@ -139,8 +129,7 @@ fn upload_started(id: &str, at: DateTime<Utc>) -> UserEvent {
 
 #[test]
 fn a_started_upload_completes_once_into_the_profile_picture() {
-    UserTest::with(services())
-        .given(vec![registered()])
+    given(vec![registered()])
         .when(UserCommand::StartProfilePictureUpload {
             upload_id: "up1".into(),
             key: "profile_images/u1/up1.jpg".into(),
@@ -158,18 +147,15 @@ fn a_started_upload_completes_once_into_the_profile_picture() {
         url: "https://pics/up1.jpg".into(),
         now: now(),
     };
-    UserTest::with(services())
-        .given(vec![registered(), upload_started("up1", now())])
+    given(vec![registered(), upload_started("up1", now())])
         .when(complete.clone())
         .then_expect_events(vec![uploaded.clone()]);
     // Completed already.
-    UserTest::with(services())
-        .given(vec![registered(), upload_started("up1", now()), uploaded])
+    given(vec![registered(), upload_started("up1", now()), uploaded])
         .when(complete.clone())
         .then_expect_error(UserError::UploadNotFound);
     // Never started (another user's key, a guessed id).
-    UserTest::with(services())
-        .given(vec![registered()])
+    given(vec![registered()])
         .when(complete)
         .then_expect_error(UserError::UploadNotFound);
 }
@@ -177,8 +163,7 @@ fn a_started_upload_completes_once_into_the_profile_picture() {
 #[test]
 fn a_forgotten_upload_cannot_complete() {
     let late = now() + Duration::hours(PENDING_UPLOAD_TTL_HOURS + 1);
-    UserTest::with(services())
-        .given(vec![registered(), upload_started("up1", now())])
+    given(vec![registered(), upload_started("up1", now())])
         .when(UserCommand::CompleteProfilePictureUpload {
             upload_id: "up1".into(),
             url: "https://pics/up1.jpg".into(),
