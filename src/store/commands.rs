@@ -149,26 +149,33 @@ impl fmt::Debug for CommandBus {
 /// The cqrs-es framework of one aggregate over humit's event repository.
 pub type Cqrs<A> = CqrsFramework<A, PersistedEventStore<EventRepository, A>>;
 
-fn framework<A: Aggregate>(pool: &PgPool, snapshot_every: usize, services: A::Services) -> Cqrs<A> {
+fn framework<A: Routed>(pool: &PgPool, services: A::Services) -> Cqrs<A> {
+    CqrsFramework::new(event_store(pool), vec![], services)
+}
+
+/// The event store of aggregate `A`: with snapshots when `A` takes them.
+fn event_store<A: Routed>(pool: &PgPool) -> PersistedEventStore<EventRepository, A> {
     let repo = EventRepository::new(pool.clone());
-    let store = if snapshot_every > 0 {
-        PersistedEventStore::new_snapshot_store(repo, snapshot_every)
-    } else {
-        PersistedEventStore::new_event_store(repo)
+    match A::SNAPSHOT_EVERY {
+        0 => PersistedEventStore::new_event_store(repo),
+        every => PersistedEventStore::new_snapshot_store(repo, every),
     }
-    .with_upcasters(super::upcast::upcasters());
-    CqrsFramework::new(store, vec![], services)
+    .with_upcasters(super::upcast::upcasters())
 }
 
 /// Selects an aggregate's framework on the bus.
 pub trait Routed: Aggregate + Sized {
+    /// A snapshot every this many events (0: never). Only an aggregate that grows long has
+    /// one: loading any other needs no snapshot lookup.
+    const SNAPSHOT_EVERY: usize = 0;
     /// The framework for this aggregate.
     fn framework(bus: &CommandBus) -> &Cqrs<Self>;
 }
 
 macro_rules! routed {
-    ($($agg:ty => $field:ident),* $(,)?) => {
+    ($($agg:ty => $field:ident $(, snapshot every $every:expr)?);* $(;)?) => {
         $(impl Routed for $agg {
+            $(const SNAPSHOT_EVERY: usize = $every;)?
             fn framework(bus: &CommandBus) -> &Cqrs<Self> {
                 &bus.$field
             }
@@ -177,12 +184,11 @@ macro_rules! routed {
 }
 
 routed!(
-    User => users, Claim => claims, Session => sessions, Station => stations, UserFollow => user_follows,
-    StationFollow => station_follows, Mute => mutes, Hum => hums,
+    // The `User` aggregate grows with every session.
+    User => users, snapshot every 5;
+    Claim => claims; Session => sessions; Station => stations; UserFollow => user_follows;
+    StationFollow => station_follows; Mute => mutes; Hum => hums;
 );
-
-/// The `User` aggregate, which grows with every session, is snapshotted this often.
-const USER_SNAPSHOT_EVERY: usize = 5;
 
 /// How many times a command is run when other commands keep changing its aggregate first
 /// (or the database rolled it back after a serialization failure or a deadlock).
@@ -195,15 +201,15 @@ impl CommandBus {
     pub fn new(pool: PgPool, user_services: UserServices, sequenced: Sequenced) -> Arc<Self> {
         Arc::new(Self {
             sequenced,
-            users: framework(&pool, USER_SNAPSHOT_EVERY, user_services.clone()),
+            users: framework(&pool, user_services.clone()),
             user_services,
-            claims: framework(&pool, 0, ()),
-            sessions: framework(&pool, 0, ()),
-            stations: framework(&pool, 0, ()),
-            user_follows: framework(&pool, 0, ()),
-            station_follows: framework(&pool, 0, ()),
-            mutes: framework(&pool, 0, ()),
-            hums: framework(&pool, 0, ()),
+            claims: framework(&pool, ()),
+            sessions: framework(&pool, ()),
+            stations: framework(&pool, ()),
+            user_follows: framework(&pool, ()),
+            station_follows: framework(&pool, ()),
+            mutes: framework(&pool, ()),
+            hums: framework(&pool, ()),
             pool,
         })
     }
@@ -268,26 +274,25 @@ impl CommandBus {
         &self.user_services
     }
 
-    /// Loads an aggregate's current state from the log (and its snapshot).
+    /// Loads an aggregate's current state from the log (from its latest snapshot, for an
+    /// aggregate that takes them: one query more, many events fewer).
     ///
     /// # Errors
     /// [`LoadError`]: an outage, or another store failure.
-    pub async fn load<A: Aggregate>(&self, id: &str) -> Result<A, LoadError> {
+    pub async fn load<A: Routed>(&self, id: &str) -> Result<A, LoadError> {
         use cqrs_es::EventStore;
-        // A snapshot store reads the snapshot when there is one, and the events after it.
-        let repo = EventRepository::new(self.pool.clone());
-        let store: PersistedEventStore<EventRepository, A> =
-            PersistedEventStore::new_snapshot_store(repo, USER_SNAPSHOT_EVERY)
-                .with_upcasters(super::upcast::upcasters());
-        let ctx = store.load_aggregate(id).await.map_err(|e| match e {
-            AggregateError::DatabaseConnectionError(cause)
-            | AggregateError::UnexpectedError(cause)
-                if outage::in_chain(cause.as_ref()) =>
-            {
-                LoadError::Unavailable(cause.to_string())
-            }
-            other => LoadError::Store(other.to_string()),
-        })?;
+        let ctx = event_store::<A>(&self.pool)
+            .load_aggregate(id)
+            .await
+            .map_err(|e| match e {
+                AggregateError::DatabaseConnectionError(cause)
+                | AggregateError::UnexpectedError(cause)
+                    if outage::in_chain(cause.as_ref()) =>
+                {
+                    LoadError::Unavailable(cause.to_string())
+                }
+                other => LoadError::Store(other.to_string()),
+            })?;
         Ok(ctx.aggregate)
     }
 }
