@@ -206,6 +206,34 @@ mod tests {
         );
     }
 
+    /// Every `$ref` of the document names a schema it has (a missing one makes clients and
+    /// contract tests skip the body it describes).
+    #[test]
+    fn every_reference_resolves() {
+        let json = serde_json::to_string(&document()).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        let prefix = "\"#/components/schemas/";
+        let missing: Vec<&str> = json
+            .match_indices(prefix)
+            .filter_map(|(at, _)| json[at + prefix.len()..].split('"').next())
+            .filter(|name| !schemas.contains_key(*name))
+            .collect();
+        assert!(missing.is_empty(), "unresolved references: {missing:?}");
+    }
+
+    /// The Techfesia bodies whose rules need more than one schema object carry them
+    /// (`techfesia::EitherField`): they are not silently published without.
+    #[test]
+    fn bodies_with_alternatives_publish_their_constraints() {
+        let doc = serde_json::to_value(document()).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        for (name, parts) in [("ResetRequest", 2), ("SetPrivilegesRequest", 3)] {
+            let all = schemas[name]["allOf"].as_array();
+            assert_eq!(all.map(Vec::len), Some(parts), "{name}: {}", schemas[name]);
+        }
+    }
+
     /// `docs/openapi.json` is the served document, so that every change to the published
     /// contract shows in review as a diff of that file.
     #[test]

@@ -89,6 +89,20 @@ pub async fn query<'e>(
     db: impl PgExecutor<'e>,
     filter: &Filter,
 ) -> Result<Vec<Envelope>, sqlx::Error> {
+    // Postgres text cannot hold NUL, so no stored event has one in any field: such a filter
+    // matches nothing (and Postgres would refuse the parameter).
+    let texts = [
+        &filter.aggregate_type,
+        &filter.aggregate_id,
+        &filter.event_type,
+        &filter.actor,
+    ];
+    if texts
+        .iter()
+        .any(|t| t.as_deref().is_some_and(|t| t.contains('\0')))
+    {
+        return Ok(Vec::new());
+    }
     let sql = format!(
         "SELECT {COLUMNS} FROM {FROM}
          WHERE position > $1

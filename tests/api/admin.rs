@@ -11,7 +11,7 @@ use humit::bus::projector;
 use humit::identity::{self, NewUser};
 use humit::store::{Actor, CommandContext};
 use reqwest::Method;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::helpers::{
     assert_success, create_station_as, eventually, set_station_follow, snapshot, spawn_app, TestApp,
@@ -74,6 +74,12 @@ async fn only_superusers_reach_the_admin_api() {
     let (_, root) = account(&app, "root", Role::Superuser).await;
     assert_eq!(get(&app, &root, "/admin/events").await.0, 200);
     assert_eq!(get(&app, &root, "/admin/events?limit=0").await.0, 400);
+    // No stored event holds a NUL (Postgres text cannot): such a filter matches nothing,
+    // and such an aggregate has no history; neither is a server error.
+    let (status, body) = get(&app, &root, "/admin/events?actor=a%00b&event_type=%00").await;
+    assert_eq!((status, body["events"].clone()), (200, json!([])), "{body}");
+    let (status, body) = get(&app, &root, "/admin/aggregates/User/a%00b/events").await;
+    assert_eq!(status, 404, "{body}");
     assert_eq!(
         get(&app, &root, "/admin/projections/nope/dead-letters")
             .await

@@ -111,6 +111,11 @@ fn push_filters(builder: &mut QueryBuilder<'_, Postgres>, filters: &[Filter]) {
     for filter in filters {
         match filter {
             // Column names come from the fixed list above, never from the request.
+            // Postgres text cannot hold NUL: no row has such a value (and the parameter
+            // would be refused).
+            Filter::Text(_, value) if value.contains('\0') => {
+                builder.push(" AND false");
+            }
             Filter::Text(column, value) => {
                 builder.push(format!(" AND {column} = "));
                 builder.push_bind(value.clone());

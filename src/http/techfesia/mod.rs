@@ -53,6 +53,7 @@ pub fn router() -> Router<AppState> {
         dto::TokenPairDto, dto::OAuthTokenPairDto, dto::AccessDto, dto::TokensDeletedDto,
         dto::MessageDto, dto::PrivilegesDto, dto::AuthModesDto, dto::FieldErrorsDto,
         dto::DetailDto, dto::RequiredDto, dto::ResetTokenErrorDto, dto::PrivilegeAction,
+        dto::SetPrivilegesRequest,
     )),
     tags(
         (name = "auth", description = "Techfesia: token pairs, revocation, OAuth sign-in"),
@@ -63,9 +64,10 @@ pub fn router() -> Router<AppState> {
 )]
 pub struct TechfesiaApi;
 
-/// Request bodies that need one of their fields: `POST /auth/password/reset/` (`email` or
-/// `username`, not blank) and `PUT /users/<username>/privileges` (`state` or `privileges`):
-/// the body's schema and `anyOf` the alternatives.
+/// Request bodies whose rules one schema object cannot say: `POST /auth/password/reset/`
+/// needs `email` or `username` (not blank); `PUT /users/<username>/privileges` needs `state`
+/// or `privileges`, and its model names have 1 to 64 characters, not all blank, no control characters. Each is
+/// published as `allOf` the body's schema and these constraints.
 struct EitherField;
 
 impl utoipa::Modify for EitherField {
@@ -80,34 +82,45 @@ impl utoipa::Modify for EitherField {
             json!({"type": "object", "required": [field],
                    "properties": {field: {"type": "string", "pattern": "\\S"}}})
         };
-        let alternatives = [
+        let constraints = [
             (
                 "ResetRequest",
-                json!([not_blank("email"), not_blank("username")]),
+                json!([{"anyOf": [not_blank("email"), not_blank("username")]}]),
             ),
             (
                 "SetPrivilegesRequest",
                 json!([
-                    {"type": "object", "required": ["state"],
-                     "properties": {"state": {"enum": ["normal", "staff", "superuser"]}}},
-                    {"type": "object", "required": ["privileges"],
-                     "properties": {"privileges": {"type": "object"}}},
+                    {"anyOf": [
+                        {"type": "object", "required": ["state"],
+                         "properties": {"state": {"type": "string", "enum": ["normal", "staff", "superuser"]}}},
+                        {"type": "object", "required": ["privileges"],
+                         "properties": {"privileges": {"type": "object"}}},
+                    ]},
+                    {"type": "object", "properties": {"privileges": {
+                        "type": ["object", "null"],
+                        "propertyNames": {"type": "string", "minLength": 1, "maxLength": 64,
+                            "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"}}}},
                 ]),
             ),
         ];
-        for (name, any_of) in alternatives {
+        for (name, extra) in constraints {
+            // Read the constraints before taking the body out, so that the body stays
+            // published whatever happens (a test checks that every reference resolves).
+            let extra = match serde_json::from_value::<Vec<RefOr<Schema>>>(extra) {
+                Ok(extra) => extra,
+                Err(error) => {
+                    tracing::error!(%error, name, "constraints of a body do not read as schemas");
+                    continue;
+                }
+            };
             let Some(body) = components.schemas.remove(name) else {
                 continue;
             };
-            let Ok(either) = serde_json::from_value::<RefOr<Schema>>(json!({"anyOf": any_of}))
-            else {
-                continue;
-            };
-            let mut both = AllOf::new();
-            both.items = vec![body, either];
+            let mut all = AllOf::new();
+            all.items = std::iter::once(body).chain(extra).collect();
             components
                 .schemas
-                .insert(name.into(), RefOr::T(Schema::AllOf(both)));
+                .insert(name.into(), RefOr::T(Schema::AllOf(all)));
         }
     }
 }

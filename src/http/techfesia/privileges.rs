@@ -138,10 +138,16 @@ fn parse_change(body: SetPrivilegesRequest) -> Checked<(Role, Privileges)> {
     if role == Role::Staff {
         for (model, actions) in body.privileges.unwrap_or_default() {
             let model = model.trim().to_string();
-            if model.is_empty() || model.len() > 64 {
+            if model.is_empty() || model.chars().count() > 64 {
                 return Err(invalid(
                     "privileges",
                     "Model names must have 1 to 64 characters.",
+                ));
+            }
+            if model.chars().any(char::is_control) {
+                return Err(invalid(
+                    "privileges",
+                    "Model names may not contain control characters.",
                 ));
             }
             let mut set = std::collections::BTreeSet::new();

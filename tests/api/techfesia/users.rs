@@ -139,6 +139,12 @@ async fn list_users_with_pages_and_filters_for_staff() {
         .staff(&root, "staff_reader", json!({"user": ["read"]}))
         .await;
     // 1 superuser + 6 users + 1 staff = 8 accounts.
+    // A filter value with a NUL matches nobody (no stored text can hold one).
+    let none = tf
+        .get("/users?collegeName=Even%00College", Some(&reader))
+        .await;
+    assert_eq!(none.status, 200, "{none:?}");
+    assert_eq!(none.body["users"], json!([]), "{none:?}");
     let a = tf.get("/users?limit=3", Some(&reader)).await;
     assert_eq!(a.status, 200, "{a:?}");
     assert_eq!(
