@@ -8,9 +8,9 @@ use uuid::Uuid;
 
 use crate::ProjectionError;
 
-/// One event with everything needed to route, order and de-duplicate it. The same body is
-/// described for subscribers (AsyncAPI, `schemars`) and for the admin API's readers of the
-/// log (OpenAPI, `utoipa`).
+// Described twice from these fields: for subscribers in the AsyncAPI document (`schemars`)
+// and for the admin API's readers of the log in the OpenAPI document (`utoipa`).
+/// One event with everything needed to route, order and de-duplicate it.
 #[derive(
     Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, utoipa::ToSchema,
 )]
