@@ -117,7 +117,14 @@ pub async fn create(
         Some(row) => UserDto::from(&row),
         // The read model is late beyond the wait: answer from what was just stored.
         None => UserDto {
-            user: UpdatedUserDto::new(user_id, username, details),
+            public_id: user_id,
+            username,
+            first_name: details.first_name,
+            last_name: details.last_name,
+            email: details.email,
+            phone_number: details.phone_number,
+            college_name: details.college_name,
+            profile_picture: details.profile_picture,
             date_joined: super::dto::iso(chrono::Utc::now()),
             last_login: None,
         },

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use aggregates::user::UserDetails;
 use axum::http::StatusCode;
 
-use super::dto::{CreateUserRequest, PersonalTexts, UpdateUserRequest};
+use super::dto::{CreateUserRequest, UpdateUserRequest};
 use super::{validate, TfError};
 use crate::app::accounts::{DetailsChange, Filter, FilterError};
 use crate::app::{unless_invalid, Checked, FieldErrors};
@@ -74,16 +74,9 @@ fn bad_request(errors: FieldErrors) -> Result<(), TfError> {
     }
 }
 
-/// Checks the free-text fields present in a request, each against its limit in
+/// Checks the free-text fields present in a request, in the order of
 /// [`validate::TEXT_FIELDS`] (first name, last name, phone, college, picture).
-fn check_texts(texts: &PersonalTexts, errors: &mut BTreeMap<String, String>) {
-    let values = [
-        &texts.first_name,
-        &texts.last_name,
-        &texts.phone_number,
-        &texts.college_name,
-        &texts.profile_picture,
-    ];
+fn check_texts(values: [&Option<String>; 5], errors: &mut BTreeMap<String, String>) {
     for (value, (name, max)) in values.into_iter().zip(validate::TEXT_FIELDS) {
         if let Some(value) = value {
             if let Err(message) = validate::text(value, max) {
@@ -117,15 +110,22 @@ impl CreateUserRequest {
         if let Err(m) = validate::password(&password) {
             errors.insert("password".into(), m);
         }
-        check_texts(&self.texts, &mut errors);
+        let texts = [
+            &self.first_name,
+            &self.last_name,
+            &self.phone_number,
+            &self.college_name,
+            &self.profile_picture,
+        ];
+        check_texts(texts, &mut errors);
         bad_request(errors)?;
         let details = UserDetails {
             email: Some(email),
-            first_name: self.texts.first_name.unwrap_or_default(),
-            last_name: self.texts.last_name.unwrap_or_default(),
-            phone_number: self.texts.phone_number.unwrap_or_default(),
-            college_name: self.texts.college_name.unwrap_or_default(),
-            profile_picture: self.texts.profile_picture.unwrap_or_default(),
+            first_name: self.first_name.unwrap_or_default(),
+            last_name: self.last_name.unwrap_or_default(),
+            phone_number: self.phone_number.unwrap_or_default(),
+            college_name: self.college_name.unwrap_or_default(),
+            profile_picture: self.profile_picture.unwrap_or_default(),
         };
         Ok((username, details, password))
     }
@@ -148,18 +148,25 @@ impl UpdateUserRequest {
             }
             None => {}
         }
-        check_texts(&self.texts, &mut errors);
+        let texts = [
+            &self.first_name,
+            &self.last_name,
+            &self.phone_number,
+            &self.college_name,
+            &self.profile_picture,
+        ];
+        check_texts(texts, &mut errors);
         let email = email.map(str::to_string);
         unless_invalid(errors, || DetailsChange {
             username: self.username,
             public_id: self.public_id,
             password: self.password.is_some(),
             email,
-            first_name: self.texts.first_name,
-            last_name: self.texts.last_name,
-            phone_number: self.texts.phone_number,
-            college_name: self.texts.college_name,
-            profile_picture: self.texts.profile_picture,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            phone_number: self.phone_number,
+            college_name: self.college_name,
+            profile_picture: self.profile_picture,
         })
     }
 }

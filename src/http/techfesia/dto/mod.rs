@@ -21,8 +21,50 @@ pub fn iso(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-/// A user without the dates: what `PUT /users/<username>` answers (the seed shows no dates
-/// there), and the first fields of every `UserDto`.
+/// A user, as `GET /users/<username>`, `GET /users` and `POST /users/` show it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserDto {
+    /// The opaque user id.
+    pub public_id: String,
+    /// The unique username.
+    pub username: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Email address.
+    pub email: Option<String>,
+    /// Phone number.
+    pub phone_number: String,
+    /// College name.
+    pub college_name: String,
+    /// URL of the profile picture.
+    pub profile_picture: String,
+    /// When the account was created (ISO 8601).
+    pub date_joined: String,
+    /// The last sign-in (ISO 8601), `null` before the first.
+    pub last_login: Option<String>,
+}
+
+impl From<&UserRow> for UserDto {
+    fn from(row: &UserRow) -> Self {
+        Self {
+            public_id: row.user_id.clone(),
+            username: row.username.clone(),
+            first_name: row.first_name.clone(),
+            last_name: row.last_name.clone(),
+            email: row.email.clone(),
+            phone_number: row.phone_number.clone(),
+            college_name: row.college_name.clone(),
+            profile_picture: row.profile_picture.clone(),
+            date_joined: iso(row.date_joined),
+            last_login: row.last_login.map(iso),
+        }
+    }
+}
+
+/// A user as `PUT /users/<username>` answers it (the seed shows no dates there).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdatedUserDto {
@@ -56,38 +98,6 @@ impl UpdatedUserDto {
             phone_number: details.phone_number,
             college_name: details.college_name,
             profile_picture: details.profile_picture,
-        }
-    }
-}
-
-/// A user, as `GET /users/<username>`, `GET /users` and `POST /users/` show it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct UserDto {
-    /// Id, username and personal details.
-    #[serde(flatten)]
-    pub user: UpdatedUserDto,
-    /// When the account was created (ISO 8601).
-    pub date_joined: String,
-    /// The last sign-in (ISO 8601), `null` before the first.
-    pub last_login: Option<String>,
-}
-
-impl From<&UserRow> for UserDto {
-    fn from(row: &UserRow) -> Self {
-        Self {
-            user: UpdatedUserDto {
-                public_id: row.user_id.clone(),
-                username: row.username.clone(),
-                first_name: row.first_name.clone(),
-                last_name: row.last_name.clone(),
-                email: row.email.clone(),
-                phone_number: row.phone_number.clone(),
-                college_name: row.college_name.clone(),
-                profile_picture: row.profile_picture.clone(),
-            },
-            date_joined: iso(row.date_joined),
-            last_login: row.last_login.map(iso),
         }
     }
 }

@@ -68,11 +68,19 @@ pub struct ResetRequest {
     pub username: Option<String>,
 }
 
-/// The free-text details of a user, optional in both `POST /users/` and
-/// `PUT /users/<username>` (each within its length; the limits are `validate::TEXT_FIELDS`).
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+/// `POST /users/`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct PersonalTexts {
+pub struct CreateUserRequest {
+    /// Required: 1 to 150 letters, digits and `@.+-_`.
+    #[schema(value_type = String, required = true, max_length = 150, pattern = r"^[A-Za-z0-9@.+_-]+$")]
+    pub username: Option<String>,
+    /// Required: an email address.
+    #[schema(value_type = String, required = true, format = Email, max_length = 254, pattern = r"^[^\s@]+@[^\s@]+$")]
+    pub email: Option<String>,
+    /// Required, 8 to 1024 characters.
+    #[schema(value_type = String, required = true, min_length = 8, max_length = 1024, pattern = r"\S")]
+    pub password: Option<String>,
     /// First name.
     #[schema(max_length = 150)]
     pub first_name: Option<String>,
@@ -90,24 +98,6 @@ pub struct PersonalTexts {
     pub profile_picture: Option<String>,
 }
 
-/// `POST /users/`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CreateUserRequest {
-    /// Required: 1 to 150 letters, digits and `@.+-_`.
-    #[schema(value_type = String, required = true, max_length = 150, pattern = r"^[A-Za-z0-9@.+_-]+$")]
-    pub username: Option<String>,
-    /// Required: an email address.
-    #[schema(value_type = String, required = true, format = Email, max_length = 254, pattern = r"^[^\s@]+@[^\s@]+$")]
-    pub email: Option<String>,
-    /// Required, 8 to 1024 characters.
-    #[schema(value_type = String, required = true, min_length = 8, max_length = 1024, pattern = r"\S")]
-    pub password: Option<String>,
-    /// The free-text details.
-    #[serde(flatten)]
-    pub texts: PersonalTexts,
-}
-
 /// `PUT /users/<username>`: fields left out keep their value. `username` and `publicId` may
 /// only repeat the current value; the password is changed elsewhere.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -123,9 +113,21 @@ pub struct UpdateUserRequest {
     /// Email address.
     #[schema(value_type = String, format = Email, max_length = 254, pattern = r"^\s*[^\s@]+@[^\s@]+\s*$")]
     pub email: Option<String>,
-    /// The free-text details.
-    #[serde(flatten)]
-    pub texts: PersonalTexts,
+    /// First name.
+    #[schema(max_length = 150)]
+    pub first_name: Option<String>,
+    /// Last name.
+    #[schema(max_length = 150)]
+    pub last_name: Option<String>,
+    /// Phone number.
+    #[schema(max_length = 32)]
+    pub phone_number: Option<String>,
+    /// College name.
+    #[schema(max_length = 255)]
+    pub college_name: Option<String>,
+    /// URL of the profile picture.
+    #[schema(max_length = 2048)]
+    pub profile_picture: Option<String>,
 }
 
 /// `PUT /users/<username>/picture`.
