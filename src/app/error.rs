@@ -161,6 +161,12 @@ pub enum Error {
 /// restart or a failover takes.
 pub const RETRY_AFTER_SECS: u64 = 2;
 
+/// `Retry-After` for a refusal that lasts `wait` ([`Error::Throttled`]): whole seconds, at
+/// least one, in every dialect.
+pub fn retry_after_secs(wait: std::time::Duration) -> u64 {
+    wait.as_secs().max(1)
+}
+
 impl Error {
     /// This error as a store failure: an outage stays [`Error::Unavailable`], anything else
     /// becomes [`Error::Store`] (for a refusal a use case did not expect at that point).

@@ -24,7 +24,7 @@ pub mod social;
 pub mod stream_contract;
 
 pub use crate::store::{Actor, CommandContext, Commit};
-pub use error::{Checked, Error, FieldErrors, Frozen, RETRY_AFTER_SECS};
+pub use error::{retry_after_secs, Checked, Error, FieldErrors, Frozen, RETRY_AFTER_SECS};
 
 use aggregates::user::{User, UserCommand};
 

@@ -15,9 +15,9 @@ use super::vault::{self, SubjectKey};
 const COLUMNS: &str = "event_id, position, aggregate_type, aggregate_id, sequence, event_type, \
                        event_version, recorded_at, metadata, payload, k.key AS subject_key";
 
-/// The events table joined with the keys of the people they belong to.
-const FROM: &str =
-    "events LEFT JOIN subject_keys k ON aggregate_type = 'User' AND k.subject = aggregate_id";
+/// The join that brings each event the key of the person it belongs to.
+const KEYS: &str =
+    "LEFT JOIN subject_keys k ON aggregate_type = 'User' AND k.subject = aggregate_id";
 
 fn to_envelope(row: &sqlx::postgres::PgRow) -> Result<Envelope, sqlx::Error> {
     let mut payload: serde_json::Value = row.try_get("payload")?;
@@ -50,8 +50,9 @@ pub async fn read_after<'e>(
     position: i64,
     limit: i64,
 ) -> Result<Vec<Envelope>, sqlx::Error> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM {FROM} WHERE position > $1 ORDER BY position LIMIT $2");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM events {KEYS} WHERE position > $1 ORDER BY position LIMIT $2"
+    );
     let rows = sqlx::query(&sql)
         .bind(position)
         .bind(limit)
@@ -104,7 +105,7 @@ pub async fn query<'e>(
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT {COLUMNS} FROM {FROM}
+        "SELECT {COLUMNS} FROM events {KEYS}
          WHERE position > $1
            AND ($2::text IS NULL OR aggregate_type = $2)
            AND ($3::text IS NULL OR aggregate_id = $3)
@@ -160,8 +161,7 @@ pub async fn query_types<'e>(
              WHERE position > $1 AND position <= $2 AND event_type = ANY($4)
          )
          SELECT {COLUMNS}
-         FROM relevant AS events
-         LEFT JOIN subject_keys k ON aggregate_type = 'User' AND k.subject = aggregate_id
+         FROM relevant AS events {KEYS}
          WHERE aggregate_type = ANY($3)
          ORDER BY position LIMIT $5"
     );

@@ -66,7 +66,7 @@ impl HumitError {
     }
     /// 429 `TOO_MANY_REQUESTS` with `Retry-After`: the caller's budget is spent for `wait`.
     pub fn throttled(wait: std::time::Duration) -> Self {
-        let secs = wait.as_secs().max(1);
+        let secs = crate::app::retry_after_secs(wait);
         Self {
             retry_after: Some(secs),
             ..Self::new(

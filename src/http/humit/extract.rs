@@ -47,11 +47,6 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// The caller's user id.
-    pub fn user_id(&self) -> &str {
-        &self.principal.user_id
-    }
-
     /// The caller as the use cases know them.
     pub fn app(&self) -> crate::app::Caller {
         crate::app::Caller::signed_in(&self.principal, &self.request_id)

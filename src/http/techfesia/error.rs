@@ -107,7 +107,7 @@ impl TfError {
     }
     /// 429 with `Retry-After` (DRF's throttling body).
     pub fn throttled(wait: std::time::Duration) -> Self {
-        let secs = wait.as_secs().max(1);
+        let secs = crate::app::retry_after_secs(wait);
         Self {
             retry_after: Some(secs),
             ..Self::detail(
