@@ -9,25 +9,45 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::answers::CommonAnswers;
 use super::techfesia::TechfesiaApi;
 use crate::state::AppState;
 
-/// Adds the security schemes the dialects use.
+/// Adds the security schemes of the dialects and the admin API, all in one place: two Bearer
+/// JWTs from `POST /auth/token/` (any Techfesia user; a superuser for the admin API) and
+/// humit's own `Authorization: humit <token>`.
 struct SecuritySchemes;
 
 impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        let mut bearer = Http::new(HttpAuthScheme::Bearer);
-        bearer.bearer_format = Some("JWT".into());
-        bearer.description = Some(
-            "Techfesia: `Authorization: Bearer <access token>` from `POST /auth/token/`".into(),
+        for (name, description) in [
+            (
+                "bearer",
+                "Techfesia: `Authorization: Bearer <access token>` from `POST /auth/token/`",
+            ),
+            (
+                "admin",
+                "Admin API: `Authorization: Bearer <access token>` of a superuser, from \
+                 `POST /auth/token/`",
+            ),
+        ] {
+            let mut bearer = Http::new(HttpAuthScheme::Bearer);
+            bearer.bearer_format = Some("JWT".into());
+            bearer.description = Some(description.into());
+            components.add_security_scheme(name, SecurityScheme::Http(bearer));
+        }
+        components.add_security_scheme(
+            "humit",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "humit app: `Authorization: humit <humit_access_token>` (the refresh token on \
+                 `POST /api/users/auth/token-refresh/`)",
+            ))),
         );
-        components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
     }
 }
 

@@ -4,7 +4,6 @@
 //! `{"display_error": {code, message, status: "error"}, "errors": [same], "extra_data": {}, "success": false}`.
 //! The codes are listed in `docs/humit-errors.md`.
 
-use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -14,7 +13,7 @@ use aggregates::user::UserError;
 use crate::app::sessions::SpotifyError;
 use crate::app::social::{Relation, ONBOARDING_STATIONS};
 use crate::app::Error;
-use crate::http::extract::Dialect;
+use crate::http::extract::BodyRefused;
 
 /// An error in the humit dialect.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,25 +121,22 @@ impl IntoResponse for HumitError {
     }
 }
 
-/// The humit dialect, for the JSON extractor.
-pub struct Humit;
-
-impl Dialect for Humit {
-    type Error = HumitError;
-    fn reject(rejection: JsonRejection) -> HumitError {
-        match rejection {
-            JsonRejection::MissingJsonContentType(_) => HumitError::new(
+/// A refused JSON body, in humit's words.
+impl From<BodyRefused> for HumitError {
+    fn from(refused: BodyRefused) -> Self {
+        match refused {
+            BodyRefused::NotJson => Self::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "UNSUPPORTED_MEDIA_TYPE",
+                codes::UNSUPPORTED_MEDIA_TYPE,
                 "Expected a JSON body with content-type application/json",
             ),
-            JsonRejection::BytesRejection(_) => HumitError::new(
+            BodyRefused::TooLarge => Self::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "PAYLOAD_TOO_LARGE",
+                codes::PAYLOAD_TOO_LARGE,
                 "The request body is too large",
             ),
-            JsonRejection::JsonDataError(e) => HumitError::invalid("INVALID_INPUT", e.body_text()),
-            other => HumitError::invalid("INVALID_JSON", other.body_text()),
+            BodyRefused::WrongShape(e) => Self::invalid(codes::INVALID_INPUT, e),
+            BodyRefused::Malformed(e) => Self::invalid(codes::INVALID_JSON, e),
         }
     }
 }
@@ -216,6 +212,12 @@ pub mod codes {
     pub const MISSING_PARAMETER: &str = "MISSING_PARAMETER";
     /// 400: a body field has the wrong type.
     pub const INVALID_INPUT: &str = "INVALID_INPUT";
+    /// 400: the body is not JSON.
+    pub const INVALID_JSON: &str = "INVALID_JSON";
+    /// 415: a JSON body sent without `Content-Type: application/json`.
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
+    /// 413: a body over `HUMIT_BODY_LIMIT`.
+    pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
     /// 400: `signup_method` is not `SPOTIFY`.
     pub const INVALID_SIGNUP_METHOD: &str = "INVALID_SIGNUP_METHOD";
     /// 400: a token field is empty or too long.
@@ -284,7 +286,7 @@ pub mod codes {
     pub const INTERNAL_ERROR: &str = "INTERNAL_ERROR";
 }
 
-crate::dialect_json!(Humit);
+crate::dialect_json!(HumitError);
 
 impl From<Error> for HumitError {
     /// The one place the humit dialect maps a use case's error to its code and message.
@@ -381,27 +383,11 @@ where
     type Rejection = HumitError;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, HumitError> {
-        let bytes = <axum::body::Bytes as axum::extract::FromRequest<S>>::from_request(req, state)
-            .await
-            .map_err(|_| {
-                HumitError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "PAYLOAD_TOO_LARGE",
-                    "The request body is too large",
-                )
-            })?;
-        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-            b"{}"
-        } else {
-            &bytes
+        let body = match crate::http::extract::lenient_json_body(req, state).await? {
+            Some(body) => body,
+            None => serde_json::from_str("{}").map_err(BodyRefused::from)?,
         };
-        serde_json::from_slice(bytes).map(AnyJson).map_err(|e| {
-            if e.classify() == serde_json::error::Category::Data {
-                HumitError::invalid(codes::INVALID_INPUT, e.to_string())
-            } else {
-                HumitError::invalid("INVALID_JSON", e.to_string())
-            }
-        })
+        Ok(AnyJson(body))
     }
 }
 

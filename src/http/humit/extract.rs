@@ -37,19 +37,14 @@ fn authenticate(
     Ok(principal)
 }
 
-/// A signed-in humit user (access token).
+/// A signed-in humit user (access token), as the use cases know them: built once per request.
 #[derive(Debug, Clone)]
-pub struct Caller {
-    /// Who, with their current role.
-    pub principal: Principal,
-    /// The request id, for command metadata.
-    pub request_id: String,
-}
+pub struct Caller(crate::app::Caller);
 
 impl Caller {
-    /// The caller as the use cases know them.
-    pub fn app(&self) -> crate::app::Caller {
-        crate::app::Caller::signed_in(&self.principal, &self.request_id)
+    /// The caller for the use cases.
+    pub fn app(&self) -> &crate::app::Caller {
+        &self.0
     }
 }
 
@@ -61,10 +56,8 @@ impl FromRequestParts<AppState> for Caller {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let principal = authenticate(state, &parts.headers, TokenKind::Access)?;
-        Ok(Self {
-            principal,
-            request_id: crate::http::request_id(&parts.headers),
-        })
+        let request_id = crate::http::request_id(&parts.headers);
+        Ok(Self(crate::app::Caller::signed_in(&principal, &request_id)))
     }
 }
 

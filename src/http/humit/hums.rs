@@ -139,7 +139,7 @@ pub async fn post_hum(
     Json(body): Json<HumBody>,
 ) -> Result<Response, HumitError> {
     let hum = body.parse()?;
-    let row = social::post_hum(&state, &caller.app(), hum).await?;
+    let row = social::post_hum(&state, caller.app(), hum).await?;
     Ok(created(dto::hum(&row)))
 }
 
@@ -162,7 +162,7 @@ pub async fn station_hums(
     page: Page,
 ) -> Result<Response, HumitError> {
     let (count, rows) =
-        social::station_hums(&state, &caller.app(), &station_id, page.window()).await?;
+        social::station_hums(&state, caller.app(), &station_id, page.window()).await?;
     Ok(ok(page.body(count, rows.iter().map(dto::hum).collect())))
 }
 

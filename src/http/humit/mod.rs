@@ -30,7 +30,7 @@ pub mod uploads;
 pub mod users;
 pub mod validate;
 
-pub use error::{codes, ok, Humit, HumitError, Json};
+pub use error::{codes, ok, HumitError, Json};
 pub use openapi::HumitApi;
 
 use axum::http::StatusCode;

@@ -46,7 +46,7 @@ pub async fn discover(
     caller: Caller,
     page: Page,
 ) -> Result<Response, HumitError> {
-    let (count, rows) = social::discover_people(&state, &caller.app(), page.window()).await?;
+    let (count, rows) = social::discover_people(&state, caller.app(), page.window()).await?;
     Ok(ok(page.body(
         count,
         rows.iter().map(dto::public_profile).collect(),
@@ -71,7 +71,7 @@ pub async fn onboard(
     query: QueryParams,
 ) -> Result<Response, HumitError> {
     let code = query.require("code")?;
-    let rows = social::onboard(&state, &caller.app(), code).await?;
+    let rows = social::onboard(&state, caller.app(), code).await?;
     let entries: Vec<Value> = rows.iter().map(dto::onboard_profile).collect();
     Ok(ok(Value::Array(entries)))
 }
@@ -164,6 +164,6 @@ async fn relate(
     target: &str,
     on: bool,
 ) -> Result<Response, HumitError> {
-    let row = social::relate(state, &caller.app(), relation, target, on).await?;
+    let row = social::relate(state, caller.app(), relation, target, on).await?;
     Ok(ok(dto::public_profile(&row)))
 }

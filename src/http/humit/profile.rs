@@ -167,7 +167,7 @@ pub async fn register(
     Json(body): Json<RegistrationBody>,
 ) -> Result<Response, HumitError> {
     let form = body.parse(Utc::now().date_naive())?;
-    let row = profiles::register(&state, &caller.app(), form).await?;
+    let row = profiles::register(&state, caller.app(), form).await?;
     Ok(ok(dto::self_profile(&row)))
 }
 
@@ -182,7 +182,7 @@ pub async fn register(
     )
 )]
 pub async fn show(State(state): State<AppState>, caller: Caller) -> Result<Response, HumitError> {
-    let row = profiles::show(&state, &caller.app()).await?;
+    let row = profiles::show(&state, caller.app()).await?;
     Ok(ok(dto::self_profile(&row)))
 }
 

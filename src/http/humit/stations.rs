@@ -125,7 +125,7 @@ pub async fn create(
     caller: Caller,
     Json(body): Json<StationBody>,
 ) -> Result<Response, HumitError> {
-    let row = social::create_station(&state, &caller.app(), body.parse()).await?;
+    let row = social::create_station(&state, caller.app(), body.parse()).await?;
     Ok(created(dto::station(&row)))
 }
 
@@ -145,7 +145,7 @@ pub async fn discover(
     caller: Caller,
     page: Page,
 ) -> Result<Response, HumitError> {
-    let (count, rows) = social::discover_stations(&state, &caller.app(), page.window()).await?;
+    let (count, rows) = social::discover_stations(&state, caller.app(), page.window()).await?;
     Ok(ok(page.body(count, rows.iter().map(dto::station).collect())))
 }
 
@@ -165,7 +165,7 @@ pub async fn follow(
     caller: Caller,
     Path(station_id): Path<String>,
 ) -> Result<Response, HumitError> {
-    let row = social::follow_station(&state, &caller.app(), &station_id, true).await?;
+    let row = social::follow_station(&state, caller.app(), &station_id, true).await?;
     Ok(ok(dto::station(&row)))
 }
 
@@ -185,7 +185,7 @@ pub async fn unfollow(
     caller: Caller,
     Path(station_id): Path<String>,
 ) -> Result<Response, HumitError> {
-    let row = social::follow_station(&state, &caller.app(), &station_id, false).await?;
+    let row = social::follow_station(&state, caller.app(), &station_id, false).await?;
     Ok(ok(dto::station(&row)))
 }
 

@@ -82,7 +82,7 @@ pub async fn start_upload(
             ))
         }
     }
-    let upload = profiles::start_upload(&state, &caller.app()).await?;
+    let upload = profiles::start_upload(&state, caller.app()).await?;
     Ok(ok(json!({"id": upload.id, "upload_url": upload.url})))
 }
 

@@ -46,7 +46,7 @@ pub async fn check_username(
     let wanted = query.require("username")?;
     // Any name someone holds (a Techfesia username may use more characters) is "taken";
     // a free one must also be a valid handle.
-    profiles::check_handle(&state, &caller.app(), wanted).await?;
+    profiles::check_handle(&state, caller.app(), wanted).await?;
     validate::handle(wanted)?;
     Ok(ok(json!({})))
 }
@@ -68,6 +68,6 @@ pub async fn check_referral_code(
     query: QueryParams,
 ) -> Result<Response, HumitError> {
     let code = query.require("code")?;
-    let row = social::referral_profile(&state, &caller.app(), code).await?;
+    let row = social::referral_profile(&state, caller.app(), code).await?;
     Ok(ok(dto::public_profile(&row)))
 }

@@ -124,7 +124,7 @@ pub async fn revoke_many(
             tokens
         })
         .unwrap_or_default();
-    let deleted = sessions::revoke_many(&state, &caller.app(), &tokens, TECHFESIA).await?;
+    let deleted = sessions::revoke_many(&state, caller.app(), &tokens, TECHFESIA).await?;
     Ok(axum::Json(TokensDeletedDto {
         tokens_deleted: deleted,
     }))
@@ -149,7 +149,7 @@ pub async fn revoke_one(
     let Some(token) = body.token.as_deref().filter(|t| !t.is_empty()) else {
         return Err(TfError::required(&["token"]));
     };
-    let ended = sessions::revoke_one(&state, &caller.app(), token, TECHFESIA).await?;
+    let ended = sessions::revoke_one(&state, caller.app(), token, TECHFESIA).await?;
     Ok(axum::Json(TokensDeletedDto {
         tokens_deleted: usize::from(ended),
     }))

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
@@ -14,7 +13,7 @@ use aggregates::user::UserError;
 use super::dto::present;
 use crate::app::sessions::{OAuthError, Provider};
 use crate::app::{Error, Frozen};
-use crate::http::extract::Dialect;
+use crate::http::extract::BodyRefused;
 
 /// An error in the Techfesia dialect.
 #[derive(Debug, Clone, PartialEq)]
@@ -192,29 +191,25 @@ pub fn missing_fields(fields: &[(&str, &Option<String>)]) -> BTreeMap<String, St
         .collect()
 }
 
-/// The Techfesia dialect, for the JSON extractor.
-pub struct Techfesia;
-
-impl Dialect for Techfesia {
-    type Error = TfError;
-    fn reject(rejection: JsonRejection) -> TfError {
-        match rejection {
-            JsonRejection::MissingJsonContentType(_) => TfError::detail(
+/// A refused JSON body, in Django REST framework's words.
+impl From<BodyRefused> for TfError {
+    fn from(refused: BodyRefused) -> Self {
+        match refused {
+            BodyRefused::NotJson => Self::detail(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "Unsupported media type in request; expected application/json.",
             ),
-            JsonRejection::BytesRejection(_) => {
-                TfError::detail(StatusCode::PAYLOAD_TOO_LARGE, "Request body is too large.")
+            BodyRefused::TooLarge => {
+                Self::detail(StatusCode::PAYLOAD_TOO_LARGE, "Request body is too large.")
             }
-            other => TfError::detail(
-                StatusCode::BAD_REQUEST,
-                format!("JSON parse error - {}", other.body_text()),
-            ),
+            BodyRefused::WrongShape(e) | BodyRefused::Malformed(e) => {
+                Self::detail(StatusCode::BAD_REQUEST, format!("JSON parse error - {e}"))
+            }
         }
     }
 }
 
-crate::dialect_json!(Techfesia);
+crate::dialect_json!(TfError);
 
 impl From<UserError> for TfError {
     /// The default answer to a refused `User` command; handlers match the cases whose body

@@ -3,11 +3,10 @@
 //! signing in is optional, the client address for login limits, and [`OptionalJson`] for
 //! bodies a client may leave out.
 
-use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use serde::de::DeserializeOwned;
 
 use super::TfError;
@@ -15,19 +14,20 @@ use crate::app::{Actor, CommandContext};
 use crate::auth::{jwt, Principal, TokenKind};
 use crate::state::AppState;
 
-/// A signed-in caller whose access token is valid and whose session is open.
+/// A signed-in caller whose access token is valid and whose session is open, as the use
+/// cases know them (role and privileges as they are now): built once per request.
 #[derive(Debug, Clone)]
-pub struct Caller {
-    /// Who, with role and privileges as they are now.
-    pub principal: Principal,
-    /// The request id, for command metadata.
-    pub request_id: String,
-}
+pub struct Caller(crate::app::Caller);
 
 impl Caller {
-    /// The caller as the use cases know them.
-    pub fn app(&self) -> crate::app::Caller {
-        crate::app::Caller::signed_in(&self.principal, &self.request_id)
+    fn new(principal: &Principal, parts: &Parts) -> Self {
+        let request_id = crate::http::request_id(&parts.headers);
+        Self(crate::app::Caller::signed_in(principal, &request_id))
+    }
+
+    /// The caller for the use cases.
+    pub fn app(&self) -> &crate::app::Caller {
+        &self.0
     }
 }
 
@@ -70,10 +70,7 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, TfError> {
         let token = bearer(&parts.headers)?.ok_or_else(TfError::unauthenticated)?;
-        Ok(Self {
-            principal: authenticate(state, token)?,
-            request_id: crate::http::request_id(&parts.headers),
-        })
+        Ok(Self::new(&authenticate(state, token)?, parts))
     }
 }
 
@@ -87,10 +84,7 @@ impl FromRequestParts<AppState> for MaybeCaller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, TfError> {
         match bearer(&parts.headers)? {
             None => Ok(Self(None)),
-            Some(token) => Ok(Self(Some(Caller {
-                principal: authenticate(state, token)?,
-                request_id: crate::http::request_id(&parts.headers),
-            }))),
+            Some(token) => Ok(Self(Some(Caller::new(&authenticate(state, token)?, parts)))),
         }
     }
 }
@@ -117,16 +111,8 @@ where
     type Rejection = TfError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, TfError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|_| {
-            TfError::detail(StatusCode::PAYLOAD_TOO_LARGE, "Request body is too large.")
-        })?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Self(None));
-        }
-        serde_json::from_slice(&bytes)
-            .map(|v| Self(Some(v)))
-            .map_err(|e| {
-                TfError::detail(StatusCode::BAD_REQUEST, format!("JSON parse error - {e}"))
-            })
+        Ok(Self(
+            crate::http::extract::lenient_json_body(req, state).await?,
+        ))
     }
 }

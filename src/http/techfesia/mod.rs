@@ -22,7 +22,7 @@ pub mod users;
 mod users_input;
 pub mod validate;
 
-pub use error::{missing_fields, Json, Techfesia, TfError};
+pub use error::{missing_fields, Json, TfError};
 
 use axum::Router;
 use utoipa::OpenApi;

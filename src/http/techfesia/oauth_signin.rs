@@ -41,13 +41,11 @@ pub async fn oauth(
         return Err(TfError::required(&["accessToken"]));
     };
     let caller = caller.as_ref().map(Caller::app);
-    let ctx = caller
-        .as_ref()
-        .map_or_else(|| anonymous(&headers), |c| c.ctx.clone());
+    let ctx = caller.map_or_else(|| anonymous(&headers), |c| c.ctx.clone());
     let valid_email = |e: &str| validate::email(e).is_ok();
     let (pair, username) = sessions::oauth_sign_in(
         &state,
-        caller.as_ref(),
+        caller,
         provider,
         token.trim(),
         present(&body.refresh_token).map(str::trim),

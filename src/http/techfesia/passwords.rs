@@ -67,13 +67,7 @@ pub async fn create(
 ) -> Result<(StatusCode, axum::Json<MessageDto>), TfError> {
     let password = body.password.clone().unwrap_or_default();
     let found = check_fields(&[("password", &body.password)], &password);
-    passwords::create(
-        &state,
-        &caller.app(),
-        &username,
-        checked(found, || password),
-    )
-    .await?;
+    passwords::create(&state, caller.app(), &username, checked(found, || password)).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(MessageDto::new("new password created")),
@@ -110,7 +104,7 @@ pub async fn change(
     );
     let old = body.old_password.unwrap_or_default();
     let change = checked(found, || (old, new));
-    passwords::change(&state, &caller.app(), &username, change, ip).await?;
+    passwords::change(&state, caller.app(), &username, change, ip).await?;
     Ok(axum::Json(MessageDto::new("Password changed successfully")))
 }
 

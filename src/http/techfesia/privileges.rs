@@ -87,7 +87,7 @@ pub async fn privileges(
     caller: Caller,
     Path(username): Path<String>,
 ) -> Result<axum::Json<PrivilegesDto>, TfError> {
-    let row = accounts::privileges(&state, &caller.app(), &username).await?;
+    let row = accounts::privileges(&state, caller.app(), &username).await?;
     Ok(axum::Json(privileges_view(&row)))
 }
 
@@ -112,7 +112,7 @@ pub async fn set_privileges(
     Json(body): Json<SetPrivilegesRequest>,
 ) -> Result<axum::Json<PrivilegesDto>, TfError> {
     let change = parse_change(body);
-    let row = accounts::set_privileges(&state, &caller.app(), &username, change).await?;
+    let row = accounts::set_privileges(&state, caller.app(), &username, change).await?;
     Ok(axum::Json(privileges_view(&row)))
 }
 

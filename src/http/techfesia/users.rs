@@ -69,7 +69,7 @@ pub async fn list(
         page,
         filters,
     } = ListQuery::parse(raw.as_deref());
-    let found = match accounts::list(&state, &caller.app(), filters, limit, page).await {
+    let found = match accounts::list(&state, caller.app(), filters, limit, page).await {
         Ok(found) => found,
         Err(Error::NoSuchPage { page_size, pages }) => {
             let body = PageErrorDto {
@@ -116,18 +116,7 @@ pub async fn create(
     let dto = match row {
         Some(row) => UserDto::from(&row),
         // The read model is late beyond the wait: answer from what was just stored.
-        None => UserDto {
-            public_id: user_id,
-            username,
-            first_name: details.first_name,
-            last_name: details.last_name,
-            email: details.email,
-            phone_number: details.phone_number,
-            college_name: details.college_name,
-            profile_picture: details.profile_picture,
-            date_joined: super::dto::iso(chrono::Utc::now()),
-            last_login: None,
-        },
+        None => UserDto::just_created(user_id, username, details),
     };
     Ok((StatusCode::CREATED, axum::Json(dto)))
 }
@@ -147,7 +136,7 @@ pub async fn read(
     caller: Caller,
     Path(username): Path<String>,
 ) -> Result<axum::Json<UserDto>, TfError> {
-    let row = accounts::read(&state, &caller.app(), &username).await?;
+    let row = accounts::read(&state, caller.app(), &username).await?;
     Ok(axum::Json(UserDto::from(&row)))
 }
 
@@ -171,7 +160,7 @@ pub async fn update(
     Json(body): Json<UpdateUserRequest>,
 ) -> Result<axum::Json<UpdatedUserDto>, TfError> {
     let change = body.parse();
-    let updated = accounts::update(&state, &caller.app(), &username, change).await?;
+    let updated = accounts::update(&state, caller.app(), &username, change).await?;
     Ok(axum::Json(UpdatedUserDto::new(
         updated.user_id,
         updated.username,
@@ -195,7 +184,7 @@ pub async fn delete_user(
     caller: Caller,
     Path(username): Path<String>,
 ) -> Result<StatusCode, TfError> {
-    accounts::delete(&state, &caller.app(), &username).await?;
+    accounts::delete(&state, caller.app(), &username).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -215,7 +204,7 @@ pub async fn disable(
     caller: Caller,
     Path(username): Path<String>,
 ) -> Result<axum::Json<MessageDto>, TfError> {
-    accounts::disable(&state, &caller.app(), &username).await?;
+    accounts::disable(&state, caller.app(), &username).await?;
     Ok(axum::Json(MessageDto::new("User disabled")))
 }
 
@@ -249,7 +238,7 @@ pub async fn picture(
                 )])
             }),
     };
-    accounts::use_provider_picture(&state, &caller.app(), &username, provider).await?;
+    accounts::use_provider_picture(&state, caller.app(), &username, provider).await?;
     Ok(axum::Json(MessageDto::new("Profile Picture updated")))
 }
 
@@ -268,7 +257,7 @@ pub async fn auth_modes(
     caller: Caller,
     Path(username): Path<String>,
 ) -> Result<axum::Json<AuthModesDto>, TfError> {
-    let modes = accounts::auth_modes(&state, &caller.app(), &username).await?;
+    let modes = accounts::auth_modes(&state, caller.app(), &username).await?;
     Ok(axum::Json(AuthModesDto {
         password: modes.password,
         o_auth: modes.o_auth,

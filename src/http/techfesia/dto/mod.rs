@@ -64,6 +64,26 @@ impl From<&UserRow> for UserDto {
     }
 }
 
+impl UserDto {
+    /// A user just signed up, when the read model is late beyond the wait: from what was just
+    /// stored, joined now, never signed in.
+    pub fn just_created(user_id: String, username: String, details: UserDetails) -> Self {
+        let user = UpdatedUserDto::new(user_id, username, details);
+        Self {
+            public_id: user.public_id,
+            username: user.username,
+            first_name: user.first_name,
+            last_name: user.last_name,
+            email: user.email,
+            phone_number: user.phone_number,
+            college_name: user.college_name,
+            profile_picture: user.profile_picture,
+            date_joined: iso(Utc::now()),
+            last_login: None,
+        }
+    }
+}
+
 /// A user as `PUT /users/<username>` answers it (the seed shows no dates there).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
