@@ -1,7 +1,7 @@
 //! The credentials part of `User`: hashing, checking a login, and the password commands
 //! (create, change, request a reset, reset). Changing or resetting ends every session.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 
 use super::aggregate::{Decision, User};
 use super::command::UserCommand;
@@ -46,6 +46,25 @@ impl User {
         Ok(())
     }
 
+    /// A password that replaces the one there was (changed or reset): the new hash, and
+    /// every session ends, so whoever knew the old password is signed out too.
+    async fn replace_password(
+        &self,
+        services: &UserServices,
+        new_password: &str,
+        change: PasswordChange,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<UserEvent>, UserError> {
+        Ok(vec![
+            UserEvent::PasswordSet {
+                password_hash: Self::hash(services, new_password).await?,
+                change,
+                at: now,
+            },
+            self.all_revoked(now),
+        ])
+    }
+
     /// Decides the password commands; hands any other back.
     pub(super) async fn decide_credentials(
         &self,
@@ -75,14 +94,8 @@ impl User {
                 if !services.passwords.verify(&old_password, hash).await {
                     return Err(UserError::WrongPassword);
                 }
-                vec![
-                    UserEvent::PasswordSet {
-                        password_hash: Self::hash(services, &new_password).await?,
-                        change: PasswordChange::Changed,
-                        at: now,
-                    },
-                    self.all_revoked(now),
-                ]
+                self.replace_password(services, &new_password, PasswordChange::Changed, now)
+                    .await?
             }),
             C::RequestPasswordReset { token_hash, now } => Decision::Events({
                 self.ensure_active()?;
@@ -107,14 +120,8 @@ impl User {
                 if !valid {
                     return Err(UserError::ResetTokenInvalid);
                 }
-                vec![
-                    UserEvent::PasswordSet {
-                        password_hash: Self::hash(services, &new_password).await?,
-                        change: PasswordChange::Reset,
-                        at: now,
-                    },
-                    self.all_revoked(now),
-                ]
+                self.replace_password(services, &new_password, PasswordChange::Reset, now)
+                    .await?
             }),
             other => Decision::Pass(Box::new(other)),
         })

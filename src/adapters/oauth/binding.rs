@@ -15,27 +15,19 @@
 //! A provider without configured credentials stays unbound (the embedded default, for
 //! development): start-up logs a warning and `/ready` reports it as `unverified`.
 
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::profile::{OAuthError, Provider};
 use crate::config::Config;
 
 /// A client id and secret.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct ClientCredentials {
     /// The client (app) id.
     pub id: String,
-    /// The client (app) secret; never logged.
-    pub secret: String,
-}
-
-impl std::fmt::Debug for ClientCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientCredentials")
-            .field("id", &self.id)
-            .field("secret", &"[redacted]")
-            .finish()
-    }
+    /// The client (app) secret: `Debug` prints it redacted, so it is never logged.
+    pub secret: SecretString,
 }
 
 /// humit's own client at each provider, as configured.
@@ -56,7 +48,7 @@ fn pair(id: &Option<String>, secret: &Option<String>) -> Option<ClientCredential
     let secret = secret.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
     Some(ClientCredentials {
         id: id.to_string(),
-        secret: secret.to_string(),
+        secret: secret.into(),
     })
 }
 
@@ -177,7 +169,7 @@ pub async fn check(
                 #[serde(default)]
                 user_id: Option<String>,
             }
-            let app_token = format!("{}|{}", app.id, app.secret);
+            let app_token = format!("{}|{}", app.id, app.secret.expose_secret());
             let answer: Debug = checked(
                 http.get(format!("{base}/debug_token"))
                     .query(&[("input_token", access_token), ("access_token", &app_token)])
@@ -202,7 +194,7 @@ pub async fn check(
             let url = format!("{base}/applications/{}/token", urlencode(&app.id));
             let answer: Check = checked(
                 http.post(url)
-                    .basic_auth(&app.id, Some(&app.secret))
+                    .basic_auth(&app.id, Some(app.secret.expose_secret()))
                     .header(reqwest::header::USER_AGENT, "humit")
                     .header(reqwest::header::ACCEPT, "application/vnd.github+json")
                     .json(&serde_json::json!({ "access_token": access_token }))
@@ -245,7 +237,7 @@ pub async fn spotify_exchange(
     };
     checked(
         http.post(format!("{}/api/token", accounts.trim_end_matches('/')))
-            .basic_auth(&app.id, Some(&app.secret))
+            .basic_auth(&app.id, Some(app.secret.expose_secret()))
             .form(&[
                 ("grant_type", "refresh_token"),
                 ("refresh_token", refresh_token),
@@ -254,4 +246,18 @@ pub async fn spotify_exchange(
             .await,
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_secret_never_prints() {
+        let app = pair(&Some("app-id".into()), &Some(" s3cr3t-value ".into())).unwrap();
+        let printed = format!("{app:?}");
+        assert!(printed.contains("app-id"), "{printed}");
+        assert!(!printed.contains("s3cr3t-value"), "{printed}");
+        assert_eq!(app.secret.expose_secret(), "s3cr3t-value");
+    }
 }

@@ -2,6 +2,7 @@
 //! `PUT /api/files/<key>`, files under `HUMIT_DATA_DIR/uploads/`.
 
 use super::*;
+use secrecy::{ExposeSecret, SecretSlice};
 
 /// The parameters of a local upload URL, as they come back in its query string.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
@@ -31,19 +32,12 @@ pub enum GrantError {
 }
 
 /// The embedded default: upload URLs to humit itself, files on local disk.
+#[derive(Debug)]
 pub struct LocalStore {
     root: PathBuf,
-    key: Vec<u8>,
+    /// The URL signing key: `Debug` prints it redacted.
+    key: SecretSlice<u8>,
     base_url: String,
-}
-
-impl fmt::Debug for LocalStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LocalStore")
-            .field("root", &self.root)
-            .field("base_url", &self.base_url)
-            .finish_non_exhaustive()
-    }
 }
 
 type HmacSha256 = Hmac<Sha256>;
@@ -57,13 +51,14 @@ impl LocalStore {
         mac.update(b"humit local upload urls v1");
         Self {
             root: root.to_path_buf(),
-            key: mac.finalize().into_bytes().to_vec(),
+            key: mac.finalize().into_bytes().to_vec().into(),
             base_url: base_url.trim_end_matches('/').to_string(),
         }
     }
 
     fn mac(&self, key: &str, content_type: &str, max_size: u64, expires: i64) -> HmacSha256 {
-        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes any key length");
+        let mut mac = HmacSha256::new_from_slice(self.key.expose_secret())
+            .expect("HMAC takes any key length");
         mac.update(format!("PUT\n{key}\n{content_type}\n{max_size}\n{expires}").as_bytes());
         mac
     }
@@ -239,6 +234,19 @@ mod tests {
                 signature: q["signature"].clone(),
             },
         )
+    }
+
+    #[test]
+    fn the_signing_key_never_prints() {
+        let store = LocalStore::new(Path::new("/tmp"), b"server secret", "http://h:1");
+        let printed = format!("{store:?}");
+        let key = store.key.expose_secret();
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        assert!(printed.contains("http://h:1"), "{printed}");
+        assert!(
+            !printed.contains(&format!("{key:?}")) && !printed.contains(&hex),
+            "{printed}"
+        );
     }
 
     #[tokio::test]
