@@ -6,8 +6,8 @@
 //! reads), and answers in the seed's shapes ([`dto`]); [`HumitError`] maps `app::Error`.
 //!
 //! - [`auth`]: sign-up with Spotify tokens, token refresh.
-//! - [`users`]: handle and invite code checks.
-//! - [`profile`]: the registration form and the caller's profile.
+//! - [`profile`]: the registration form, its handle and invite code checks, and the caller's
+//!   profile.
 //! - [`uploads`]: profile picture upload URLs, and the local store's own upload endpoint.
 //! - [`stations`]: create, discover, follow; a station's hums.
 //! - [`people`]: discover, onboard, follow, mute.
@@ -27,7 +27,6 @@ pub mod people;
 pub mod profile;
 pub mod stations;
 pub mod uploads;
-pub mod users;
 pub mod validate;
 
 pub use error::{codes, ok, HumitError, Json};
@@ -43,7 +42,6 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(auth::router())
-        .merge(users::router())
         .merge(profile::router())
         .merge(uploads::router())
         .merge(stations::router())

@@ -6,14 +6,14 @@ use utoipa::OpenApi;
 
 use super::dto::envelope::*;
 use super::dto::{HumDto, OnboardEntry, PublicProfile, SelfProfile, StationDto};
-use super::{auth, hums, people, profile, stations, uploads, users};
+use super::{auth, hums, people, profile, stations, uploads};
 
 /// The OpenAPI description of the humit dialect.
 #[derive(OpenApi)]
 #[openapi(
     paths(
         auth::signup, auth::refresh,
-        users::check_username, users::check_referral_code,
+        profile::check_username, profile::check_referral_code,
         profile::register, profile::show,
         uploads::start_upload, uploads::receive_file, uploads::serve_file,
         stations::create, stations::discover, stations::follow, stations::unfollow,

@@ -1,22 +1,25 @@
-//! `/auth/...`: token pairs (obtain, refresh, revoke one or all). The `/auth` router also
-//! mounts OAuth sign-in (`oauth_signin.rs`) and password reset requests (`password_reset.rs`).
+//! `/auth/...`: token pairs (obtain, refresh, revoke one or all) and OAuth sign-in with a
+//! provider's access token (creating the account or signing into the one linked to that
+//! identity, or linking it when a bearer token is sent; an email match alone never links
+//! accounts). Password reset requests, also under `/auth`, are in `passwords.rs`.
 //!
 //! The token endpoints answer like SimpleJWT did (`{"detail": ...}`, `{field: [...]}`), which
 //! is what clients of the original API know. Every revocation is in force before the answer
 //! goes out (`sync_auth`).
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::Router;
 
 use super::dto::{
-    AccessDto, DetailDto, LoginRequest, RefreshRequest, RequiredDto, RevokeManyRequest,
-    RevokeOneRequest, TokenPairDto, TokensDeletedDto,
+    present, AccessDto, DetailDto, FieldErrorsDto, LoginRequest, OAuthRequest, OAuthTokenPairDto,
+    RefreshRequest, RequiredDto, RevokeManyRequest, RevokeOneRequest, TokenPairDto,
+    TokensDeletedDto,
 };
-use super::extract::{anonymous, Caller, ClientIp, OptionalJson};
-use super::{Json, TfError};
-use crate::app::sessions::{self, TECHFESIA};
+use super::extract::{anonymous, Caller, ClientIp, MaybeCaller, OptionalJson};
+use super::{validate, Json, TfError};
+use crate::app::sessions::{self, Provider, TECHFESIA};
 use crate::state::AppState;
 
 /// The `/auth` routes.
@@ -27,11 +30,7 @@ pub fn router() -> Router<AppState> {
             post(obtain).delete(revoke_many).put(revoke_one),
         )
         .route("/auth/token/refresh", post(refresh))
-        .route("/auth/o-auth/{provider}", post(super::oauth_signin::oauth))
-        .route(
-            "/auth/password/reset",
-            post(super::password_reset::request_reset),
-        )
+        .route("/auth/o-auth/{provider}", post(oauth))
 }
 
 /// Exchanges a username and password for a token pair (users, staff and superusers alike).
@@ -152,5 +151,52 @@ pub async fn revoke_one(
     let ended = sessions::revoke_one(&state, caller.app(), token, TECHFESIA).await?;
     Ok(axum::Json(TokensDeletedDto {
         tokens_deleted: usize::from(ended),
+    }))
+}
+
+/// Signs in with an OAuth provider's access token: the server asks the provider who it
+/// belongs to, then signs into the account linked to that identity, or creates one. With a
+/// valid `Authorization: Bearer`, links the identity to the caller's account instead.
+#[utoipa::path(
+    post, path = "/auth/o-auth/{provider}/", tag = "auth",
+    params(("provider" = String, Path, description = "google, github, facebook or spotify")),
+    request_body = OAuthRequest,
+    responses(
+        (status = 200, body = OAuthTokenPairDto),
+        (status = 400, description = "Missing field", body = RequiredDto),
+        (status = 401, description = "The provider refused the token, or the account is disabled", body = DetailDto),
+        (status = 404, description = "Unknown provider", body = DetailDto),
+        (status = 422, description = "Identity linked to another account", body = FieldErrorsDto),
+        (status = 502, description = "The provider failed", body = DetailDto),
+    )
+)]
+pub async fn oauth(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    MaybeCaller(caller): MaybeCaller,
+    Path(provider): Path<String>,
+    Json(body): Json<OAuthRequest>,
+) -> Result<axum::Json<OAuthTokenPairDto>, TfError> {
+    let provider = Provider::parse(&provider.to_lowercase()).ok_or_else(TfError::not_found)?;
+    let Some(token) = present(&body.access_token) else {
+        return Err(TfError::required(&["accessToken"]));
+    };
+    let caller = caller.as_ref().map(Caller::app);
+    let ctx = caller.map_or_else(|| anonymous(&headers), |c| c.ctx.clone());
+    let valid_email = |e: &str| validate::email(e).is_ok();
+    let (pair, username) = sessions::oauth_sign_in(
+        &state,
+        caller,
+        provider,
+        token.trim(),
+        present(&body.refresh_token).map(str::trim),
+        valid_email,
+        &ctx,
+    )
+    .await?;
+    Ok(axum::Json(OAuthTokenPairDto {
+        access: pair.access,
+        refresh: pair.refresh,
+        username,
     }))
 }

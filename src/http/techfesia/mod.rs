@@ -1,9 +1,9 @@
 //! The Techfesia user API (`/auth/...`, `/users...`): JWT pairs, users, privileges, OAuth,
 //! passwords. camelCase, `Authorization: Bearer <token>`, bare bodies.
 //!
-//! - [`auth`]: token pairs, revocation, OAuth sign-in, password reset requests.
-//! - [`users`]: the user resource, privileges, auth modes.
-//! - [`passwords`]: create, change and reset a password.
+//! - [`auth`]: token pairs, revocation, OAuth sign-in.
+//! - [`users`]: the user resource and auth modes; [`privileges`]: roles and privileges.
+//! - [`passwords`]: create, change, ask to reset and reset a password.
 //! - [`dto`]: the wire types; [`schema`]: types that only describe the wire in the OpenAPI
 //!   document; [`extract`]: the Bearer principal and other extractors; [`validate`]: input rules;
 //!   [`error`]: the dialect's error bodies.
@@ -13,8 +13,6 @@ pub mod auth;
 pub mod dto;
 mod error;
 pub mod extract;
-pub mod oauth_signin;
-pub mod password_reset;
 pub mod passwords;
 pub mod privileges;
 pub mod schema;
@@ -41,8 +39,8 @@ pub fn router() -> Router<AppState> {
 #[derive(OpenApi)]
 #[openapi(
     paths(
-        auth::obtain, auth::refresh, auth::revoke_many, auth::revoke_one,
-        oauth_signin::oauth, password_reset::request_reset,
+        auth::obtain, auth::refresh, auth::revoke_many, auth::revoke_one, auth::oauth,
+        passwords::request_reset,
         users::list, users::create, users::read, users::update, users::delete_user,
         users::disable, users::picture, privileges::privileges, privileges::set_privileges,
         users::auth_modes,

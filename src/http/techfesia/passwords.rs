@@ -1,5 +1,7 @@
-//! `/users/<username>/password/`: create a password on an OAuth-only account (`POST`),
-//! change it knowing the old one (`PUT`), reset it with a mailed token (`PATCH`).
+//! Passwords: create one on an OAuth-only account (`POST /users/<username>/password/`),
+//! change it knowing the old one (`PUT`), ask for a reset mail (`POST /auth/password/reset/`:
+//! a single-use, expiring link, and always the same 202 whether or not an account matched)
+//! and reset it with the mailed token (`PATCH /users/<username>/password/`).
 //!
 //! Changing or resetting the password ends every session of the account at once. A wrong old
 //! password counts as a failed login for the rate limits.
@@ -10,8 +12,8 @@ use axum::routing::post;
 use axum::Router;
 
 use super::dto::{
-    ChangePasswordRequest, CreatePasswordRequest, DetailDto, FieldErrorsDto, MessageDto,
-    ResetPasswordRequest, ResetTokenErrorDto,
+    present, ChangePasswordRequest, CreatePasswordRequest, DetailDto, FieldErrorsDto, MessageDto,
+    ResetPasswordRequest, ResetRequest, ResetTokenErrorDto,
 };
 use super::extract::{anonymous, Caller, ClientIp};
 use super::{missing_fields, validate, Json, TfError};
@@ -22,10 +24,12 @@ pub use crate::app::passwords::token_hash;
 
 /// The password routes.
 pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/users/{username}/password",
-        post(create).put(change).patch(reset),
-    )
+    Router::new()
+        .route(
+            "/users/{username}/password",
+            post(create).put(change).patch(reset),
+        )
+        .route("/auth/password/reset", post(request_reset))
 }
 
 fn check_password(field: &str, value: &str) -> Result<(), TfError> {
@@ -135,4 +139,64 @@ pub async fn reset(
     check_password("newPassword", &new)?;
     passwords::reset(&state, &username, &token, new, &anonymous(&headers)).await?;
     Ok(axum::Json(MessageDto::new("Password reset successfully")))
+}
+
+/// The answer to every reset request, whether or not an account matched.
+pub const RESET_ACCEPTED: &str =
+    "If an account matches, a password reset link has been sent to its email address.";
+
+/// Asks for a password reset mail, by `email` or `username`. Always 202 with the same body,
+/// whether or not an account matches; the mail carries a link with `resetToken=<token>`,
+/// valid once for 30 minutes. At most three mails per account and client per 15 minutes.
+#[utoipa::path(
+    post, path = "/auth/password/reset/", tag = "passwords",
+    request_body = ResetRequest,
+    responses(
+        (status = 202, body = MessageDto),
+        (status = 400, description = "Neither email nor username", body = FieldErrorsDto),
+    )
+)]
+pub async fn request_reset(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    Json(body): Json<ResetRequest>,
+) -> Result<(StatusCode, axum::Json<MessageDto>), TfError> {
+    let email = present(&body.email).map(|e| e.trim().to_string());
+    let username = present(&body.username).map(|u| u.trim().to_string());
+    if email.is_none() && username.is_none() {
+        return Err(TfError::field(
+            StatusCode::BAD_REQUEST,
+            "email",
+            "missing required field (or give username)",
+        ));
+    }
+    // Lengths first: nothing longer than any account's name or address is looked up or kept.
+    if email
+        .as_deref()
+        .is_some_and(|e| e.len() > validate::EMAIL_MAX)
+    {
+        return Err(too_long("email", validate::EMAIL_MAX));
+    }
+    if username
+        .as_deref()
+        .is_some_and(|u| u.chars().count() > validate::USERNAME_MAX)
+    {
+        return Err(too_long("username", validate::USERNAME_MAX));
+    }
+    // Bounded per account and client; past the bound nothing is sent, and the answer is the
+    // same, so it tells nothing either.
+    passwords::request_reset(&state, email, username, ip, anonymous(&headers)).await;
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(MessageDto::new(RESET_ACCEPTED)),
+    ))
+}
+
+fn too_long(field: &str, max: usize) -> TfError {
+    TfError::field(
+        StatusCode::BAD_REQUEST,
+        field,
+        &format!("Ensure this field has no more than {max} characters."),
+    )
 }
