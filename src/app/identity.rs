@@ -325,24 +325,17 @@ pub async fn start_session(
     ctx: &CommandContext,
 ) -> Result<(TokenPair, Option<Commit>), IdentityError> {
     load_user(state, user_id).await?.ensure_active()?;
-    open_session(
-        state,
-        state.tokens.pair(user_id, audience),
-        user_id,
-        method,
-        ctx,
-    )
-    .await
+    open_session(state, user_id, method, audience, ctx).await
 }
 
-/// Records the session of a pair just minted for `user_id`.
 async fn open_session(
     state: &AppState,
-    pair: TokenPair,
     user_id: &str,
     method: &str,
+    audience: &str,
     ctx: &CommandContext,
 ) -> Result<(TokenPair, Option<Commit>), IdentityError> {
+    let pair = state.tokens.pair(user_id, audience);
     let command = SessionCommand::Start {
         user_id: user_id.to_string(),
         method: method.to_string(),
@@ -379,8 +372,7 @@ pub async fn log_in(
         }
         return Err(refused.into());
     }
-    let pair = state.tokens.pair(user_id, audience);
-    open_session(state, pair, user_id, "password", ctx).await
+    open_session(state, user_id, "password", audience, ctx).await
 }
 
 /// Ends one session of `user_id`. Answers whether it was open (and so ended), and the commit.
