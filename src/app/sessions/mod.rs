@@ -24,6 +24,26 @@ pub use crate::adapters::oauth::{OAuthError, Provider};
 pub use crate::adapters::spotify::SpotifyError;
 pub use crate::auth::jwt::{HUMIT, TECHFESIA};
 
+/// Who the bearer of `token` is: a token we signed, unexpired, of `kind`, for `audience`,
+/// whose session and account are live in the auth state now (a revocation or a disabled
+/// account is in force at once). `None` otherwise: each dialect answers it as one error, so
+/// the reason shows only in the log.
+pub fn authenticate(
+    state: &AppState,
+    token: &str,
+    kind: TokenKind,
+    audience: &str,
+) -> Option<crate::auth::Principal> {
+    let claims = state.tokens.verify(token, kind, audience).ok()?;
+    state
+        .registry
+        .authenticate(&claims)
+        .inspect_err(|denied| {
+            tracing::info!(user_id = %claims.sub, audience, %denied, "token refused");
+        })
+        .ok()
+}
+
 /// Admits one request of a client who is not signed in to a route of the general limit
 /// (sign-up, login, OAuth, refresh, reset, handle checks): takes it from `client`'s budget.
 ///
@@ -88,20 +108,9 @@ pub async fn log_in(
 /// # Errors
 /// [`Error::RefreshInvalid`].
 pub fn refresh(state: &AppState, token: &str, audience: &str) -> Result<String, Error> {
-    let claims = state
-        .tokens
-        .verify(token, TokenKind::Refresh, audience)
-        .map_err(|_| Error::RefreshInvalid)?;
-    let principal = state
-        .registry
-        .authenticate(&claims)
-        .map_err(|_| Error::RefreshInvalid)?;
-    Ok(state.tokens.access_within(
-        &principal.user_id,
-        &principal.session_id,
-        audience,
-        claims.exp,
-    ))
+    let principal =
+        authenticate(state, token, TokenKind::Refresh, audience).ok_or(Error::RefreshInvalid)?;
+    Ok(renew(state, &principal, audience))
 }
 
 /// The claims of a refresh (or access) token of `audience` that can be revoked.

@@ -6,7 +6,8 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 
 use super::error::HumitError;
-use crate::auth::{jwt, Principal, TokenKind};
+use crate::app::sessions;
+use crate::auth::{Principal, TokenKind};
 use crate::state::AppState;
 
 /// The token of an `Authorization: humit <token>` header. `None` when the header is absent
@@ -25,14 +26,8 @@ fn authenticate(
     kind: TokenKind,
 ) -> Result<Principal, HumitError> {
     let token = humit_token(headers).ok_or_else(HumitError::unauthorized)?;
-    let claims = state
-        .tokens
-        .verify(token, kind, jwt::HUMIT)
-        .map_err(|_| HumitError::token_not_valid())?;
-    let principal = state.registry.authenticate(&claims).map_err(|denied| {
-        tracing::debug!(user_id = %claims.sub, %denied, "humit token refused");
-        HumitError::token_not_valid()
-    })?;
+    let principal = sessions::authenticate(state, token, kind, sessions::HUMIT)
+        .ok_or_else(HumitError::token_not_valid)?;
     crate::http::record_caller(&principal.user_id);
     Ok(principal)
 }

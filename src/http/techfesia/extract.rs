@@ -11,7 +11,8 @@ use serde::de::DeserializeOwned;
 
 use super::TfError;
 use crate::app::{Actor, CommandContext};
-use crate::auth::{jwt, Principal, TokenKind};
+use crate::app::sessions;
+use crate::auth::{Principal, TokenKind};
 use crate::state::AppState;
 
 /// A signed-in caller whose access token is valid and whose session is open, as the use
@@ -53,14 +54,8 @@ fn bearer(headers: &HeaderMap) -> Result<Option<&str>, TfError> {
 /// Checks an access token: signature, expiry, audience, kind, then the session and account
 /// against the current auth state.
 fn authenticate(state: &AppState, token: &str) -> Result<Principal, TfError> {
-    let claims = state
-        .tokens
-        .verify(token, TokenKind::Access, jwt::TECHFESIA)
-        .map_err(|_| TfError::token_invalid())?;
-    let principal = state.registry.authenticate(&claims).map_err(|denied| {
-        tracing::info!(user_id = %claims.sub, %denied, "token refused");
-        TfError::token_invalid()
-    })?;
+    let principal = sessions::authenticate(state, token, TokenKind::Access, sessions::TECHFESIA)
+        .ok_or_else(TfError::token_invalid)?;
     crate::http::record_caller(&principal.user_id);
     Ok(principal)
 }
