@@ -60,7 +60,6 @@ async fn signup_creates_the_user_at_stage_0_and_answers_the_seed_shape() {
     assert!(p["user_id"].is_string());
     let code = p["referral_code"].as_str().unwrap();
     assert!(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()));
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -79,7 +78,6 @@ async fn signing_up_again_finds_the_same_user_and_stores_the_new_spotify_tokens(
     let user: User = h.app.state.commands.load(&first.user_id).await.unwrap();
     assert_eq!(user.spotify_access_token(), Some("sp-acc-new"));
     assert_eq!(user.spotify_refresh_token(), Some("sp-ref-new"));
-    h.app.stop().await;
 }
 
 impl super::Humit {
@@ -119,7 +117,6 @@ async fn spotify_tokens_stay_secret_on_the_bus_in_read_models_and_at_rest() {
     assert!(stored
         .iter()
         .all(|p| !p.contains(&token) && !p.contains("sp-refresh-secretive")));
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -147,7 +144,6 @@ async fn a_token_spotify_rejects_is_a_clear_401_and_an_outage_a_502() {
     )
     .await;
     assert_eq!(users, 0);
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -190,7 +186,6 @@ async fn signup_input_is_checked_before_spotify_is_asked() {
     let (status, body) = post_raw(&h.app, "/api/users/auth/signup/", &json, "{not json").await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "INVALID_JSON");
     assert_eq!(h.spotify.me_calls(), 0);
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -210,7 +205,6 @@ async fn the_notification_id_given_at_signup_shows_in_the_profile() {
     let (_, profile) = h.get(access, "/api/users/profile/").await;
     assert_eq!(profile["data"]["notification_id"], "fcm-123");
     assert_eq!(profile["data"]["country_name"], "");
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -220,7 +214,6 @@ async fn a_provisional_handle_someone_chose_gets_a_suffix() {
     let bob = h.signup("bob").await;
     assert_ne!(bob.handle, "bob");
     assert!(bob.handle.starts_with("bob"), "{}", bob.handle);
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -273,7 +266,6 @@ async fn token_refresh_mints_an_access_token_from_a_refresh_token_only() {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     let (status, body) = h.get("not.a.token", "/api/users/profile/").await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, "TOKEN_NOT_VALID");
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -310,7 +302,6 @@ async fn every_humit_endpoint_wants_a_token() {
     // Unknown paths under /api answer in the envelope too.
     let (status, body) = h.get("x", "/api/nothing/here/").await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "NOT_FOUND");
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -339,7 +330,6 @@ async fn the_openapi_document_covers_the_humit_dialect() {
     assert!(doc["paths"]["/api/users/profile/"]["post"]["responses"]["409"].is_object());
     assert!(doc["components"]["securitySchemes"]["humit"].is_object());
     assert!(doc["components"]["schemas"]["SelfProfile"]["properties"]["signup_stage"].is_object());
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -363,5 +353,4 @@ async fn concurrent_signups_of_one_person_never_fail_inside() {
         }
     }
     assert!(answers.iter().any(|(status, _)| *status == StatusCode::OK));
-    h.app.stop().await;
 }

@@ -43,7 +43,6 @@ async fn a_handle_is_free_taken_or_invalid() {
     assert_error(status, &body, StatusCode::BAD_REQUEST, "INVALID_USERNAME");
     let (status, body) = h.get(&bob.access, "/api/users/username/").await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "MISSING_PARAMETER");
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -107,5 +106,4 @@ async fn an_invite_code_shows_its_owner_or_user_does_not_exist() {
     }
     let (status, body) = h.get(&viewer.access, "/api/users/referral_code/").await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "MISSING_PARAMETER");
-    h.app.stop().await;
 }

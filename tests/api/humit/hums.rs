@@ -80,7 +80,6 @@ async fn humming_needs_onboarding_then_counts_everywhere() {
         )
         .as_str()
     );
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -144,5 +143,4 @@ async fn bad_hums_are_refused_and_muted_people_are_not_listed() {
         StatusCode::NOT_FOUND,
         "STATION_DOES_NOT_EXIST",
     );
-    h.app.stop().await;
 }

@@ -42,7 +42,6 @@ async fn following_and_muting_people() {
         let (status, body) = h.post(&a.access, path, json!({})).await;
         assert_error(status, &body, StatusCode::NOT_FOUND, "USER_DOES_NOT_EXIST");
     }
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -82,7 +81,6 @@ async fn discover_people_excludes_oneself_and_the_followed_and_ranks_by_follower
     assert_eq!(rest[0]["user_id"], fan.user_id.as_str());
     let (status, body) = h.get(&me.access, "/api/users/discover/?limit=500").await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "INVALID_LIMIT");
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -135,7 +133,6 @@ async fn an_invite_code_recommends_its_owner_and_whom_they_follow() {
     assert_error(status, &body, StatusCode::NOT_FOUND, "USER_DOES_NOT_EXIST");
     let (status, body) = h.get(&newbie.access, "/api/users/onboard/").await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "MISSING_PARAMETER");
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -179,5 +176,4 @@ async fn follower_counts_stay_exact_under_concurrent_follows_and_unfollows() {
     .unwrap();
     assert_eq!(following.iter().sum::<i64>(), 5);
     assert!(following.iter().all(|n| *n == 0 || *n == 1));
-    h.app.stop().await;
 }

@@ -98,7 +98,6 @@ async fn the_registration_form_creates_the_profile_the_playlist_and_credits_the_
     // Signing up again now answers stage 1.
     let (_, signup) = h.signup_raw(&s.spotify_token, "sp-refresh-again").await;
     assert_eq!(signup["data"]["signup_stage"], 1);
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -221,7 +220,6 @@ async fn each_bad_field_of_the_form_is_refused_with_its_code() {
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "UNSUPPORTED_MEDIA_TYPE",
     );
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -244,7 +242,6 @@ async fn the_form_is_submitted_once() {
         .get(&other.access, "/api/users/username/?username=Twice")
         .await;
     assert_eq!(status, StatusCode::OK);
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -264,7 +261,6 @@ async fn an_expired_spotify_token_fails_the_form_and_gives_the_handle_back() {
     assert_eq!(h.profile(&s).await["signup_stage"], 0);
     let other = h.registered("other", "Wanted").await;
     assert_eq!(h.profile(&other).await["user_handle"], "Wanted");
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -314,5 +310,4 @@ async fn of_50_people_claiming_one_handle_exactly_one_wins() {
         .post(&loser.access, "/api/users/profile/", form("Second"))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    h.app.stop().await;
 }

@@ -55,7 +55,6 @@ async fn only_staff_create_stations_and_fields_are_checked() {
         let (status, body) = h.post(&staff.access, "/api/stations/", bad).await;
         assert_error(status, &body, StatusCode::BAD_REQUEST, code);
     }
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -109,7 +108,6 @@ async fn discover_pages_stations_by_popularity_with_absolute_links() {
             .await;
         assert_error(status, &body, StatusCode::BAD_REQUEST, code);
     }
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -153,7 +151,6 @@ async fn follow_and_unfollow_move_the_counters_once_and_onboarding_needs_three()
         StatusCode::NOT_FOUND,
         "STATION_DOES_NOT_EXIST",
     );
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -202,5 +199,4 @@ async fn station_followers_stay_exact_under_concurrent_follows_and_unfollows() {
     )
     .await;
     assert_eq!(rows, 6);
-    h.app.stop().await;
 }

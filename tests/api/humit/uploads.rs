@@ -82,7 +82,6 @@ async fn an_uploaded_jpeg_becomes_the_profile_picture() {
         .as_str()
         .unwrap()
         .ends_with(&format!("{id2}.jpg")));
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -143,7 +142,6 @@ async fn uploads_must_be_small_jpegs_on_an_untampered_url() {
     let target = format!("/api/files/profile_images/{}/nope.jpg", s.user_id);
     let (status, body) = h.get(&s.access, &target).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "FILE_NOT_FOUND");
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -180,5 +178,4 @@ async fn the_upload_request_needs_no_json_content_type() {
     assert_error(status, &body, StatusCode::BAD_REQUEST, "INVALID_JSON");
     let (status, body) = send(None, r#"{"file_type": 7}"#).await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "INVALID_INPUT");
-    h.app.stop().await;
 }
