@@ -317,32 +317,24 @@ async fn dead_letters_are_listed_and_can_be_redriven() {
     create_station_as(&app, "fine", &CommandContext::system()).await;
     app.settle().await;
 
-    let (status, body) = get(&app, &root, "/admin/projections/social/dead-letters").await;
+    let parked = "/admin/projections/social/dead-letters";
+    let redrive = "/admin/projections/social/dead-letters/redrive";
+    let (status, body) = get(&app, &root, parked).await;
     assert_eq!(status, 200);
     let letters = body["dead_letters"].as_array().unwrap();
     assert_eq!(letters.len(), 1, "{body}");
     assert_eq!(letters[0]["aggregate_id"], "dup-b");
 
-    let (_, body) = post(
-        &app,
-        &root,
-        "/admin/projections/social/dead-letters/redrive",
-    )
-    .await;
+    let (_, body) = post(&app, &root, redrive).await;
     assert_eq!(body["still_failing"], 1);
     // An operator repairs the read model; the re-drive now succeeds.
     sqlx::query("DELETE FROM rm_stations WHERE station_id = 'dup'")
         .execute(&app.pool)
         .await
         .unwrap();
-    let (_, body) = post(
-        &app,
-        &root,
-        "/admin/projections/social/dead-letters/redrive",
-    )
-    .await;
+    let (_, body) = post(&app, &root, redrive).await;
     assert_eq!(body["redriven"], 1, "{body}");
-    let (_, body) = get(&app, &root, "/admin/projections/social/dead-letters").await;
+    let (_, body) = get(&app, &root, parked).await;
     assert!(body["dead_letters"].as_array().unwrap().is_empty());
     let name: String = scalar(
         &app.pool,

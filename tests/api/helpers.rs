@@ -66,7 +66,7 @@ pub async fn migrate(url: &str) {
 }
 
 /// A running humit process. It lives as long as this value: dropping it, at the end of a
-/// test or in the unwinding of a failed one, sends the stop signal (see [`StopOnDrop`]).
+/// test or in the unwinding of a failed one, sends the stop signal (see `StopOnDrop`).
 /// [`TestApp::stop`] is for a test that needs the app gone before it goes on (a restart on
 /// the same database, a check of what it left behind).
 pub struct TestApp {
