@@ -90,7 +90,6 @@ async fn only_superusers_reach_the_admin_api() {
     let page = app.get("/admin/").await;
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("humit admin"));
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -165,7 +164,6 @@ async fn paging_the_log_returns_every_event_once_in_order_and_filters_work() {
     for e in body["events"].as_array().unwrap() {
         assert!(e["payload"]["PasswordSet"]["password_hash"]["$secret"].is_null());
     }
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -220,7 +218,6 @@ async fn state_at_a_position_or_time_matches_a_replay() {
             .0,
         404
     );
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -298,7 +295,6 @@ async fn a_rebuild_under_concurrent_writes_ends_identical_to_a_fresh_replay() {
     assert_eq!(live, fresh);
     let stations: i64 = scalar(&app.pool, "SELECT count(*) FROM rm_stations").await;
     assert_eq!(stations, 100, "nothing missed");
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -321,32 +317,24 @@ async fn dead_letters_are_listed_and_can_be_redriven() {
     create_station_as(&app, "fine", &CommandContext::system()).await;
     app.settle().await;
 
-    let (status, body) = get(&app, &root, "/admin/projections/social/dead-letters").await;
+    let parked = "/admin/projections/social/dead-letters";
+    let redrive = "/admin/projections/social/dead-letters/redrive";
+    let (status, body) = get(&app, &root, parked).await;
     assert_eq!(status, 200);
     let letters = body["dead_letters"].as_array().unwrap();
     assert_eq!(letters.len(), 1, "{body}");
     assert_eq!(letters[0]["aggregate_id"], "dup-b");
 
-    let (_, body) = post(
-        &app,
-        &root,
-        "/admin/projections/social/dead-letters/redrive",
-    )
-    .await;
+    let (_, body) = post(&app, &root, redrive).await;
     assert_eq!(body["still_failing"], 1);
     // An operator repairs the read model; the re-drive now succeeds.
     sqlx::query("DELETE FROM rm_stations WHERE station_id = 'dup'")
         .execute(&app.pool)
         .await
         .unwrap();
-    let (_, body) = post(
-        &app,
-        &root,
-        "/admin/projections/social/dead-letters/redrive",
-    )
-    .await;
+    let (_, body) = post(&app, &root, redrive).await;
     assert_eq!(body["redriven"], 1, "{body}");
-    let (_, body) = get(&app, &root, "/admin/projections/social/dead-letters").await;
+    let (_, body) = get(&app, &root, parked).await;
     assert!(body["dead_letters"].as_array().unwrap().is_empty());
     let name: String = scalar(
         &app.pool,
@@ -354,7 +342,6 @@ async fn dead_letters_are_listed_and_can_be_redriven() {
     )
     .await;
     assert_eq!(name, "dup-b");
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -398,5 +385,4 @@ async fn the_cli_prints_the_log_and_replays_a_projection() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown projection"));
     let stations: i64 = scalar(&app.pool, "SELECT count(*) FROM rm_stations").await;
     assert_eq!(stations, 3);
-    app.stop().await;
 }

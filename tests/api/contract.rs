@@ -33,7 +33,6 @@ async fn the_asyncapi_document_served_is_the_one_in_docs() {
     let doc: Value = serde_json::from_str(&served).unwrap();
     assert_eq!(doc["asyncapi"], "3.0.0");
     assert!(doc["channels"]["User_UserRegistered"]["address"] == "User.UserRegistered");
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -81,7 +80,6 @@ async fn every_documented_path_serves_exactly_its_documented_methods() {
             assert!(body["detail"].is_string(), "{path}: {body}");
         }
     }
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -119,5 +117,4 @@ async fn every_operation_documents_its_outage_answer_and_the_admin_api_its_secur
     assert_eq!(schemes["humit"]["type"], "apiKey");
     assert_eq!(schemes["humit"]["in"], "header");
     assert_eq!(schemes["humit"]["name"], "Authorization");
-    app.stop().await;
 }

@@ -106,7 +106,6 @@ async fn a_command_is_stored_with_metadata_relayed_in_order_and_projected() {
     assert!(position.is_some());
     app.state.wait_for_position(position, &["social"]).await;
     assert_eq!(followers(&app.pool, "s3").await, 1);
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -131,7 +130,6 @@ async fn read_your_writes_waits_for_the_named_projection() {
         "command + read-your-writes wait, median {:?}, max {:?}",
         waits[10], waits[19]
     );
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -177,7 +175,6 @@ async fn a_broker_outage_loses_nothing_and_applies_nothing_twice() {
     for i in 20..25 {
         assert_eq!(followers(&app.pool, &format!("s{i}")).await, 1);
     }
-    app.stop().await;
 }
 
 /// 32 writers append concurrently (each its own aggregates, several events per transaction)
@@ -275,7 +272,6 @@ async fn concurrent_writers_and_a_tailing_reader_skip_and_double_nothing() {
             event.aggregate_id
         );
     }
-    app.stop().await;
 }
 
 /// A command's commit resolves to the position of its last event, read from the sequencer's
@@ -289,7 +285,6 @@ async fn a_commit_answers_the_position_of_its_last_event() {
     assert_eq!(b, a + 1);
     let received = subscriber.take(2, WAIT).await;
     assert_once_in_order(&received, &[a, b]);
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -322,7 +317,6 @@ async fn a_duplicated_message_changes_the_read_model_once() {
         .await
         .unwrap();
     assert_eq!(outcome, projector::Outcome::Skipped);
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -375,7 +369,6 @@ async fn a_poison_message_is_dead_lettered_while_later_events_flow() {
         metrics.contains("humit_projection_dead_lettered{projection=\"social\"} 2"),
         "{metrics}"
     );
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -423,6 +416,4 @@ async fn of_two_workers_exactly_one_relays_and_nothing_is_published_twice() {
         .state
         .relay_leader
         .load(std::sync::atomic::Ordering::Relaxed));
-    standby.stop().await;
-    api.stop().await;
 }

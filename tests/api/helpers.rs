@@ -65,7 +65,10 @@ pub async fn migrate(url: &str) {
         .expect("database created and migrated");
 }
 
-/// A running humit process.
+/// A running humit process. It lives as long as this value: dropping it, at the end of a
+/// test or in the unwinding of a failed one, sends the stop signal (see `StopOnDrop`).
+/// [`TestApp::stop`] is for a test that needs the app gone before it goes on (a restart on
+/// the same database, a check of what it left behind).
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`.
     pub address: String,
@@ -79,14 +82,25 @@ pub struct TestApp {
     pub pool: PgPool,
     /// An HTTP client.
     pub client: reqwest::Client,
-    stop: Arc<watch::Sender<bool>>,
+    stop: StopOnDrop,
     handle: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
+/// Sends an app's stop signal when dropped. It does not wait: a test's runtime is dropped
+/// right after the test ends, cancelling whatever the app was still doing, as it always did
+/// for a test that failed; the signal is what stops an app dropped while its test goes on.
+struct StopOnDrop(Arc<watch::Sender<bool>>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.send_replace(true);
+    }
+}
+
 impl TestApp {
-    /// Stops the process and waits for it.
+    /// Stops the process and waits (up to 10 s) until it has stopped.
     pub async fn stop(self) {
-        self.stop.send_replace(true);
+        self.stop.0.send_replace(true);
         let _ = tokio::time::timeout(Duration::from_secs(10), self.handle).await;
     }
 
@@ -135,7 +149,7 @@ pub async fn spawn_with(config: Config, mode: Mode) -> TestApp {
         state,
         config,
         client: reqwest::Client::new(),
-        stop,
+        stop: StopOnDrop(stop),
         handle,
     }
 }

@@ -53,7 +53,6 @@ async fn a_rebuilt_projection_equals_the_live_one() {
     )
     .await;
     assert_eq!(followers(&app.pool, "s1").await, expected);
-    app.stop().await;
 }
 
 /// The first 100 `User` events as the log readers (relay, admin) see them.
@@ -149,7 +148,6 @@ async fn personal_data_is_sealed_at_rest_and_unreadable_once_the_person_is_erase
     }
     let rows: i64 = scalar(&app.pool, "SELECT count(*) FROM rm_users").await;
     assert_eq!(rows, 0);
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -181,7 +179,6 @@ async fn old_claim_events_replay_and_publish_in_the_new_shape() {
         .await
         .unwrap();
     assert_eq!(owner.as_deref(), Some("u-old"));
-    app.stop().await;
 }
 
 /// A rebuild replays into shadow tables a batch per transaction: while it runs, the live
@@ -247,5 +244,4 @@ async fn a_rebuild_keeps_the_live_model_readable_and_the_log_moving() {
     app.settle().await;
     let rows: i64 = scalar(&app.pool, "SELECT count(*) FROM rm_stations").await;
     assert_eq!(rows, 601);
-    app.stop().await;
 }

@@ -92,7 +92,6 @@ async fn the_example_subscriber_counts_every_event_once() {
     let _ = channel
         .queue_delete(queue.as_str().into(), Default::default())
         .await;
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -175,7 +174,6 @@ async fn no_secret_ever_travels_on_the_exchange() {
         raw.contains("\"$secret\":null"),
         "secret fields are present, redacted"
     );
-    app.stop().await;
 }
 
 #[test]

@@ -165,5 +165,4 @@ async fn every_wrong_bearer_credential_is_a_401_in_the_envelope_in_both_dialects
         }
     }
     eprintln!("jwt matrix: {refused} wrong credentials, each 401 in its envelope");
-    tf.app.stop().await;
 }

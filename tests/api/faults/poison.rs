@@ -60,5 +60,4 @@ async fn a_poison_message_among_a_thousand_events_is_parked_and_the_rest_flow() 
         "poison: 1 poison message parked after {} attempts; 1,000 events around it applied once each",
         app.config.max_attempts
     );
-    app.stop().await;
 }

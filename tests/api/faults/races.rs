@@ -63,7 +63,6 @@ async fn fifty_techfesia_sign_ups_of_one_name_have_one_winner_twenty_times() {
         .await;
         assert_eq!(owner, row_owner, "round {round}");
     }
-    tf.app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -111,7 +110,6 @@ async fn fifty_humit_registrations_of_one_handle_have_one_winner_twenty_times() 
             "round {round}"
         );
     }
-    humit.app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -169,5 +167,4 @@ async fn a_hundred_concurrent_changes_of_one_account_lose_nothing() {
         100 - succeeded,
         sequences.len()
     );
-    tf.app.stop().await;
 }

@@ -163,5 +163,4 @@ async fn replay_all_rebuilds_every_read_model_from_the_log_alone() {
     eprintln!(
         "dr drill: {live_rows} rows identical after replay --all from the log alone: {tables:?}"
     );
-    humit.app.stop().await;
 }

@@ -7,7 +7,7 @@ use base64::Engine;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use super::{assert_error, assert_ok, form, keys, spawn};
+use super::{assert_error, assert_ok, form, keys, spawn, Refusal};
 use crate::helpers::Subscriber;
 use crate::probe::{self, post_raw, scalar};
 
@@ -60,7 +60,6 @@ async fn signup_creates_the_user_at_stage_0_and_answers_the_seed_shape() {
     assert!(p["user_id"].is_string());
     let code = p["referral_code"].as_str().unwrap();
     assert!(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()));
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -79,7 +78,6 @@ async fn signing_up_again_finds_the_same_user_and_stores_the_new_spotify_tokens(
     let user: User = h.app.state.commands.load(&first.user_id).await.unwrap();
     assert_eq!(user.spotify_access_token(), Some("sp-acc-new"));
     assert_eq!(user.spotify_refresh_token(), Some("sp-ref-new"));
-    h.app.stop().await;
 }
 
 impl super::Humit {
@@ -88,6 +86,12 @@ impl super::Humit {
             .post(&session.access, "/api/users/profile/", form("Alice_1"))
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    /// `POST /api/users/auth/token-refresh/` as `token` (a refresh token, if it is to work).
+    async fn token_refresh(&self, token: Option<&str>) -> (StatusCode, Value) {
+        let path = "/api/users/auth/token-refresh/";
+        self.call(Method::POST, token, path, None).await
     }
 }
 
@@ -119,7 +123,6 @@ async fn spotify_tokens_stay_secret_on_the_bus_in_read_models_and_at_rest() {
     assert!(stored
         .iter()
         .all(|p| !p.contains(&token) && !p.contains("sp-refresh-secretive")));
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -147,50 +150,33 @@ async fn a_token_spotify_rejects_is_a_clear_401_and_an_outage_a_502() {
     )
     .await;
     assert_eq!(users, 0);
-    h.app.stop().await;
 }
 
 #[tokio::test]
 async fn signup_input_is_checked_before_spotify_is_asked() {
     let h = spawn().await;
-    let cases = [
-        (
-            json!({"refresh_token": "r"}),
-            StatusCode::BAD_REQUEST,
-            "MISSING_FIELD",
-        ),
-        (
-            json!({"access_token": "a"}),
-            StatusCode::BAD_REQUEST,
-            "MISSING_FIELD",
-        ),
-        (
+    let bad = |body, code| Refusal::post(400, "/api/users/auth/signup/", body, code);
+    let rows = [
+        bad(json!({"refresh_token": "r"}), "MISSING_FIELD"),
+        bad(json!({"access_token": "a"}), "MISSING_FIELD"),
+        bad(
             json!({"access_token": "a", "refresh_token": "r", "signup_method": "APPLE_MUSIC"}),
-            StatusCode::BAD_REQUEST,
             "INVALID_SIGNUP_METHOD",
         ),
-        (
+        bad(
             json!({"access_token": "a", "refresh_token": "r", "notification_id": 42}),
-            StatusCode::BAD_REQUEST,
             "INVALID_NOTIFICATION_ID",
         ),
-        (
+        bad(
             json!({"access_token": 5, "refresh_token": "r"}),
-            StatusCode::BAD_REQUEST,
             "INVALID_INPUT",
         ),
     ];
-    for (body, expected, code) in cases {
-        let (status, answer) = h
-            .call(Method::POST, None, "/api/users/auth/signup/", Some(body))
-            .await;
-        assert_error(status, &answer, expected, code);
-    }
+    h.refuses(None, rows).await;
     let json = [("content-type", "application/json")];
     let (status, body) = post_raw(&h.app, "/api/users/auth/signup/", &json, "{not json").await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "INVALID_JSON");
     assert_eq!(h.spotify.me_calls(), 0);
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -210,7 +196,6 @@ async fn the_notification_id_given_at_signup_shows_in_the_profile() {
     let (_, profile) = h.get(access, "/api/users/profile/").await;
     assert_eq!(profile["data"]["notification_id"], "fcm-123");
     assert_eq!(profile["data"]["country_name"], "");
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -220,42 +205,25 @@ async fn a_provisional_handle_someone_chose_gets_a_suffix() {
     let bob = h.signup("bob").await;
     assert_ne!(bob.handle, "bob");
     assert!(bob.handle.starts_with("bob"), "{}", bob.handle);
-    h.app.stop().await;
 }
 
 #[tokio::test]
 async fn token_refresh_mints_an_access_token_from_a_refresh_token_only() {
     let h = spawn().await;
     let s = h.signup("refresher").await;
-    let (status, body) = h
-        .call(
-            Method::POST,
-            Some(&s.refresh),
-            "/api/users/auth/token-refresh/",
-            None,
-        )
-        .await;
+    let (status, body) = h.token_refresh(Some(&s.refresh)).await;
     let data = assert_ok(status, &body);
     assert_eq!(keys(data), ["humit_access_token"]);
     let access = data["humit_access_token"].as_str().unwrap();
     let (status, _) = h.get(access, "/api/users/profile/").await;
     assert_eq!(status, StatusCode::OK);
     // An access token is not a refresh token, nor the other way round.
-    let (status, body) = h
-        .call(
-            Method::POST,
-            Some(&s.access),
-            "/api/users/auth/token-refresh/",
-            None,
-        )
-        .await;
+    let (status, body) = h.token_refresh(Some(&s.access)).await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, "TOKEN_NOT_VALID");
     let (status, body) = h.get(&s.refresh, "/api/users/profile/").await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, "TOKEN_NOT_VALID");
     // No header, another scheme, garbage.
-    let (status, body) = h
-        .call(Method::POST, None, "/api/users/auth/token-refresh/", None)
-        .await;
+    let (status, body) = h.token_refresh(None).await;
     assert_error(
         status,
         &body,
@@ -273,7 +241,6 @@ async fn token_refresh_mints_an_access_token_from_a_refresh_token_only() {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     let (status, body) = h.get("not.a.token", "/api/users/profile/").await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, "TOKEN_NOT_VALID");
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -298,19 +265,13 @@ async fn every_humit_endpoint_wants_a_token() {
         (Method::DELETE, "/api/users/u1/mute/"),
         (Method::POST, "/api/hums/"),
     ];
-    for (method, path) in endpoints {
-        let (status, body) = h.call(method.clone(), None, path, Some(json!({}))).await;
-        assert_error(
-            status,
-            &body,
-            StatusCode::UNAUTHORIZED,
-            "AUTHENTICATION_FAILED",
-        );
-    }
+    let rows = endpoints.map(|(method, path)| {
+        Refusal::new(401, method, path, Some(json!({})), "AUTHENTICATION_FAILED")
+    });
+    h.refuses(None, rows).await;
     // Unknown paths under /api answer in the envelope too.
-    let (status, body) = h.get("x", "/api/nothing/here/").await;
-    assert_error(status, &body, StatusCode::NOT_FOUND, "NOT_FOUND");
-    h.app.stop().await;
+    let unknown = Refusal::get(404, "/api/nothing/here/", "NOT_FOUND");
+    h.refuses(Some("x"), [unknown]).await;
 }
 
 #[tokio::test]
@@ -339,7 +300,6 @@ async fn the_openapi_document_covers_the_humit_dialect() {
     assert!(doc["paths"]["/api/users/profile/"]["post"]["responses"]["409"].is_object());
     assert!(doc["components"]["securitySchemes"]["humit"].is_object());
     assert!(doc["components"]["schemas"]["SelfProfile"]["properties"]["signup_stage"].is_object());
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -363,5 +323,4 @@ async fn concurrent_signups_of_one_person_never_fail_inside() {
         }
     }
     assert!(answers.iter().any(|(status, _)| *status == StatusCode::OK));
-    h.app.stop().await;
 }

@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::{assert_error, assert_ok, keys, spawn};
+use super::{assert_ok, assert_seed_error, keys, spawn, Refusal};
 
 #[tokio::test]
 async fn a_handle_is_free_taken_or_invalid() {
@@ -22,28 +22,23 @@ async fn a_handle_is_free_taken_or_invalid() {
         let target = format!("/api/users/username/?username={probe}");
         let (status, body) = h.get(&bob.access, &target).await;
         assert_eq!(status, StatusCode::CONFLICT);
-        let error = json!({
-            "code": "DISPLAY_USERNAME_NOT_UNIQUE",
-            "message": "Your User handle is not unique. Please choose another handle",
-            "status": "error"
-        });
-        assert_eq!(
-            body,
-            json!({"display_error": error, "errors": [error], "extra_data": {}, "success": false})
-        );
+        let message = "Your User handle is not unique. Please choose another handle";
+        assert_seed_error(&body, "DISPLAY_USERNAME_NOT_UNIQUE", message);
     }
     // One's own handle is free for oneself.
     let (status, _) = h
         .get(&alice.access, "/api/users/username/?username=rohit")
         .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, body) = h
-        .get(&bob.access, "/api/users/username/?username=no spaces")
-        .await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, "INVALID_USERNAME");
-    let (status, body) = h.get(&bob.access, "/api/users/username/").await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, "MISSING_PARAMETER");
-    h.app.stop().await;
+    let rows = [
+        Refusal::get(
+            400,
+            "/api/users/username/?username=no spaces",
+            "INVALID_USERNAME",
+        ),
+        Refusal::get(400, "/api/users/username/", "MISSING_PARAMETER"),
+    ];
+    h.refuses(Some(&bob.access), rows).await;
 }
 
 #[tokio::test]
@@ -99,13 +94,8 @@ async fn an_invite_code_shows_its_owner_or_user_does_not_exist() {
         let target = format!("/api/users/referral_code/?code={code}");
         let (status, body) = h.get(&viewer.access, &target).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        let error = json!({"code": "USER_DOES_NOT_EXIST", "message": "User Does Not Exist", "status": "error"});
-        assert_eq!(
-            body,
-            json!({"display_error": error, "errors": [error], "extra_data": {}, "success": false})
-        );
+        assert_seed_error(&body, "USER_DOES_NOT_EXIST", "User Does Not Exist");
     }
-    let (status, body) = h.get(&viewer.access, "/api/users/referral_code/").await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, "MISSING_PARAMETER");
-    h.app.stop().await;
+    let no_code = Refusal::get(400, "/api/users/referral_code/", "MISSING_PARAMETER");
+    h.refuses(Some(&viewer.access), [no_code]).await;
 }

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::{assert_error, keys, spawn, TRACK};
+use super::{keys, spawn, Refusal, TRACK};
 
 #[tokio::test]
 async fn humming_needs_onboarding_then_counts_everywhere() {
@@ -19,9 +19,8 @@ async fn humming_needs_onboarding_then_counts_everywhere() {
     // Onboarding takes three followed stations: refused with none, and with two.
     for followed in [&stations[..0], &stations[..2]] {
         h.follow_stations(&s, followed).await;
-        let (status, body) = h.post(&s.access, "/api/hums/", hum.clone()).await;
-        let forbidden = StatusCode::FORBIDDEN;
-        assert_error(status, &body, forbidden, "ONBOARDING_INCOMPLETE");
+        let early = Refusal::post(403, "/api/hums/", hum.clone(), "ONBOARDING_INCOMPLETE");
+        h.refuses(Some(&s.access), [early]).await;
     }
     h.follow_stations(&s, &stations[2..]).await;
     let (status, body) = h.post(&s.access, "/api/hums/", hum.clone()).await;
@@ -80,7 +79,6 @@ async fn humming_needs_onboarding_then_counts_everywhere() {
         )
         .as_str()
     );
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -92,36 +90,28 @@ async fn bad_hums_are_refused_and_muted_people_are_not_listed() {
         .registered_all([("loud", "Loud"), ("listener", "Listener")])
         .await;
     h.follow_stations(&loud, &stations).await;
-    for (body, status, code) in [
-        (
-            json!({"track_id": TRACK}),
-            StatusCode::BAD_REQUEST,
-            "MISSING_FIELD",
-        ),
-        (
-            json!({"station_id": stations[0]}),
-            StatusCode::BAD_REQUEST,
-            "MISSING_FIELD",
-        ),
-        (
+    let bad = |status, body, code| Refusal::post(status, "/api/hums/", body, code);
+    let long = "c".repeat(281);
+    let rows = [
+        bad(400, json!({"track_id": TRACK}), "MISSING_FIELD"),
+        bad(400, json!({"station_id": stations[0]}), "MISSING_FIELD"),
+        bad(
+            400,
             json!({"station_id": stations[0], "track_id": "not a track"}),
-            StatusCode::BAD_REQUEST,
             "INVALID_TRACK_ID",
         ),
-        (
-            json!({"station_id": stations[0], "track_id": TRACK, "caption": "c".repeat(281)}),
-            StatusCode::BAD_REQUEST,
+        bad(
+            400,
+            json!({"station_id": stations[0], "track_id": TRACK, "caption": long}),
             "INVALID_CAPTION",
         ),
-        (
+        bad(
+            404,
             json!({"station_id": "nope", "track_id": TRACK}),
-            StatusCode::NOT_FOUND,
             "STATION_DOES_NOT_EXIST",
         ),
-    ] {
-        let (got, answer) = h.post(&loud.access, "/api/hums/", body).await;
-        assert_error(got, &answer, status, code);
-    }
+    ];
+    h.refuses(Some(&loud.access), rows).await;
     let (status, _) = h
         .post(
             &loud.access,
@@ -137,12 +127,6 @@ async fn bad_hums_are_refused_and_muted_people_are_not_listed() {
     let (_, body) = h.get(&listener.access, &path).await;
     assert_eq!(body["data"]["count"], 0);
     assert_eq!(body["data"]["results"], json!([]));
-    let (status, body) = h.get(&listener.access, "/api/stations/nope/hums/").await;
-    assert_error(
-        status,
-        &body,
-        StatusCode::NOT_FOUND,
-        "STATION_DOES_NOT_EXIST",
-    );
-    h.app.stop().await;
+    let unknown = Refusal::get(404, "/api/stations/nope/hums/", "STATION_DOES_NOT_EXIST");
+    h.refuses(Some(&listener.access), [unknown]).await;
 }

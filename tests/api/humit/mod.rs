@@ -72,16 +72,85 @@ pub fn form(handle: &str) -> Value {
 
 /// Asserts the humit error envelope, exactly.
 pub fn assert_error(status: StatusCode, body: &Value, expected: StatusCode, code: &str) {
-    assert_eq!(status, expected, "{body}");
-    assert_eq!(body["success"], false, "{body}");
-    assert_eq!(body["display_error"]["code"], code, "{body}");
-    assert_eq!(body["display_error"]["status"], "error", "{body}");
-    assert!(body["display_error"]["message"].is_string(), "{body}");
-    assert_eq!(body["errors"], json!([body["display_error"]]), "{body}");
-    assert_eq!(body["extra_data"], json!({}), "{body}");
+    assert_error_for("", status, body, expected, code);
+}
+
+/// Asserts the humit error envelope word for word, its message included, as the seed shows it.
+pub fn assert_seed_error(body: &Value, code: &str, message: &str) {
+    let error = json!({"code": code, "message": message, "status": "error"});
+    let envelope =
+        json!({"display_error": error, "errors": [error], "extra_data": {}, "success": false});
+    assert_eq!(body, &envelope);
+}
+
+/// [`assert_error`], each failure message starting with `what` (the request it answers).
+pub fn assert_error_for(
+    what: &str,
+    status: StatusCode,
+    body: &Value,
+    expected: StatusCode,
+    code: &str,
+) {
+    assert_eq!(status, expected, "{what}{body}");
+    assert_eq!(body["success"], false, "{what}{body}");
+    assert_eq!(body["display_error"]["code"], code, "{what}{body}");
+    assert_eq!(body["display_error"]["status"], "error", "{what}{body}");
+    assert!(body["display_error"]["message"].is_string(), "{what}{body}");
+    assert_eq!(
+        body["errors"],
+        json!([body["display_error"]]),
+        "{what}{body}"
+    );
+    assert_eq!(body["extra_data"], json!({}), "{what}{body}");
     let mut keys: Vec<&String> = body.as_object().unwrap().keys().collect();
     keys.sort();
-    assert_eq!(keys, ["display_error", "errors", "extra_data", "success"]);
+    let envelope = ["display_error", "errors", "extra_data", "success"];
+    assert_eq!(keys, envelope, "{what}{body}");
+}
+
+/// One request of a table and the humit error it must answer: its status and code, in the
+/// envelope [`assert_error`] checks.
+pub struct Refusal {
+    status: u16,
+    method: Method,
+    path: String,
+    body: Option<Value>,
+    code: &'static str,
+}
+
+impl Refusal {
+    /// `GET path` must answer `status` with `code`.
+    pub fn get(status: u16, path: impl Into<String>, code: &'static str) -> Self {
+        Self::new(status, Method::GET, path, None, code)
+    }
+
+    /// `POST path` with `body` must answer `status` with `code`.
+    pub fn post(status: u16, path: impl Into<String>, body: Value, code: &'static str) -> Self {
+        Self::new(status, Method::POST, path, Some(body), code)
+    }
+
+    /// `DELETE path` must answer `status` with `code`.
+    pub fn delete(status: u16, path: impl Into<String>, code: &'static str) -> Self {
+        Self::new(status, Method::DELETE, path, None, code)
+    }
+
+    /// `method path` (with `body`, if any) must answer `status` with `code`.
+    pub fn new(
+        status: u16,
+        method: Method,
+        path: impl Into<String>,
+        body: Option<Value>,
+        code: &'static str,
+    ) -> Self {
+        let path = path.into();
+        Self {
+            status,
+            method,
+            path,
+            body,
+            code,
+        }
+    }
 }
 
 /// Asserts the humit success envelope, exactly (200, `success`, `data`); answers the `data`.
@@ -124,6 +193,21 @@ impl Humit {
         let status = response.status();
         let body = response.json().await.unwrap_or(Value::Null);
         (status, body)
+    }
+
+    /// Sends each row of a table as `token`, in order, and asserts the error it must answer;
+    /// a failing row names itself (method, path and body).
+    pub async fn refuses<const N: usize>(&self, token: Option<&str>, rows: [Refusal; N]) {
+        for row in rows {
+            let mut what = format!("{} {}", row.method, row.path);
+            if let Some(body) = &row.body {
+                what.push_str(&format!(" {body}"));
+            }
+            what.push_str(": ");
+            let (status, body) = self.call(row.method, token, &row.path, row.body).await;
+            let expected = StatusCode::from_u16(row.status).expect("a status code");
+            assert_error_for(&what, status, &body, expected, row.code);
+        }
     }
 
     pub async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
@@ -323,6 +407,9 @@ pub fn jpeg(size: usize) -> Vec<u8> {
     bytes.resize(size.max(4), 0x42);
     bytes
 }
+
+/// The caller's profile: read it, or submit the registration form.
+pub const PROFILE: &str = "/api/users/profile/";
 
 /// Where a picture upload starts.
 pub const UPLOAD: &str = "/api/users/files/upload/";

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::{assert_error, assert_ok, keys, spawn};
+use super::{assert_ok, keys, spawn, Refusal};
 
 #[tokio::test]
 async fn following_and_muting_people() {
@@ -32,17 +32,17 @@ async fn following_and_muting_people() {
     let (_, body) = h.delete(&a.access, &mute).await;
     assert!(body["data"]["muted"].is_null());
     // Oneself, and nobody.
-    let me = format!("/api/users/{}/follow/", a.user_id);
-    let (status, body) = h.post(&a.access, &me, json!({})).await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, "CANNOT_FOLLOW_SELF");
-    let mute_me = format!("/api/users/{}/mute/", a.user_id);
-    let (status, body) = h.post(&a.access, &mute_me, json!({})).await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, "CANNOT_MUTE_SELF");
-    for path in ["/api/users/nobody/follow/", "/api/users/nobody/mute/"] {
-        let (status, body) = h.post(&a.access, path, json!({})).await;
-        assert_error(status, &body, StatusCode::NOT_FOUND, "USER_DOES_NOT_EXIST");
-    }
-    h.app.stop().await;
+    let toward = |whom: &str, action: &str, status, code| {
+        let path = format!("/api/users/{whom}/{action}/");
+        Refusal::post(status, path, json!({}), code)
+    };
+    let rows = [
+        toward(&a.user_id, "follow", 400, "CANNOT_FOLLOW_SELF"),
+        toward(&a.user_id, "mute", 400, "CANNOT_MUTE_SELF"),
+        toward("nobody", "follow", 404, "USER_DOES_NOT_EXIST"),
+        toward("nobody", "mute", 404, "USER_DOES_NOT_EXIST"),
+    ];
+    h.refuses(Some(&a.access), rows).await;
 }
 
 #[tokio::test]
@@ -80,9 +80,8 @@ async fn discover_people_excludes_oneself_and_the_followed_and_ranks_by_follower
     let rest = body["data"]["results"].as_array().unwrap();
     assert_eq!(rest.len(), 1);
     assert_eq!(rest[0]["user_id"], fan.user_id.as_str());
-    let (status, body) = h.get(&me.access, "/api/users/discover/?limit=500").await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, "INVALID_LIMIT");
-    h.app.stop().await;
+    let too_many = Refusal::get(400, "/api/users/discover/?limit=500", "INVALID_LIMIT");
+    h.refuses(Some(&me.access), [too_many]).await;
 }
 
 #[tokio::test]
@@ -129,13 +128,15 @@ async fn an_invite_code_recommends_its_owner_and_whom_they_follow() {
             && since.len() == 27,
         "{since}"
     );
-    let (status, body) = h
-        .get(&newbie.access, "/api/users/onboard/?code=000000")
-        .await;
-    assert_error(status, &body, StatusCode::NOT_FOUND, "USER_DOES_NOT_EXIST");
-    let (status, body) = h.get(&newbie.access, "/api/users/onboard/").await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, "MISSING_PARAMETER");
-    h.app.stop().await;
+    let rows = [
+        Refusal::get(
+            404,
+            "/api/users/onboard/?code=000000",
+            "USER_DOES_NOT_EXIST",
+        ),
+        Refusal::get(400, "/api/users/onboard/", "MISSING_PARAMETER"),
+    ];
+    h.refuses(Some(&newbie.access), rows).await;
 }
 
 #[tokio::test]
@@ -179,5 +180,4 @@ async fn follower_counts_stay_exact_under_concurrent_follows_and_unfollows() {
     .unwrap();
     assert_eq!(following.iter().sum::<i64>(), 5);
     assert!(following.iter().all(|n| *n == 0 || *n == 1));
-    h.app.stop().await;
 }

@@ -96,5 +96,4 @@ async fn the_users_projection_applies_notification_ids_and_uploaded_pictures() {
     )
     .await;
     assert_eq!(notification, None);
-    app.stop().await;
 }

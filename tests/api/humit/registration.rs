@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use super::{assert_error, form, keys, spawn};
+use super::{assert_error, form, keys, spawn, Refusal, PROFILE};
 use crate::probe::post_raw;
 
 fn assert_profile_shape(p: &Value) {
@@ -98,7 +98,6 @@ async fn the_registration_form_creates_the_profile_the_playlist_and_credits_the_
     // Signing up again now answers stage 1.
     let (_, signup) = h.signup_raw(&s.spotify_token, "sp-refresh-again").await;
     assert_eq!(signup["data"]["signup_stage"], 1);
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -106,80 +105,60 @@ async fn each_bad_field_of_the_form_is_refused_with_its_code() {
     let h = spawn().await;
     h.registered("taken", "TakenHandle").await;
     let s = h.signup("formfiller").await;
-    let cases: Vec<(&str, Value, StatusCode, &str)> = vec![
-        (
+    let bad = |field: &str, value: Value, status, code| {
+        let mut body = form("Fresh_Handle");
+        body[field] = value;
+        Refusal::post(status, PROFILE, body, code)
+    };
+    let rows = [
+        bad(
             "date_of_birth",
             json!("26/04/1994"),
-            StatusCode::BAD_REQUEST,
+            400,
             "INVALID_DATE_OF_BIRTH",
         ),
-        (
+        bad(
             "date_of_birth",
             json!("2030-01-01"),
-            StatusCode::BAD_REQUEST,
+            400,
             "INVALID_DATE_OF_BIRTH",
         ),
-        (
-            "date_of_birth",
-            Value::Null,
-            StatusCode::BAD_REQUEST,
-            "MISSING_FIELD",
-        ),
-        (
-            "display_username",
-            json!("x"),
-            StatusCode::BAD_REQUEST,
-            "INVALID_USERNAME",
-        ),
-        (
+        bad("date_of_birth", Value::Null, 400, "MISSING_FIELD"),
+        bad("display_username", json!("x"), 400, "INVALID_USERNAME"),
+        bad(
             "display_username",
             json!("takenhandle"),
-            StatusCode::CONFLICT,
+            409,
             "DISPLAY_USERNAME_NOT_UNIQUE",
         ),
-        (
+        bad(
             "favourite_artists",
             json!("not json"),
-            StatusCode::BAD_REQUEST,
+            400,
             "INVALID_FAVOURITE_ARTISTS",
         ),
-        (
-            "full_name",
-            json!(""),
-            StatusCode::BAD_REQUEST,
-            "MISSING_FIELD",
-        ),
-        (
+        bad("full_name", json!(""), 400, "MISSING_FIELD"),
+        bad(
             "full_name",
             json!("x".repeat(101)),
-            StatusCode::BAD_REQUEST,
+            400,
             "INVALID_FULL_NAME",
         ),
-        (
+        bad(
             "notification_id",
             json!(["x"]),
-            StatusCode::BAD_REQUEST,
+            400,
             "INVALID_NOTIFICATION_ID",
         ),
-        (
-            "referral_code",
-            json!("12"),
-            StatusCode::BAD_REQUEST,
-            "INVALID_REFERRAL_CODE",
-        ),
-        (
+        bad("referral_code", json!("12"), 400, "INVALID_REFERRAL_CODE"),
+        bad(
             "referral_code",
             json!(s.referral_code),
-            StatusCode::BAD_REQUEST,
+            400,
             "INVALID_REFERRAL_CODE",
         ),
     ];
-    for (field, value, expected, code) in cases {
-        let mut body = form("Fresh_Handle");
-        body[field] = value;
-        let (status, answer) = h.post(&s.access, "/api/users/profile/", body).await;
-        assert_error(status, &answer, expected, code);
-    }
+    h.refuses(Some(&s.access), rows).await;
     // An invite code nobody has.
     let mut unknown = None;
     for candidate in 100_000..100_100u32 {
@@ -195,15 +174,13 @@ async fn each_bad_field_of_the_form_is_refused_with_its_code() {
             break;
         }
     }
-    let mut body = form("Fresh_Handle");
-    body["referral_code"] = json!(unknown.unwrap());
-    let (status, answer) = h.post(&s.access, "/api/users/profile/", body).await;
-    assert_error(
-        status,
-        &answer,
-        StatusCode::NOT_FOUND,
+    let nobodys = bad(
+        "referral_code",
+        json!(unknown.unwrap()),
+        404,
         "USER_DOES_NOT_EXIST",
     );
+    h.refuses(Some(&s.access), [nobodys]).await;
     // Nothing was registered and no handle kept by the refusals.
     assert_eq!(h.profile(&s).await["signup_stage"], 0);
     let (status, _) = h
@@ -221,22 +198,14 @@ async fn each_bad_field_of_the_form_is_refused_with_its_code() {
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "UNSUPPORTED_MEDIA_TYPE",
     );
-    h.app.stop().await;
 }
 
 #[tokio::test]
 async fn the_form_is_submitted_once() {
     let h = spawn().await;
     let s = h.registered("once", "OnlyOnce").await;
-    let (status, body) = h
-        .post(&s.access, "/api/users/profile/", form("Twice"))
-        .await;
-    assert_error(
-        status,
-        &body,
-        StatusCode::CONFLICT,
-        "PROFILE_ALREADY_REGISTERED",
-    );
+    let again = Refusal::post(409, PROFILE, form("Twice"), "PROFILE_ALREADY_REGISTERED");
+    h.refuses(Some(&s.access), [again]).await;
     assert_eq!(h.profile(&s).await["user_handle"], "OnlyOnce");
     // The handle tried the second time was not kept.
     let other = h.signup("other").await;
@@ -244,7 +213,6 @@ async fn the_form_is_submitted_once() {
         .get(&other.access, "/api/users/username/?username=Twice")
         .await;
     assert_eq!(status, StatusCode::OK);
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -252,19 +220,11 @@ async fn an_expired_spotify_token_fails_the_form_and_gives_the_handle_back() {
     let h = spawn().await;
     let s = h.signup("expiring").await;
     h.spotify.expire(&s.spotify_token);
-    let (status, body) = h
-        .post(&s.access, "/api/users/profile/", form("Wanted"))
-        .await;
-    assert_error(
-        status,
-        &body,
-        StatusCode::UNAUTHORIZED,
-        "SPOTIFY_TOKEN_INVALID",
-    );
+    let expired = Refusal::post(401, PROFILE, form("Wanted"), "SPOTIFY_TOKEN_INVALID");
+    h.refuses(Some(&s.access), [expired]).await;
     assert_eq!(h.profile(&s).await["signup_stage"], 0);
     let other = h.registered("other", "Wanted").await;
     assert_eq!(h.profile(&other).await["user_handle"], "Wanted");
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -314,5 +274,4 @@ async fn of_50_people_claiming_one_handle_exactly_one_wins() {
         .post(&loser.access, "/api/users/profile/", form("Second"))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    h.app.stop().await;
 }

@@ -130,8 +130,6 @@ async fn a_presigned_s3_upload_becomes_the_profile_picture() {
         .unwrap();
     assert_eq!(h.profile(&s).await["profile_pic_url"], expected.as_str());
     assert!(!exists(&admin, &bad_key).await);
-    h.app.stop().await;
-    drop(moto);
 }
 
 async fn exists(admin: &S3Store, key: &str) -> bool {
@@ -257,6 +255,4 @@ async fn s3_uploads_are_bounded_stripped_and_swept() {
     assert_eq!(left, 0, "every upload key swept and forgotten");
     // The picture itself is never swept.
     assert!(exists(&admin, &picture).await);
-    h.app.stop().await;
-    drop(moto);
 }

@@ -51,5 +51,4 @@ async fn the_demo_seed_gives_a_newcomer_a_real_feed_and_is_idempotent() {
     h.app.settle().await;
     let (_, body) = h.get(&newcomer.access, "/api/stations/discover/").await;
     assert_eq!(body["data"]["count"], 8);
-    h.app.stop().await;
 }

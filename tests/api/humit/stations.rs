@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::{assert_error, keys, spawn};
+use super::{keys, spawn, Refusal};
 use crate::probe::scalar_by;
 
 #[tokio::test]
@@ -11,10 +11,9 @@ async fn only_staff_create_stations_and_fields_are_checked() {
     let h = spawn().await;
     let staff = h.staff("boss").await;
     let normal = h.signup("normal").await;
-    let (status, body) = h
-        .post(&normal.access, "/api/stations/", json!({"name": "Mine"}))
-        .await;
-    assert_error(status, &body, StatusCode::FORBIDDEN, "PERMISSION_DENIED");
+    let mine = json!({"name": "Mine"});
+    let not_staff = Refusal::post(403, "/api/stations/", mine, "PERMISSION_DENIED");
+    h.refuses(Some(&normal.access), [not_staff]).await;
     let (status, body) = h
         .post(
             &staff.access,
@@ -44,18 +43,16 @@ async fn only_staff_create_stations_and_fields_are_checked() {
     assert_eq!(station["number_of_hums"], 0);
     assert_eq!(station["followed"], false);
     assert!(station["created_at"].as_str().unwrap().ends_with('Z'));
-    for (bad, code) in [
-        (json!({}), "MISSING_FIELD"),
-        (json!({"name": "x".repeat(81)}), "INVALID_STATION"),
-        (
+    let bad = |body, code| Refusal::post(400, "/api/stations/", body, code);
+    let rows = [
+        bad(json!({}), "MISSING_FIELD"),
+        bad(json!({"name": "x".repeat(81)}), "INVALID_STATION"),
+        bad(
             json!({"name": "x", "image_url": "ftp://x"}),
             "INVALID_STATION",
         ),
-    ] {
-        let (status, body) = h.post(&staff.access, "/api/stations/", bad).await;
-        assert_error(status, &body, StatusCode::BAD_REQUEST, code);
-    }
-    h.app.stop().await;
+    ];
+    h.refuses(Some(&staff.access), rows).await;
 }
 
 #[tokio::test]
@@ -98,18 +95,15 @@ async fn discover_pages_stations_by_popularity_with_absolute_links() {
     assert_eq!(body["data"]["results"].as_array().unwrap().len(), 5);
     let (_, body) = h.get(&b.access, "/api/stations/discover/").await;
     assert_eq!(body["data"]["results"][0]["followed"], true);
-    for (query, code) in [
-        ("limit=0", "INVALID_LIMIT"),
-        ("limit=101", "INVALID_LIMIT"),
-        ("limit=ten", "INVALID_LIMIT"),
-        ("offset=-1", "INVALID_OFFSET"),
-    ] {
-        let (status, body) = h
-            .get(&b.access, &format!("/api/stations/discover/?{query}"))
-            .await;
-        assert_error(status, &body, StatusCode::BAD_REQUEST, code);
-    }
-    h.app.stop().await;
+    let bad =
+        |query: &str, code| Refusal::get(400, format!("/api/stations/discover/?{query}"), code);
+    let rows = [
+        bad("limit=0", "INVALID_LIMIT"),
+        bad("limit=101", "INVALID_LIMIT"),
+        bad("limit=ten", "INVALID_LIMIT"),
+        bad("offset=-1", "INVALID_OFFSET"),
+    ];
+    h.refuses(Some(&b.access), rows).await;
 }
 
 #[tokio::test]
@@ -137,23 +131,12 @@ async fn follow_and_unfollow_move_the_counters_once_and_onboarding_needs_three()
     h.follow_stations(&s, &stations[2..]).await;
     assert_eq!(h.profile(&s).await["onboarding_done"], true);
     // Unknown stations.
-    let (status, body) = h
-        .post(&s.access, "/api/stations/nope/follow/", json!({}))
-        .await;
-    assert_error(
-        status,
-        &body,
-        StatusCode::NOT_FOUND,
-        "STATION_DOES_NOT_EXIST",
-    );
-    let (status, body) = h.delete(&s.access, "/api/stations/a:b/follow/").await;
-    assert_error(
-        status,
-        &body,
-        StatusCode::NOT_FOUND,
-        "STATION_DOES_NOT_EXIST",
-    );
-    h.app.stop().await;
+    let unknown = "STATION_DOES_NOT_EXIST";
+    let rows = [
+        Refusal::post(404, "/api/stations/nope/follow/", json!({}), unknown),
+        Refusal::delete(404, "/api/stations/a:b/follow/", unknown),
+    ];
+    h.refuses(Some(&s.access), rows).await;
 }
 
 #[tokio::test]
@@ -202,5 +185,4 @@ async fn station_followers_stay_exact_under_concurrent_follows_and_unfollows() {
     )
     .await;
     assert_eq!(rows, 6);
-    h.app.stop().await;
 }

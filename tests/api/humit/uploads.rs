@@ -5,7 +5,10 @@ use std::collections::HashMap;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use super::{assert_error, jpeg, keys, spawn, spawn_configured, Humit, Session};
+use super::{
+    assert_error, assert_error_for, jpeg, keys, spawn, spawn_configured, Humit, Refusal, Session,
+    UPLOAD,
+};
 
 fn query(url: &str) -> HashMap<String, String> {
     url::Url::parse(url)
@@ -82,7 +85,6 @@ async fn an_uploaded_jpeg_becomes_the_profile_picture() {
         .as_str()
         .unwrap()
         .ends_with(&format!("{id2}.jpg")));
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -108,42 +110,35 @@ async fn uploads_must_be_small_jpegs_on_an_untampered_url() {
         "FILE_TOO_LARGE",
     );
     // Tampering with any signed part breaks the signature.
-    let tampered = url.replace("max_size=1024", "max_size=999999");
-    let (status, body) = put(&h, &tampered, "image/jpeg", jpeg(100)).await;
-    assert_error(status, &body, StatusCode::FORBIDDEN, "UPLOAD_URL_INVALID");
     let expires = query(&url)["expires"].clone();
-    let later = url.replace(
-        &format!("expires={expires}"),
-        &format!("expires={}", expires.parse::<i64>().unwrap() + 3600),
-    );
-    let (status, body) = put(&h, &later, "image/jpeg", jpeg(100)).await;
-    assert_error(status, &body, StatusCode::FORBIDDEN, "UPLOAD_URL_INVALID");
-    let elsewhere = url.replace(&s.user_id, "someoneelse");
-    let (status, body) = put(&h, &elsewhere, "image/jpeg", jpeg(100)).await;
-    assert_error(status, &body, StatusCode::FORBIDDEN, "UPLOAD_URL_INVALID");
-    let unsigned = url.split('?').next().unwrap().to_string();
-    let (status, body) = put(&h, &unsigned, "image/jpeg", jpeg(100)).await;
-    assert_error(status, &body, StatusCode::FORBIDDEN, "UPLOAD_URL_INVALID");
+    let later = format!("expires={}", expires.parse::<i64>().unwrap() + 3600);
+    let tampered = [
+        url.replace("max_size=1024", "max_size=999999"),
+        url.replace(&format!("expires={expires}"), &later),
+        url.replace(&s.user_id, "someoneelse"),
+        url.split('?').next().unwrap().to_string(),
+    ];
+    for url in tampered {
+        let (status, body) = put(&h, &url, "image/jpeg", jpeg(100)).await;
+        let (what, forbidden) = (format!("PUT {url}: "), StatusCode::FORBIDDEN);
+        assert_error_for(&what, status, &body, forbidden, "UPLOAD_URL_INVALID");
+    }
     // None of that changed the picture.
     assert_eq!(h.profile(&s).await["profile_pic_url"], "");
-    // Missing or other file types.
-    let (status, body) = h
-        .post(
-            &s.access,
-            "/api/users/files/upload/",
+    let unknown = format!("/api/files/profile_images/{}/nope.jpg", s.user_id);
+    let rows = [
+        // Missing or other file types.
+        Refusal::post(
+            400,
+            UPLOAD,
             json!({"file_type": "video"}),
-        )
-        .await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, "INVALID_FILE_TYPE");
-    let (status, body) = h
-        .post(&s.access, "/api/users/files/upload/", json!({}))
-        .await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, "MISSING_FIELD");
-    // Unknown files.
-    let target = format!("/api/files/profile_images/{}/nope.jpg", s.user_id);
-    let (status, body) = h.get(&s.access, &target).await;
-    assert_error(status, &body, StatusCode::NOT_FOUND, "FILE_NOT_FOUND");
-    h.app.stop().await;
+            "INVALID_FILE_TYPE",
+        ),
+        Refusal::post(400, UPLOAD, json!({}), "MISSING_FIELD"),
+        // Unknown files.
+        Refusal::get(404, unknown, "FILE_NOT_FOUND"),
+    ];
+    h.refuses(Some(&s.access), rows).await;
 }
 
 #[tokio::test]
@@ -174,11 +169,13 @@ async fn the_upload_request_needs_no_json_content_type() {
         assert_eq!(body["success"], true);
         assert_eq!(keys(&body["data"]), ["id", "upload_url"]);
     }
-    let (status, body) = send(None, "").await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, "MISSING_FIELD");
-    let (status, body) = send(None, "{not json").await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, "INVALID_JSON");
-    let (status, body) = send(None, r#"{"file_type": 7}"#).await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, "INVALID_INPUT");
-    h.app.stop().await;
+    for (bad, code) in [
+        ("", "MISSING_FIELD"),
+        ("{not json", "INVALID_JSON"),
+        (r#"{"file_type": 7}"#, "INVALID_INPUT"),
+    ] {
+        let (status, body) = send(None, bad).await;
+        let bad_request = StatusCode::BAD_REQUEST;
+        assert_error_for(&format!("{bad:?}: "), status, &body, bad_request, code);
+    }
 }

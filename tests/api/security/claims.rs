@@ -84,7 +84,6 @@ async fn claim_ids_are_keyed_hashes_and_a_sign_up_race_has_one_winner() {
         })
         .collect();
     one_winner(&tf, same_name).await;
-    tf.app.stop().await;
 }
 
 /// A database from before keyed ids: the person's claims are moved to their bare-hash ids,
@@ -139,5 +138,4 @@ async fn claims_stored_as_bare_hashes_keep_counting_until_released() {
         .await;
     assert!(a.status < 300, "{a:?}");
     tf.create_user("old_timer", "Hello World").await;
-    tf.app.stop().await;
 }

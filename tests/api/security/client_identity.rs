@@ -81,7 +81,6 @@ async fn a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored() {
         ],
     )
     .await;
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -106,7 +105,6 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget() {
         ],
     )
     .await;
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -128,7 +126,6 @@ async fn two_addresses_in_one_ipv6_64_share_a_budget() {
         ],
     )
     .await;
-    app.stop().await;
 }
 
 async fn send(
@@ -189,5 +186,4 @@ async fn the_general_limit_answers_429_with_retry_after_in_each_envelope() {
         send(&app, Method::GET, "/health", None).await.status(),
         StatusCode::OK
     );
-    app.stop().await;
 }

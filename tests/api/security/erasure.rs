@@ -44,7 +44,6 @@ async fn erasing_a_person_deletes_their_outbox_mail() {
     );
     assert_eq!(left.len(), 1, "the other person's mail stays");
     assert!(left[0].contains("test_user_002@testers.techfesia.iiits.in"));
-    tf.app.stop().await;
 }
 
 /// Finding 10: a message a projector cannot decode is dead-lettered as a stub (ids, position,
@@ -162,5 +161,4 @@ async fn the_dead_letter_queue_keeps_ids_not_personal_data() {
             Some("m-1")
         );
     }
-    app.stop().await;
 }

@@ -72,5 +72,4 @@ async fn adding_a_password_takes_a_fresh_sign_in_and_sends_a_notice() {
     .await;
     let mail = &mails_with(&tf, "A password was added")[0];
     assert!(mail.contains("alice@gmail.example"), "{mail}");
-    tf.app.stop().await;
 }

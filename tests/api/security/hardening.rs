@@ -98,7 +98,6 @@ async fn the_admin_console_is_not_sniffed_framed_or_scripted_from_elsewhere() {
             assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
         }
     }
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -130,7 +129,6 @@ async fn a_served_upload_is_an_image_and_nothing_else() {
     assert!(policy.contains("default-src 'none'"), "{policy}");
     assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
     assert!(policy.contains("sandbox"), "{policy}");
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -161,5 +159,4 @@ async fn creating_a_station_takes_the_station_create_privilege() {
         .await;
     let (status, body) = h.post(&root.access, "/api/stations/", station).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    h.app.stop().await;
 }

@@ -85,7 +85,6 @@ async fn parallel_wrong_logins_cannot_outrun_the_budget() {
         .await
         .unwrap();
     assert_eq!(answer.status(), StatusCode::OK);
-    tf.app.stop().await;
 }
 
 #[tokio::test]
@@ -104,7 +103,6 @@ async fn parallel_wrong_old_passwords_cannot_outrun_the_budget() {
     assert!(other.is_empty(), "{other:?}");
     assert!(refused <= BUDGET, "{refused} guesses were checked");
     assert_eq!(refused + throttled, GUESSES);
-    tf.app.stop().await;
 }
 
 /// The median time of `n` wrong logins as `username`.
@@ -145,5 +143,4 @@ async fn a_password_less_account_costs_a_login_like_any_other() {
         without.as_secs_f64() >= 0.5 * with_password.as_secs_f64(),
         "password-less {without:?} vs wrong password {with_password:?}"
     );
-    tf.app.stop().await;
 }

@@ -43,7 +43,6 @@ async fn a_push_token_is_shown_to_its_owner_only() {
     // The owner still sees their own, whichever way they look.
     let (_, body) = h.get(&owner.access, &lookup).await;
     assert_eq!(body["data"]["notification_id"], PUSH_TOKEN, "{body}");
-    h.app.stop().await;
 }
 
 #[tokio::test]
@@ -110,5 +109,4 @@ async fn discover_lists_only_app_users_who_finished_sign_up() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, body) = h.get(&me.access, "/api/users/discover/").await;
     assert_eq!(body["data"]["count"], 2, "{body}");
-    h.app.stop().await;
 }

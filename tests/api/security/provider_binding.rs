@@ -361,7 +361,6 @@ async fn a_token_issued_to_another_app_never_signs_in() {
         json!({"google": "verified", "github": "verified", "facebook": "verified",
                "spotify": "verified"})
     );
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -375,5 +374,4 @@ async fn without_a_client_a_provider_is_reported_unverified() {
     // The embedded default still signs in (development), which is why it is reported.
     let (status, body) = oauth(&app, "google", json!({"accessToken": "g-theirs"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    app.stop().await;
 }

@@ -56,7 +56,6 @@ async fn ready_reuses_one_broker_connection() {
         opened, 0,
         "20 readiness checks opened {opened} broker connections"
     );
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -88,5 +87,4 @@ async fn a_stalled_revocation_feed_fails_readiness_closed() {
         ready(&app).await.0 == StatusCode::OK
     })
     .await;
-    app.stop().await;
 }

@@ -49,7 +49,6 @@ async fn a_password_change_voids_a_mailed_reset_token() {
     // Whoever holds the mail can no longer take the account over.
     assert_refused(&reset(&tf, "test_user_001", &token).await);
     tf.login("test_user_001", "a new password").await;
-    tf.app.stop().await;
 }
 
 #[tokio::test]
@@ -67,7 +66,6 @@ async fn an_email_change_voids_a_mailed_reset_token() {
     // A token mailed to the new address works.
     let token = mailed_token(&tf, "test_user_001", 2).await;
     assert_eq!(reset(&tf, "test_user_001", &token).await.status, 200);
-    tf.app.stop().await;
 }
 
 #[tokio::test]
@@ -85,7 +83,6 @@ async fn creating_a_password_voids_a_mailed_reset_token() {
         .await;
     assert_refused(&reset(&tf, &username, &token).await);
     tf.login(&username, "Hello World").await;
-    tf.app.stop().await;
 }
 
 /// Finding 9: the reset mail budget belongs to the account, however it is typed: a flood
@@ -112,7 +109,6 @@ async fn reset_mails_are_limited_per_resolved_account() {
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(outbox_tokens(&tf).len(), 3, "one account, one budget");
-    tf.app.stop().await;
 }
 
 #[tokio::test]
@@ -129,5 +125,4 @@ async fn a_reset_token_opens_only_its_own_account() {
     assert!(a.status < 300, "{a:?}");
     assert_refused(&reset(&tf, "reset_owner", &token).await);
     tf.login("reset_owner", "taken over").await;
-    tf.app.stop().await;
 }

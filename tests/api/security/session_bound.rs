@@ -33,5 +33,4 @@ async fn access_tokens_never_outlive_their_session() {
         exp(renewed),
         exp(&refresh)
     );
-    tf.app.stop().await;
 }

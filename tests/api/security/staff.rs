@@ -56,5 +56,4 @@ async fn staff_cannot_take_over_staff() {
         [Row::put(200, b, moved), Row::put_bare(200, &disable)],
     )
     .await;
-    tf.app.stop().await;
 }

@@ -68,7 +68,6 @@ async fn a_stored_picture_keeps_no_gps_and_cannot_be_overwritten() {
     );
     let again = h.app.client.get(&served_url).send().await.unwrap();
     assert_eq!(again.bytes().await.unwrap().to_vec(), clean);
-    h.app.stop().await;
 }
 
 /// Finding 8: upload URLs are capped per user per minute (S3 and local alike: the cap is
@@ -102,5 +101,4 @@ async fn upload_urls_are_capped_per_user_per_minute() {
     // Another user is not affected.
     let other = h.signup("someone_else").await;
     upload_url(&h, &other).await;
-    h.app.stop().await;
 }

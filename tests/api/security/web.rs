@@ -30,7 +30,6 @@ async fn metrics_can_be_restricted_to_a_token() {
     let r = get(Some("Bearer scraper-token-0123456789")).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.unwrap().contains("humit_"));
-    app.stop().await;
 }
 
 /// A CORS preflight for `POST /auth/token/` from `origin`: the allowed origin, if any.
@@ -63,5 +62,4 @@ async fn cors_allows_only_the_configured_origins() {
     // Nothing configured: no origin is allowed.
     let none = app(|_| {}).await;
     assert_eq!(preflight(&none, "https://evil.example").await, None);
-    none.stop().await;
 }

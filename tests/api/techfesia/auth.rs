@@ -97,7 +97,6 @@ async fn obtain_and_refresh_a_pair_with_the_seed_bodies() {
         .contains("JSON parse error"));
     let (status, _) = post_raw(&tf.app, "/auth/token/", &[], "username=x").await;
     assert_eq!(status, 415);
-    tf.app.stop().await;
 }
 
 #[tokio::test]
@@ -122,7 +121,6 @@ async fn a_wrong_password_and_an_unknown_user_look_the_same() {
         unknown * 3 >= wrong,
         "unknown user answered in {unknown:?}, wrong password in {wrong:?}"
     );
-    tf.app.stop().await;
 }
 
 #[tokio::test]
@@ -154,7 +152,6 @@ async fn failed_logins_are_throttled_per_account_and_client() {
     }
     let a = tf.token("ghost", "x").await;
     assert_eq!(a.status, 429);
-    tf.app.stop().await;
 }
 
 #[tokio::test]
@@ -219,7 +216,6 @@ async fn revoking_one_some_or_all_sessions_takes_effect_at_once() {
     // A new login works as before.
     let (a5, _) = tf.login("test_user_001", "Hello World").await;
     assert_eq!(tf.get(me, Some(&a5)).await.status, 200);
-    tf.app.stop().await;
 }
 
 #[tokio::test]
@@ -285,6 +281,4 @@ async fn sixty_four_concurrent_logins_to_one_account_all_succeed_and_revoke_all_
         let a = tf.refresh(refresh).await;
         assert_eq!(a.status, 401, "{a:?}");
     }
-    other.stop().await;
-    tf.app.stop().await;
 }

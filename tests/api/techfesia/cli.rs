@@ -67,5 +67,4 @@ async fn create_superuser_makes_the_first_superuser() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("taken"));
-    tf.app.stop().await;
 }

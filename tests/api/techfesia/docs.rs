@@ -44,5 +44,4 @@ async fn openapi_json_describes_every_techfesia_endpoint() {
         .unwrap()
         .starts_with("text/html"));
     assert!(page.text().await.unwrap().contains("/openapi.json"));
-    tf.app.stop().await;
 }

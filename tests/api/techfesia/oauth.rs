@@ -85,7 +85,6 @@ async fn sign_in_creates_then_finds_the_account_for_each_provider() {
     tf.expect_as(Some(&access), [disable]).await;
     let a = tf.oauth("google/", None, "g-alice").await;
     assert_eq!(a.status, 401);
-    tf.app.stop().await;
 }
 
 #[tokio::test]
@@ -158,7 +157,6 @@ async fn an_email_match_never_links_but_the_owner_can_link() {
     let github = json!({"provider": "github"});
     tf.expect_as(Some(&plain), [Row::put(403, picture, github)])
         .await;
-    tf.app.stop().await;
 }
 
 #[tokio::test]
@@ -200,7 +198,6 @@ async fn an_oauth_only_account_creates_a_password() {
         200
     );
     tf.login(&username, "Hello World").await;
-    tf.app.stop().await;
 }
 
 #[tokio::test]
@@ -241,7 +238,6 @@ async fn a_humit_spotify_account_is_the_same_person_in_techfesia() {
         .await;
     assert_eq!(a.status, 201, "{a:?}");
     tf.login(&username, "Hello World").await;
-    tf.app.stop().await;
 }
 
 #[tokio::test]
@@ -262,5 +258,4 @@ async fn a_new_identity_signing_in_many_times_at_once_gets_one_account() {
         }
     }
     assert_eq!(usernames.len(), 1, "{usernames:?}");
-    tf.app.stop().await;
 }

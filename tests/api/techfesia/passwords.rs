@@ -63,7 +63,6 @@ async fn change_a_password_knowing_the_old_one() {
     let a = tf.token("test_user_001", "old_password").await;
     assert_eq!(a.status, 401);
     tf.login("test_user_001", "new_password").await;
-    tf.app.stop().await;
 }
 
 /// The reset tokens in the outbox's mails, oldest first.
@@ -190,7 +189,6 @@ async fn reset_a_password_with_the_mailed_token_once() {
     assert_eq!((a.status, &a.body), (422, &invalid));
     let a = reset_with(&tf, &tokens[1], "another password").await;
     assert_eq!((a.status, &a.body), (422, &invalid));
-    tf.app.stop().await;
 }
 
 #[tokio::test]
@@ -210,7 +208,6 @@ async fn an_expired_reset_token_is_refused() {
     let fresh = "fresh-token-fresh-token-fresh-token-fresh-12";
     reset_requested(&tf, &user_id, fresh, 29).await;
     assert_eq!(reset_with(&tf, fresh, "password").await.status, 200);
-    tf.app.stop().await;
 }
 
 #[tokio::test]
@@ -234,7 +231,6 @@ async fn reset_mail_goes_through_smtp_when_configured() {
     assert!(outbox_tokens(&tf).is_empty());
     let a = reset_with(&tf, &token, "password").await;
     assert_eq!(a.status, 200, "{a:?}");
-    tf.app.stop().await;
 }
 
 #[tokio::test]
@@ -252,5 +248,4 @@ async fn reset_mails_are_bounded_per_account_and_client() {
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(outbox_tokens(&tf).len(), 3);
-    tf.app.stop().await;
 }

@@ -110,5 +110,4 @@ async fn privileges_show_each_state_and_only_a_superuser_changes_them() {
     let a = tf.put(&root_privileges, Some(&user), reader.clone()).await;
     assert_eq!(a.status, 200);
     assert_eq!(tf.get(&root_privileges, Some(&user)).await.body, reader);
-    tf.app.stop().await;
 }

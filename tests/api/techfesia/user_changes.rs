@@ -83,7 +83,6 @@ async fn update_details_with_the_seed_body() {
     let superuser = format!("/users/{ROOT}");
     tf.expect_as(Some(&editor), [Row::put(403, &superuser, x)])
         .await;
-    tf.app.stop().await;
 }
 
 #[tokio::test]
@@ -125,7 +124,6 @@ async fn disabling_ends_every_session_and_blocks_login() {
     tf.expect_as(Some(&root), [Row::put_bare(200, editor_disable)])
         .await;
     tf.expect_as(Some(&editor), [Row::get(401, "/users")]).await;
-    tf.app.stop().await;
 }
 
 #[tokio::test]
@@ -184,7 +182,6 @@ async fn deleting_leaves_no_readable_personal_data() {
     let again = tf.create_user("test_user_001", "Hello World").await;
     assert_ne!(again["publicId"], created["publicId"]);
     assert_eq!(again["lastLogin"], Value::Null);
-    tf.app.stop().await;
 }
 
 /// With `DATABASE_READ_URL` on a streaming replica that applies commits 100 ms late
@@ -220,5 +217,4 @@ async fn read_your_writes_holds_through_a_streaming_replica() {
         let a = tf.get("/users/replicated", Some(&access)).await;
         assert_eq!(a.body["firstName"], name, "and so does the next read");
     }
-    tf.app.stop().await;
 }

@@ -93,7 +93,6 @@ async fn create_and_read_a_user_field_for_field() {
         .post("/users/", None, seed_user("test_user_004", "Hello World"))
         .await;
     assert_eq!(a.status, 201, "{a:?}");
-    tf.app.stop().await;
 }
 
 #[tokio::test]
@@ -121,7 +120,6 @@ async fn only_the_user_or_staff_read_a_user() {
     tf.expect_as(Some(&no_user), [Row::get(403, other)]).await;
     let a = tf.get("/users/nobody_here", Some(&reader)).await;
     assert_eq!((a.status, a.body), (404, json!({"detail": "Not found."})));
-    tf.app.stop().await;
 }
 
 #[tokio::test]
@@ -219,5 +217,4 @@ async fn list_users_with_pages_and_filters_for_staff() {
         .await;
     assert_eq!(tf.get("/users", Some(&events_only)).await.status, 403);
     assert_eq!(tf.get("/users", None).await.status, 401);
-    tf.app.stop().await;
 }
