@@ -10,8 +10,8 @@ use axum::http::HeaderMap;
 use serde::de::DeserializeOwned;
 
 use super::TfError;
-use crate::app::{Actor, CommandContext};
 use crate::app::sessions;
+use crate::app::{Actor, CommandContext};
 use crate::auth::{Principal, TokenKind};
 use crate::state::AppState;
 

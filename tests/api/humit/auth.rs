@@ -7,7 +7,7 @@ use base64::Engine;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use super::{assert_error, assert_ok, form, keys, spawn, Refusal};
+use super::{assert_error, assert_ok, form, keys, seed_fields, spawn, Refusal};
 use crate::helpers::Subscriber;
 use crate::probe::{self, post_raw, scalar};
 
@@ -26,16 +26,7 @@ async fn signup_creates_the_user_at_stage_0_and_answers_the_seed_shape() {
         .grant("sp-acc-1", "tmk3tmfmf2mmag48cph6bntbl", Some("IN"));
     let (status, body) = h.signup_raw("sp-acc-1", "sp-ref-1").await;
     let data = assert_ok(status, &body);
-    assert_eq!(
-        keys(data),
-        [
-            "humit_access_token",
-            "humit_refresh_token",
-            "signup_stage",
-            "spotify_access_token",
-            "spotify_refresh_token"
-        ]
-    );
+    assert_eq!(keys(data), seed_fields("SignupData"));
     assert_eq!(data["signup_stage"], 0);
     assert_eq!(data["spotify_access_token"], "sp-acc-1");
     assert_eq!(data["spotify_refresh_token"], "sp-ref-1");

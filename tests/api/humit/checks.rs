@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::{assert_ok, assert_seed_error, keys, spawn, Refusal};
+use super::{assert_ok, assert_seed_error, keys, seed_fields, spawn, Refusal};
 
 #[tokio::test]
 async fn a_handle_is_free_taken_or_invalid() {
@@ -49,27 +49,7 @@ async fn an_invite_code_shows_its_owner_or_user_does_not_exist() {
     let target = format!("/api/users/referral_code/?code={}", owner.referral_code);
     let (status, body) = h.get(&viewer.access, &target).await;
     let data = assert_ok(status, &body);
-    assert_eq!(
-        keys(data),
-        [
-            "bio",
-            "country_name",
-            "favourite_artists",
-            "first_name",
-            "followed",
-            "last_name",
-            "muted",
-            "notification_id",
-            "number_of_followers",
-            "number_of_following",
-            "number_of_hums",
-            "profile_pic_url",
-            "referral_code",
-            "tokens",
-            "user_handle",
-            "user_id"
-        ]
-    );
+    assert_eq!(keys(data), seed_fields("PublicProfile"));
     assert!(data["bio"].is_null());
     assert!(data["muted"].is_null());
     assert_eq!(data["followed"], false);

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::{keys, spawn, Refusal, TRACK};
+use super::{keys, seed_fields, spawn, Refusal, TRACK};
 
 #[tokio::test]
 async fn humming_needs_onboarding_then_counts_everywhere() {
@@ -26,18 +26,7 @@ async fn humming_needs_onboarding_then_counts_everywhere() {
     let (status, body) = h.post(&s.access, "/api/hums/", hum.clone()).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let posted = &body["data"];
-    assert_eq!(
-        keys(posted),
-        [
-            "caption",
-            "created_at",
-            "hum_id",
-            "station_id",
-            "track_id",
-            "user_handle",
-            "user_id"
-        ]
-    );
+    assert_eq!(keys(posted), seed_fields("HumDto"));
     assert_eq!(posted["caption"], "on repeat");
     assert_eq!(posted["track_id"], TRACK);
     assert_eq!(posted["station_id"], stations[0].as_str());

@@ -161,6 +161,18 @@ pub fn assert_ok(status: StatusCode, body: &Value) -> &Value {
     &body["data"]
 }
 
+/// The seed's fields of the humit answer published as `schema`, sorted: the one list in
+/// `tests/fixtures/humit-fields.json`, which the server's unit tests hold the serializers and
+/// the published schemas to as well.
+pub fn seed_fields(schema: &str) -> Vec<String> {
+    let all: serde_json::Map<String, Value> =
+        serde_json::from_str(include_str!("../../fixtures/humit-fields.json")).unwrap();
+    let fields = all
+        .get(schema)
+        .unwrap_or_else(|| panic!("no {schema} in tests/fixtures/humit-fields.json"));
+    serde_json::from_value(fields.clone()).unwrap()
+}
+
 /// The keys of an object, sorted.
 pub fn keys(v: &Value) -> Vec<String> {
     let mut keys: Vec<String> = v

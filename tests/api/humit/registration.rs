@@ -5,35 +5,11 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use super::{assert_error, form, keys, spawn, Refusal, PROFILE};
+use super::{assert_error, form, keys, seed_fields, spawn, Refusal, PROFILE};
 use crate::probe::post_raw;
 
 fn assert_profile_shape(p: &Value) {
-    assert_eq!(
-        keys(p),
-        [
-            "bio",
-            "country_name",
-            "date_of_birth",
-            "favourite_artists",
-            "first_name",
-            "internal_username",
-            "last_name",
-            "notification_id",
-            "number_of_followers",
-            "number_of_following",
-            "number_of_hums",
-            "onboarding_done",
-            "playlist_id",
-            "profile_pic_url",
-            "referral_code",
-            "signup_done",
-            "signup_stage",
-            "tokens",
-            "user_handle",
-            "user_id"
-        ]
-    );
+    assert_eq!(keys(p), seed_fields("SelfProfile"));
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::{keys, spawn, Refusal};
+use super::{keys, seed_fields, spawn, Refusal};
 use crate::probe::scalar_by;
 
 #[tokio::test]
@@ -23,19 +23,7 @@ async fn only_staff_create_stations_and_fields_are_checked() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let station = &body["data"];
-    assert_eq!(
-        keys(station),
-        [
-            "created_at",
-            "description",
-            "followed",
-            "image_url",
-            "name",
-            "number_of_followers",
-            "number_of_hums",
-            "station_id"
-        ]
-    );
+    assert_eq!(keys(station), seed_fields("StationDto"));
     assert_eq!(station["name"], "Lo-fi");
     assert_eq!(station["description"], "Beats to study to");
     assert_eq!(station["image_url"], "https://img.example/lofi.jpg");
