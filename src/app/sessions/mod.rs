@@ -110,7 +110,13 @@ pub async fn log_in(
 pub fn refresh(state: &AppState, token: &str, audience: &str) -> Result<String, Error> {
     let principal =
         authenticate(state, token, TokenKind::Refresh, audience).ok_or(Error::RefreshInvalid)?;
-    Ok(renew(state, &principal, audience))
+    // Never outliving the session: the access token ends when the refresh token does.
+    Ok(state.tokens.access_within(
+        &principal.user_id,
+        &principal.session_id,
+        audience,
+        principal.token_expires,
+    ))
 }
 
 /// The claims of a refresh (or access) token of `audience` that can be revoked.
@@ -182,15 +188,4 @@ pub async fn revoke_one(
     tracing::info!(user_id = %caller.id(), ended, "session revoked");
     state.sync_auth(position.clone()).await;
     Ok(ended)
-}
-
-/// A new access token for a session its refresh token already proved (`principal`); it
-/// never outlives the session.
-pub fn renew(state: &AppState, principal: &crate::auth::Principal, audience: &str) -> String {
-    state.tokens.access_within(
-        &principal.user_id,
-        &principal.session_id,
-        audience,
-        principal.token_expires,
-    )
 }

@@ -19,7 +19,7 @@ use super::dto::envelope::{
 };
 use super::dto::to_value;
 use super::error::{codes, HumitError, Json};
-use super::extract::RefreshCaller;
+use super::extract::humit_token;
 use super::ok;
 use crate::app::sessions::{self, SpotifySignup, HUMIT};
 use crate::state::AppState;
@@ -163,9 +163,13 @@ pub async fn signup(
         (status = 401, description = "AUTHENTICATION_FAILED, TOKEN_NOT_VALID (not a live refresh token)", body = HumitErrorBody),
     )
 )]
-pub async fn refresh(State(state): State<AppState>, caller: RefreshCaller) -> Response {
-    let humit_access_token = sessions::renew(&state, &caller.0, HUMIT);
-    ok(to_value(&AccessData { humit_access_token }))
+pub async fn refresh(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, HumitError> {
+    let token = humit_token(&headers).ok_or_else(HumitError::unauthorized)?;
+    let humit_access_token = sessions::refresh(&state, token, HUMIT)?;
+    Ok(ok(to_value(&AccessData { humit_access_token })))
 }
 
 #[cfg(test)]

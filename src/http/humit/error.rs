@@ -300,6 +300,7 @@ impl From<Error> for HumitError {
             Error::User(UserError::Disabled) | Error::AccountDisabled => Self::account_disabled(),
             Error::User(UserError::NotFound) | Error::NotFound => Self::user_does_not_exist(),
             Error::Conflict => Self::concurrent(),
+            Error::RefreshInvalid => Self::token_not_valid(),
             Error::Spotify(e) => spotify_error(e),
             Error::StationNotFound => Self::station_does_not_exist(),
             Error::StationCreateForbidden => {

@@ -12,21 +12,17 @@ use crate::state::AppState;
 
 /// The token of an `Authorization: humit <token>` header. `None` when the header is absent
 /// or uses another scheme.
-fn humit_token(headers: &HeaderMap) -> Option<&str> {
+pub fn humit_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("humit") && !token.is_empty()).then_some(token)
 }
 
-/// Checks a humit token of `kind` from the request headers.
-fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
-    kind: TokenKind,
-) -> Result<Principal, HumitError> {
+/// Checks the humit access token of the request headers.
+fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, HumitError> {
     let token = humit_token(headers).ok_or_else(HumitError::unauthorized)?;
-    let principal = sessions::authenticate(state, token, kind, sessions::HUMIT)
+    let principal = sessions::authenticate(state, token, TokenKind::Access, sessions::HUMIT)
         .ok_or_else(HumitError::token_not_valid)?;
     crate::http::record_caller(&principal.user_id);
     Ok(principal)
@@ -50,24 +46,9 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let principal = authenticate(state, &parts.headers, TokenKind::Access)?;
+        let principal = authenticate(state, &parts.headers)?;
         let request_id = crate::http::request_id(&parts.headers);
         Ok(Self(crate::app::Caller::signed_in(&principal, &request_id)))
-    }
-}
-
-/// A humit refresh token's session (for `token-refresh`).
-#[derive(Debug, Clone)]
-pub struct RefreshCaller(pub Principal);
-
-impl FromRequestParts<AppState> for RefreshCaller {
-    type Rejection = HumitError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        authenticate(state, &parts.headers, TokenKind::Refresh).map(Self)
     }
 }
 
