@@ -14,28 +14,23 @@ impl User {
                 role,
                 privileges,
                 now,
-            } => Decision::Events({
+            } => {
                 let privileges = if role == Role::Staff {
                     privileges
                 } else {
                     Privileges::new()
                 };
-                if role == self.role && privileges == self.privileges {
-                    vec![]
-                } else {
+                let unchanged = role == self.role && privileges == self.privileges;
+                Decision::unless_unchanged(unchanged, || {
                     vec![UserEvent::RoleChanged {
                         role,
                         privileges,
                         at: now,
                     }]
-                }
-            }),
-            C::Disable { now } => Decision::Events({
-                if self.disabled {
-                    vec![]
-                } else {
-                    vec![UserEvent::UserDisabled { at: now }, self.all_revoked(now)]
-                }
+                })
+            }
+            C::Disable { now } => Decision::unless_unchanged(self.disabled, || {
+                vec![UserEvent::UserDisabled { at: now }, self.all_revoked(now)]
             }),
             C::Delete { now } => Decision::Events(vec![
                 self.all_revoked(now),

@@ -262,6 +262,17 @@ pub(super) enum Decision {
     Pass(Box<UserCommand>),
 }
 
+impl Decision {
+    /// A command's events, or none when it would change nothing: repeating a command is a
+    /// no-op, and the log holds changes only.
+    pub(super) fn unless_unchanged(
+        unchanged: bool,
+        events: impl FnOnce() -> Vec<UserEvent>,
+    ) -> Self {
+        Self::Events(if unchanged { Vec::new() } else { events() })
+    }
+}
+
 impl Aggregate for User {
     const TYPE: &'static str = "User";
     type Command = UserCommand;

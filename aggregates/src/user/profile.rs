@@ -14,14 +14,12 @@ impl User {
     pub(super) fn decide_profile(&self, command: UserCommand) -> Result<Decision, UserError> {
         use UserCommand as C;
         Ok(match command {
-            C::UpdateDetails { details, now } => Decision::Events({
+            C::UpdateDetails { details, now } => {
                 self.ensure_active()?;
-                if details == self.details {
-                    vec![]
-                } else {
+                Decision::unless_unchanged(details == self.details, || {
                     vec![UserEvent::DetailsUpdated { details, at: now }]
-                }
-            }),
+                })
+            }
             C::RegisterProfile {
                 username,
                 profile,
@@ -93,30 +91,24 @@ impl User {
             C::CreditReferral {
                 referred_user_id,
                 now,
-            } => Decision::Events({
-                if self.referred.contains(&referred_user_id) {
-                    vec![]
-                } else {
-                    vec![UserEvent::ReferralCredited {
-                        referred_user_id,
-                        at: now,
-                    }]
-                }
+            } => Decision::unless_unchanged(self.referred.contains(&referred_user_id), || {
+                vec![UserEvent::ReferralCredited {
+                    referred_user_id,
+                    at: now,
+                }]
             }),
             C::SetNotificationId {
                 notification_id,
                 now,
-            } => Decision::Events({
+            } => {
                 self.ensure_active()?;
-                if notification_id == self.notification_id {
-                    vec![]
-                } else {
+                Decision::unless_unchanged(notification_id == self.notification_id, || {
                     vec![UserEvent::NotificationIdChanged {
                         notification_id,
                         at: now,
                     }]
-                }
-            }),
+                })
+            }
             C::StartProfilePictureUpload {
                 upload_id,
                 key,
