@@ -42,7 +42,7 @@ pub struct AuthModes {
     pub o_auth: Vec<String>,
 }
 
-/// How a user can sign in: themselves, or staff who may read users.
+/// How a user can sign in: for whoever may read the user ([`super::read`]).
 ///
 /// # Errors
 /// [`Error::Forbidden`], [`Error::NotFound`], read failures.
@@ -51,8 +51,7 @@ pub async fn auth_modes(
     caller: &Caller,
     username: &str,
 ) -> Result<AuthModes, Error> {
-    let user_id = target(state, caller, username, Action::Read, true).await?;
-    let row = row(state, &user_id).await?;
+    let row = super::read(state, caller, username).await?;
     let linked: Vec<String> = row
         .providers
         .as_object()
