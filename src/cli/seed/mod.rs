@@ -130,8 +130,8 @@ pub async fn load_demo(state: &AppState) -> anyhow::Result<Report> {
             .await
             .map_err(anyhow::Error::new)?;
         if !user.profile_registered() {
-            let position = register_profile(state, &user_id, user.username(), person, &ctx).await?;
-            bump(&mut report, position);
+            let form = registration(user.username(), person)?;
+            record::<User>(state, (&user_id, form), &ctx, &mut report).await?;
         }
         ids.push(user_id);
     }
@@ -233,16 +233,10 @@ async fn person_id(
     Ok((user_id, true))
 }
 
-/// Submits the demo person's registration form.
-async fn register_profile(
-    state: &AppState,
-    user_id: &str,
-    handle: &str,
-    person: &Person,
-    ctx: &CommandContext,
-) -> anyhow::Result<Option<Commit>> {
+/// The demo person's registration form, as a command.
+fn registration(handle: &str, person: &Person) -> anyhow::Result<UserCommand> {
     let (y, m, d) = person.born;
-    let command = UserCommand::RegisterProfile {
+    Ok(UserCommand::RegisterProfile {
         username: handle.to_string(),
         profile: HumitProfile {
             date_of_birth: NaiveDate::from_ymd_opt(y, m, d).context("bad demo date")?,
@@ -262,10 +256,5 @@ async fn register_profile(
         first_name: person.first.to_string(),
         last_name: person.last.to_string(),
         now: Utc::now(),
-    };
-    state
-        .commands
-        .execute::<User>(user_id, command, ctx)
-        .await
-        .with_context(|| format!("failed to register the profile of {}", person.handle))
+    })
 }
