@@ -232,6 +232,19 @@ pub fn from_config(config: &crate::config::Config) -> anyhow::Result<std::sync::
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_mail_prints_its_subject_only() {
+        let mail = Mail {
+            to: "alice@example.com".into(),
+            subject: "Reset your password".into(),
+            body: "https://humit.example/reset?resetToken=s3cr3t-token".into(),
+        };
+        let printed = format!("{mail:?}");
+        assert!(printed.contains("Reset your password"), "{printed}");
+        assert!(!printed.contains("s3cr3t-token"), "{printed}");
+        assert!(!printed.contains("alice@example.com"), "{printed}");
+    }
+
     #[tokio::test]
     async fn the_outbox_holds_one_complete_eml_per_mail() {
         let dir = std::env::temp_dir().join(format!("humit-outbox-{}", uuid::Uuid::new_v4()));
