@@ -220,10 +220,11 @@ mod tests {
         for path in ["/auth/token/", "/users", "/users/{username}/password/"] {
             assert!(json["paths"].get(path).is_some(), "{path} missing");
         }
-        assert_eq!(
-            json["components"]["securitySchemes"]["bearer"]["scheme"],
-            "bearer"
-        );
+        let schemes = &json["components"]["securitySchemes"];
+        assert_eq!(schemes["bearer"]["scheme"], "bearer");
+        // The admin API's and humit's schemes, declared in the same place.
+        assert_eq!(schemes["admin"]["scheme"], "bearer");
+        assert_eq!(schemes["humit"]["name"], "Authorization");
     }
 
     /// Every `$ref` of the document names a schema it has (a missing one makes clients and
