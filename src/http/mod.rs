@@ -128,6 +128,16 @@ pub fn record_caller(user_id: &str) {
     tracing::Span::current().record("caller", tracing::field::display(user_id));
 }
 
+/// The use cases' caller for a request signed in as `principal`: recorded on the request's
+/// span ([`record_caller`]), their commands carrying the request's id.
+pub fn signed_in(
+    principal: &crate::auth::Principal,
+    headers: &axum::http::HeaderMap,
+) -> crate::app::Caller {
+    record_caller(&principal.user_id);
+    crate::app::Caller::signed_in(principal, &request_id(headers))
+}
+
 /// The request id of a request (for command metadata).
 pub fn request_id(headers: &axum::http::HeaderMap) -> String {
     headers

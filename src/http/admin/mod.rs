@@ -21,7 +21,8 @@ use axum::{Json, Router};
 
 use aggregates::user::Role;
 
-use crate::auth::{jwt, Principal, TokenKind};
+use crate::app::sessions;
+use crate::auth::{Principal, TokenKind};
 use crate::state::AppState;
 
 /// Every admin route.
@@ -152,14 +153,9 @@ impl FromRequestParts<AppState> for Superuser {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or_else(unauthorized)?;
-        let claims = state
-            .tokens
-            .verify(token.trim(), TokenKind::Access, jwt::TECHFESIA)
-            .map_err(|_| unauthorized())?;
-        let principal = state
-            .registry
-            .authenticate(&claims)
-            .map_err(|_| unauthorized())?;
+        let principal =
+            sessions::authenticate(state, token.trim(), TokenKind::Access, sessions::TECHFESIA)
+                .ok_or_else(unauthorized)?;
         crate::http::record_caller(&principal.user_id);
         if principal.role != Role::Superuser {
             return Err(AdminError::new(

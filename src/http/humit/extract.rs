@@ -22,10 +22,8 @@ pub fn humit_token(headers: &HeaderMap) -> Option<&str> {
 /// Checks the humit access token of the request headers.
 fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, HumitError> {
     let token = humit_token(headers).ok_or_else(HumitError::unauthorized)?;
-    let principal = sessions::authenticate(state, token, TokenKind::Access, sessions::HUMIT)
-        .ok_or_else(HumitError::token_not_valid)?;
-    crate::http::record_caller(&principal.user_id);
-    Ok(principal)
+    sessions::authenticate(state, token, TokenKind::Access, sessions::HUMIT)
+        .ok_or_else(HumitError::token_not_valid)
 }
 
 /// A signed-in humit user (access token), as the use cases know them: built once per request.
@@ -47,8 +45,7 @@ impl FromRequestParts<AppState> for Caller {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let principal = authenticate(state, &parts.headers)?;
-        let request_id = crate::http::request_id(&parts.headers);
-        Ok(Self(crate::app::Caller::signed_in(&principal, &request_id)))
+        Ok(Self(crate::http::signed_in(&principal, &parts.headers)))
     }
 }
 

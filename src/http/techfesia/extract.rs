@@ -22,8 +22,7 @@ pub struct Caller(crate::app::Caller);
 
 impl Caller {
     fn new(principal: &Principal, parts: &Parts) -> Self {
-        let request_id = crate::http::request_id(&parts.headers);
-        Self(crate::app::Caller::signed_in(principal, &request_id))
+        Self(crate::http::signed_in(principal, &parts.headers))
     }
 
     /// The caller for the use cases.
@@ -54,10 +53,8 @@ fn bearer(headers: &HeaderMap) -> Result<Option<&str>, TfError> {
 /// Checks an access token: signature, expiry, audience, kind, then the session and account
 /// against the current auth state.
 fn authenticate(state: &AppState, token: &str) -> Result<Principal, TfError> {
-    let principal = sessions::authenticate(state, token, TokenKind::Access, sessions::TECHFESIA)
-        .ok_or_else(TfError::token_invalid)?;
-    crate::http::record_caller(&principal.user_id);
-    Ok(principal)
+    sessions::authenticate(state, token, TokenKind::Access, sessions::TECHFESIA)
+        .ok_or_else(TfError::token_invalid)
 }
 
 impl FromRequestParts<AppState> for Caller {
